@@ -1,0 +1,2 @@
+/* placeholder: replaced by the linalg module */
+typedef int ckp_placeholder_linalg;

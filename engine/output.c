@@ -1,0 +1,2 @@
+/* placeholder: replaced by the output module */
+typedef int ckp_placeholder_output;

@@ -1,0 +1,2 @@
+/* placeholder: replaced by the prep module */
+typedef int ckp_placeholder_prep;

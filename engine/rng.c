@@ -1,0 +1,2 @@
+/* placeholder: replaced by the rng module */
+typedef int ckp_placeholder_rng;

@@ -1,0 +1,2 @@
+/* placeholder: replaced by the scenario module */
+typedef int ckp_placeholder_scenario;

@@ -1,0 +1,2 @@
+/* placeholder: replaced by the sim module */
+typedef int ckp_placeholder_sim;

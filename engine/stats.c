@@ -1,0 +1,2 @@
+/* placeholder: replaced by the stats module */
+typedef int ckp_placeholder_stats;

@@ -1,0 +1,16 @@
+/* chokepoint: the umbrella header of the public API. */
+#ifndef CHOKEPOINT_H
+#define CHOKEPOINT_H
+
+#include "chokepoint/error.h"
+#include "chokepoint/output.h"
+#include "chokepoint/rng.h"
+#include "chokepoint/run.h"
+#include "chokepoint/scenario.h"
+#include "chokepoint/sim.h"
+#include "chokepoint/stats.h"
+
+/* The engine version, e.g. "0.1.0". */
+const char *ckp_version(void);
+
+#endif

@@ -1,0 +1,168 @@
+/* chokepoint: scenarios (MODEL.md section 2).
+ *
+ * A scenario file is loaded, validated and resolved into a ckp_scenario: the
+ * names of every dimension, the run settings, and one fully numeric ckp_model
+ * per policy (index 0 is the baseline; every other policy is the baseline with
+ * that policy's partial document deep-merged over it). Every model of one
+ * scenario has the same dimensions and names, so policies can be compared on
+ * the same random numbers.
+ *
+ * Only engine/scenario*.c include yaml.h. */
+#ifndef CHOKEPOINT_SCENARIO_H
+#define CHOKEPOINT_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chokepoint/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 month = 30.4375 days (MODEL.md section 2). */
+#define CKP_DAYS_PER_MONTH 30.4375
+
+/* Refusal limits checked before anything is allocated. */
+#define CKP_MAX_SUPPLIERS 1000
+#define CKP_MAX_REGIMES 64
+#define CKP_MAX_MATERIALS 1000
+#define CKP_MAX_INDUSTRIES 20000
+#define CKP_MAX_HORIZON 1200
+#define CKP_MAX_ROUTE_COUNTRIES 16
+#define CKP_MAX_POLICIES 256
+
+typedef enum ckp_rule {
+    CKP_RULE_INDEPENDENT = 0, /* q0_i = 1 - prod_m (1 - C[m,i] x_m) */
+    CKP_RULE_BOTTLENECK = 1,  /* q0_i = max_m C[m,i] x_m */
+    CKP_RULE_LINEAR = 2       /* q0_i = min(1, sum_m C[m,i] x_m) */
+} ckp_rule;
+
+typedef enum ckp_propagation {
+    CKP_PROP_STATIC = 0, /* q = clip((I - A*)^-1 q0, 0, 1) */
+    CKP_PROP_DYNAMIC = 1 /* q <- clip(q + K (A* q + q0 - q), 0, 1) */
+} ckp_propagation;
+
+/* One policy's fully resolved numbers. All arrays are row-major and owned by
+ * the ckp_scenario that holds the model. Index conventions:
+ *   s supplier < S, k regime < K, m material < M, i,j industry < I.
+ * Quantities of stock are in MONTHS of baseline demand; flows (max_release,
+ * trigger, refill, shortfall) in fractions of monthly baseline demand. */
+typedef struct ckp_model {
+    int S, K, M, I, T;
+    int importer; /* index of the importer among the suppliers, or -1 */
+
+    /* Routes of material m are r = route_off[m] .. route_off[m+1]-1.
+     * exp(r) = route_exp[route_exp_off[r] .. route_exp_off[r+1]-1]: the distinct
+     * supplier indices of the route other than the importer (possibly none). */
+    int nroutes;
+    int *route_off;       /* M+1 */
+    double *route_share;  /* nroutes, normalised to sum 1 per material */
+    int *route_exp_off;   /* nroutes+1 */
+    int *route_exp;       /* route_exp_off[nroutes] */
+
+    double *P;            /* S*K*K: P[(s*K + k)*K + j], rows normalised */
+    double *init;         /* S*K: initial regime distribution, normalised */
+    double *corr;         /* S*S: supplier regime correlation R */
+    int corr_identity;    /* 1 when corr is exactly the identity */
+    double *block_min;    /* S*K*M: [(s*K + k)*M + m]; fixed value: min = mode = max */
+    double *block_mode;   /* S*K*M */
+    double *block_max;    /* S*K*M */
+
+    double *spare;        /* S*M: [s*M + m], fraction of baseline demand of m */
+    double *tau_up;       /* M, months; 0 = immediate */
+    double *tau_down;     /* M, months; 0 = immediate */
+
+    double *stock0;       /* M, months of demand */
+    double *target;       /* M, months of demand */
+    double *max_release;  /* M, fraction of monthly demand per month */
+    double *trigger;      /* M, fraction of monthly demand */
+    double *refill;       /* M, fraction of monthly demand per month */
+
+    double *p0;           /* M, currency per unit of volume */
+    double *volume;       /* M, baseline monthly import volume (units) */
+    double *eta;          /* M, price elasticity of demand, > 0 */
+    double *cap;          /* M, cap on the price multiple, > 0.1 */
+    double *price_floor;  /* M, multiple of p0 guaranteed to rerouted supply; 0 = none */
+    double *phi;          /* M, AR(1) coefficient of log-price noise */
+    double *sigma;        /* M, monthly volatility of log-price noise */
+    double *lambda;       /* M, monthly jump probability */
+    double *muJ;          /* M, jump mean (log price) */
+    double *sigmaJ;       /* M, jump sd (log price) */
+    double *price_corr;   /* M*M: Rp */
+    int price_corr_identity;
+
+    double *C;            /* M*I: [m*I + i], criticality */
+    ckp_rule rule;
+    ckp_propagation propagation;
+    double *Astar;        /* I*I: [i*I + j], spectral radius < 1 */
+    double *Kres;         /* I, dynamic resilience in (0, 1] */
+    double *X;            /* I, annual output value (currency) */
+
+    double shortfall_threshold; /* default 0.01 (strictly greater counts) */
+    int has_cost;         /* 1 when the policy states an annual cost */
+    double annual_cost;   /* currency per year, meaningful when has_cost */
+} ckp_model;
+
+typedef struct ckp_scenario {
+    char *name;           /* scenario name (never NULL) */
+    char *description;    /* may be NULL */
+    char *importer;       /* name of the importing economy */
+    char *currency;       /* unit of money for p0, X, costs (e.g. "USD") */
+
+    int S, K, M, I, T;
+    char **suppliers;     /* S names (country codes) */
+    char **regimes;       /* K names */
+    char **materials;     /* M names */
+    char **industries;    /* I names */
+
+    int npolicies;        /* >= 1; index 0 is "baseline" */
+    char **policy_names;  /* npolicies */
+    char **policy_descriptions; /* npolicies, entries may be NULL */
+    char **policy_diffs;  /* npolicies: text lines "key.path: base -> policy", '\n'-separated; [0] empty */
+    ckp_model *models;    /* npolicies */
+
+    /* Run settings from the file (the command line may override them). */
+    uint64_t seed;
+    int64_t paths;
+    int antithetic;
+
+    char *source_name;    /* file name used in messages ("<built-in>" for the default) */
+    char *source_text;    /* the scenario text exactly as read */
+} ckp_scenario;
+
+/* Load and validate a scenario file. CSV files it names are read relative to
+ * the file's directory. On success *out owns a new scenario (free with
+ * ckp_scenario_free). On failure *out is NULL and err says file, line, column,
+ * key path, what was expected and what was found. */
+ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_error *err);
+
+/* Load from text in memory. `name` is used in messages; `basedir` resolves
+ * relative CSV paths (NULL: the current directory). */
+ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *name,
+                                    const char *basedir, ckp_scenario **out, ckp_error *err);
+
+/* The built-in default scenario (configs/korea-rare-earths.yaml compiled in). */
+const char *ckp_default_scenario_text(size_t *len);
+ckp_status ckp_scenario_load_default(ckp_scenario **out, ckp_error *err);
+
+/* A self-contained YAML text of the resolved scenario (every matrix inline,
+ * every policy fully expanded, numbers with 17 significant digits) that loads
+ * back into identical models. *out is malloc'ed; the caller frees it. */
+ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err);
+
+/* Index of a policy by name, or -1. */
+int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);
+
+/* Exposure matrix, S x I row-major, for one policy: for each supplier s and
+ * industry i, sum over materials m of C[m,i] * (share of m's supply whose route
+ * passes through s, directly or as refiner). out must hold S*I doubles. */
+void ckp_scenario_exposure(const ckp_scenario *sc, int policy, double *out);
+
+/* Free a scenario and everything it owns. Accepts NULL. */
+void ckp_scenario_free(ckp_scenario *sc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
