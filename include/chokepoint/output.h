@@ -1,4 +1,119 @@
-/* chokepoint: HDF5 results (placeholder; the output module defines this API). */
+/* chokepoint: results in HDF5 (docs/output-format.md describes the layout).
+ *
+ * A writer streams a run's per-path records into a temporary file beside the
+ * target, batch by batch, computes the summaries at the end by reading each
+ * per-path column back (so memory never grows with the number of paths), and
+ * renames the temporary file onto the target only when everything is written.
+ * A reader opens a finished file for `summary`, `replay` and the tests.
+ *
+ * Only engine/output*.c include hdf5.h. */
 #ifndef CHOKEPOINT_OUTPUT_H
 #define CHOKEPOINT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chokepoint/error.h"
+#include "chokepoint/rng.h"
+#include "chokepoint/run.h"
+#include "chokepoint/scenario.h"
+#include "chokepoint/sim.h"
+#include "chokepoint/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the file layout written by this engine. */
+#define CKP_OUTPUT_SCHEMA_VERSION 1
+
+/* ---- Writing ---------------------------------------------------------------- */
+
+typedef struct ckp_output ckp_output;
+
+typedef struct ckp_output_options {
+    int force;                /* replace an existing target (default 0: refuse, CKP_ERR_EXISTS) */
+    int compress;             /* deflate level of the per-path datasets, 0 = none, 1..9 */
+    const char *command_line; /* stored as an attribute; may be NULL */
+} ckp_output_options;
+
+/* Defaults: force 0, compress CKP_OUTPUT_DEFAULT_COMPRESS, command_line NULL. */
+#define CKP_OUTPUT_DEFAULT_COMPRESS 0
+void ckp_output_options_default(ckp_output_options *o);
+
+/* Create the temporary file beside `path` and write the root attributes and
+ * coordinates. `ro` must be the options the run will use (the policy list,
+ * seed, path range and antithetic flag are stored from it). Fails with
+ * CKP_ERR_EXISTS if `path` exists and oo->force is 0. `sc` and `ro` must
+ * outlive the writer. On success *out owns a new writer that must be passed to
+ * exactly one of ckp_output_finish or ckp_output_abort. */
+ckp_status ckp_output_open(const char *path, const ckp_scenario *sc, const ckp_run_options *ro,
+                           const ckp_output_options *oo, ckp_output **out, ckp_error *err);
+
+/* The sink to pass to ckp_run: it streams the per-path records into the file.
+ * Owned by the writer. */
+const ckp_sink *ckp_output_sink(ckp_output *o);
+
+/* Write the summaries, per-month statistics and comparisons, set complete = 1,
+ * close, fsync and rename the temporary file onto the target. Always frees
+ * `o`; on failure the temporary file is removed and the target is untouched. */
+ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
+
+/* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
+void ckp_output_abort(ckp_output *o);
+
+/* ---- Reading ---------------------------------------------------------------- */
+
+typedef struct ckp_output_file ckp_output_file;
+
+/* What the root attributes say. Owned by the ckp_output_file. */
+typedef struct ckp_output_info {
+    int schema_version;
+    const char *engine_version;
+    const char *created_utc;
+    const char *command_line;
+    uint64_t seed;
+    ckp_pcg64 base;           /* base generator of the seed (state, increment) */
+    int64_t first_path, paths;
+    int horizon_months;
+    int antithetic;
+    int complete;
+    int npol;
+    const char *const *policy_names; /* npol names, baseline first (run order) */
+} ckp_output_info;
+
+/* Open a chokepoint results file read-only. Refuses a file that is not one, a
+ * newer schema, or a file whose `complete` flag is 0. *out is owned by the
+ * caller (ckp_output_file_close). */
+ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_error *err);
+void ckp_output_file_close(ckp_output_file *f);
+
+const ckp_output_info *ckp_output_file_info(const ckp_output_file *f);
+
+/* A text root attribute ("scenario_resolved", "scenario_source", ...), malloc'ed
+ * into *out (the caller frees it). */
+ckp_status ckp_output_read_text(const ckp_output_file *f, const char *name, char **out,
+                                ckp_error *err);
+
+/* The stored metrics record (lay->record doubles, ckp_metric_table order) of
+ * global path index `path` for policy `policy` (index into info->policy_names).
+ * `lay` must match the file's dimensions. */
+ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
+                                  const ckp_layout *lay, double *record, ckp_error *err);
+
+/* One row of the policy table, read from the stored summaries. */
+typedef struct ckp_output_row {
+    char name[128];
+    ckp_summary loss;        /* summary of loss_total */
+    int is_baseline;
+    ckp_benefit benefit;     /* against the baseline (zeros for the baseline) */
+} ckp_output_row;
+
+/* The policy table: *rows (malloc'ed, the caller frees it) gets info->npol rows. */
+ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
+                                 ckp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
