@@ -1,2 +1,235 @@
-/* placeholder: replaced by the rng module */
-typedef int ckp_placeholder_rng;
+/* chokepoint: random numbers (MODEL.md section 4).
+ *
+ * PCG64 (128-bit set-sequence LCG, XSL-RR output after the step), its O(log n)
+ * advance, SplitMix64 seed expansion, path streams, bounded draws, open
+ * uniforms, and the inverse-CDF transforms every variate of the model uses
+ * (normal via Wichura's AS241, triangular in closed form). All functions are
+ * pure functions of the state passed in: no globals. */
+#include "chokepoint/rng.h"
+
+#include <math.h>
+
+__extension__ typedef unsigned __int128 u128;
+
+/* 0x9E3779B97F4A7C15F39CC0605CEDC835: (golden ratio - 1) * 2^128, odd. It is
+ * the same step numpy's PCG64.jumped() multiplies by its `jumps` argument. */
+const ckp_u128 CKP_PATH_STRIDE = {UINT64_C(0x9E3779B97F4A7C15), UINT64_C(0xF39CC0605CEDC835)};
+
+static u128 to_native(ckp_u128 v)
+{
+    return ((u128)v.hi << 64) | v.lo;
+}
+
+static ckp_u128 from_native(u128 v)
+{
+    ckp_u128 r = {(uint64_t)(v >> 64), (uint64_t)v};
+    return r;
+}
+
+static u128 multiplier(void)
+{
+    return ((u128)CKP_PCG64_MULT_HI << 64) | CKP_PCG64_MULT_LO;
+}
+
+static void step(ckp_pcg64 *g)
+{
+    g->state = from_native(to_native(g->state) * multiplier() + to_native(g->inc));
+}
+
+void ckp_pcg64_seed(ckp_pcg64 *g, ckp_u128 initstate, ckp_u128 initseq)
+{
+    u128 inc = (to_native(initseq) << 1) | 1u;
+    g->state.hi = 0;
+    g->state.lo = 0;
+    g->inc = from_native(inc);
+    step(g);
+    g->state = from_native(to_native(g->state) + to_native(initstate));
+    step(g);
+}
+
+uint64_t ckp_splitmix64(uint64_t *x)
+{
+    /* Steele, Lea and Flood's SplitMix64 (the finaliser constants of
+     * Stafford's "Mix13"), as used to seed the xoshiro family. */
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+void ckp_pcg64_from_seed(ckp_pcg64 *g, uint64_t seed)
+{
+    uint64_t x = seed;
+    ckp_u128 initstate, initseq;
+    initstate.hi = ckp_splitmix64(&x);
+    initstate.lo = ckp_splitmix64(&x);
+    initseq.hi = ckp_splitmix64(&x);
+    initseq.lo = ckp_splitmix64(&x);
+    ckp_pcg64_seed(g, initstate, initseq);
+}
+
+uint64_t ckp_pcg64_next(ckp_pcg64 *g)
+{
+    return ckp_pcg64_next_inline(g);
+}
+
+void ckp_pcg64_advance(ckp_pcg64 *g, ckp_u128 delta)
+{
+    /* Brown (1994), "Random number generation with arbitrary strides": the
+     * n-step map s -> A s + C of an LCG is built by binary powering of the
+     * one-step map (a, c), since (a, c) composed with itself is
+     * (a^2, (a + 1) c). All arithmetic is mod 2^128, so it wraps freely. */
+    u128 n = to_native(delta);
+    u128 cur_mult = multiplier(), cur_plus = to_native(g->inc);
+    u128 acc_mult = 1, acc_plus = 0;
+    while (n) {
+        if (n & 1u) {
+            acc_mult *= cur_mult;
+            acc_plus = acc_plus * cur_mult + cur_plus;
+        }
+        cur_plus = (cur_mult + 1) * cur_plus;
+        cur_mult *= cur_mult;
+        n >>= 1;
+    }
+    g->state = from_native(acc_mult * to_native(g->state) + acc_plus);
+}
+
+void ckp_pcg64_advance_signed(ckp_pcg64 *g, int64_t delta)
+{
+    /* A negative distance -n is the same as 2^128 - n steps forward: the
+     * period is exactly 2^128. Converting through int128 sign-extends. */
+    __extension__ typedef __int128 i128;
+    ckp_pcg64_advance(g, from_native((u128)(i128)delta));
+}
+
+void ckp_pcg64_path(ckp_pcg64 *out, const ckp_pcg64 *base, uint64_t p)
+{
+    *out = *base;
+    ckp_pcg64_advance(out, from_native(to_native(CKP_PATH_STRIDE) * (u128)p));
+}
+
+uint64_t ckp_pcg64_bounded(ckp_pcg64 *g, uint64_t bound)
+{
+    /* Reject the lowest 2^64 mod bound raw values so that every residue has
+     * the same number of preimages (pcg-c's boundedrand). bound = 0 would
+     * divide by zero; treat it as "no bound" rather than crash. */
+    if (bound == 0)
+        return ckp_pcg64_next_inline(g);
+    uint64_t threshold = (0 - bound) % bound;
+    for (;;) {
+        uint64_t r = ckp_pcg64_next_inline(g);
+        if (r >= threshold)
+            return r % bound;
+    }
+}
+
+double ckp_uniform(ckp_pcg64 *g)
+{
+    return ckp_uniform_inline(g);
+}
+
+void ckp_uniform_fill(ckp_pcg64 *g, double *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        u[i] = ckp_uniform_inline(g);
+}
+
+/* Horner evaluation of c[0] + c[1] r + ... + c[7] r^7. */
+static double poly7(const double c[8], double r)
+{
+    double v = c[7];
+    for (int i = 6; i >= 0; i--)
+        v = v * r + c[i];
+    return v;
+}
+
+double ckp_norm_inv(double p)
+{
+    /* Wichura, M. J. (1988), Algorithm AS 241: The percentage points of the
+     * normal distribution, Applied Statistics 37(3), 477-484; PPND16, the
+     * double-precision variant (about 1 part in 1e16). Three rational
+     * approximations of degree 7: the centre |p - 0.5| <= 0.425 in
+     * r = 0.180625 - q^2, and the tails in r = sqrt(-log(min(p, 1-p))), split
+     * at r = 5. The coefficients are those published in the paper. */
+    static const double a[8] = {
+        3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+        1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+        3.3430575583588128105e+4, 2.5090809287301226727e+3};
+    static const double b[8] = {
+        1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+        2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+        5.2264952788528545610e+3};
+    static const double c[8] = {
+        1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+        3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+        2.27238449892691845833e-2, 7.74545014278341407640e-4};
+    static const double d[8] = {
+        1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+        1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+        1.05075007164441684324e-9};
+    static const double e[8] = {
+        6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+        2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+        2.71155556874348757815e-5, 2.01033439929228813265e-7};
+    static const double f[8] = {
+        1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+        7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+        2.04426310338993978564e-15};
+
+    if (!(p >= 0.0 && p <= 1.0))
+        return NAN;
+    if (p == 0.0)
+        return -INFINITY;
+    if (p == 1.0)
+        return INFINITY;
+
+    /* p - 0.5 and 1 - p are exact here (Sterbenz) for p >= 0.25 and p >= 0.5,
+     * so no precision is lost before the approximation. */
+    double q = p - 0.5;
+    if (fabs(q) <= 0.425) {
+        double r = 0.180625 - q * q;
+        return q * poly7(a, r) / poly7(b, r);
+    }
+    double r = q < 0.0 ? p : 1.0 - p;
+    r = sqrt(-log(r));
+    double z;
+    if (r <= 5.0) {
+        r -= 1.6;
+        z = poly7(c, r) / poly7(d, r);
+    } else {
+        r -= 5.0;
+        z = poly7(e, r) / poly7(f, r);
+    }
+    return q < 0.0 ? -z : z;
+}
+
+double ckp_norm_cdf(double x)
+{
+    /* Phi(x) = erfc(-x / sqrt 2) / 2: unlike 1 + erf, erfc keeps full relative
+     * precision in the lower tail, and the upper tail 1 - Phi is itself only
+     * representable to absolute precision. */
+    return 0.5 * erfc(-x * 0.70710678118654752440);
+}
+
+double ckp_tri_inv(double u, double a, double c, double b)
+{
+    /* Closed-form inverse of the triangular CDF: left of the mode the CDF is
+     * (x - a)^2 / ((b - a)(c - a)), right of it 1 - (b - x)^2 / ((b - a)(b - c)).
+     * Using 1 - u on the right keeps the antithetic pair symmetric. */
+    if (!(a < b))
+        return a;
+    double width = b - a;
+    double fc = (c - a) / width;
+    double x;
+    if (u < fc)
+        x = a + sqrt(u * width * (c - a));
+    else
+        x = b - sqrt((1.0 - u) * width * (b - c));
+    /* Rounding must not push a value outside [a, b] (block fractions are
+     * probabilities). */
+    if (x < a)
+        x = a;
+    if (x > b)
+        x = b;
+    return x;
+}

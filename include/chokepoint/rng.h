@@ -42,6 +42,61 @@ uint64_t ckp_splitmix64(uint64_t *x);
 /* Step the LCG, then return the XSL-RR output of the new state. */
 uint64_t ckp_pcg64_next(ckp_pcg64 *g);
 
+/* The PCG64 multiplier 0x2360ED051FC65DA44385DF649FCCF645 as two halves. */
+#define CKP_PCG64_MULT_HI UINT64_C(0x2360ED051FC65DA4)
+#define CKP_PCG64_MULT_LO UINT64_C(0x4385DF649FCCF645)
+
+/* Inline versions of ckp_pcg64_next and ckp_uniform for the simulation's hot
+ * loop; they compute exactly the same values as the out-of-line functions. */
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 ckp_native_u128_;
+
+static inline uint64_t ckp_pcg64_next_inline(ckp_pcg64 *g)
+{
+    const ckp_native_u128_ mult = ((ckp_native_u128_)CKP_PCG64_MULT_HI << 64) | CKP_PCG64_MULT_LO;
+    ckp_native_u128_ s = ((ckp_native_u128_)g->state.hi << 64) | g->state.lo;
+    ckp_native_u128_ inc = ((ckp_native_u128_)g->inc.hi << 64) | g->inc.lo;
+    s = s * mult + inc;
+    g->state.hi = (uint64_t)(s >> 64);
+    g->state.lo = (uint64_t)s;
+    /* XSL-RR: xor the halves, rotate right by the top 6 bits of the state. */
+    uint64_t x = g->state.hi ^ g->state.lo;
+    unsigned rot = (unsigned)(g->state.hi >> 58);
+    return (x >> rot) | (x << ((64u - rot) & 63u));
+}
+#else
+/* Portable 64 x 64 -> 128 multiply for compilers without __int128. */
+static inline void ckp_mul64_(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t a0 = a & 0xFFFFFFFFu, a1 = a >> 32, b0 = b & 0xFFFFFFFFu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+    *lo = (mid << 32) | (p00 & 0xFFFFFFFFu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+static inline uint64_t ckp_pcg64_next_inline(ckp_pcg64 *g)
+{
+    uint64_t hi, lo;
+    ckp_mul64_(g->state.lo, CKP_PCG64_MULT_LO, &hi, &lo);
+    hi += g->state.hi * CKP_PCG64_MULT_LO + g->state.lo * CKP_PCG64_MULT_HI;
+    uint64_t nlo = lo + g->inc.lo;
+    hi += g->inc.hi + (nlo < lo);
+    g->state.hi = hi;
+    g->state.lo = nlo;
+    uint64_t x = hi ^ nlo;
+    unsigned rot = (unsigned)(hi >> 58);
+    return (x >> rot) | (x << ((64u - rot) & 63u));
+}
+#endif
+
+static inline double ckp_uniform_inline(ckp_pcg64 *g)
+{
+    /* 52 random bits centred in their cell of width 2^-52: open interval and
+     * symmetric under u -> 1 - u. */
+    return ((double)(ckp_pcg64_next_inline(g) >> 12) + 0.5) * 0x1p-52;
+}
+
 /* Advance by `delta` steps modulo 2^128 (a negative distance is delta = 2^128 - n).
  * O(log delta) (Brown's algorithm). */
 void ckp_pcg64_advance(ckp_pcg64 *g, ckp_u128 delta);
