@@ -69,7 +69,7 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
         money(c[2], sizeof c[2], r->loss.q[8], scale);
         money(c[3], sizeof c[3], r->loss.q[9], scale);
         money(c[4], sizeof c[4], r->loss.cvar99, scale);
-        char ben[64] = "", pp[32] = "", bcr[32] = "";
+        char ben[80] = "", pp[32] = "", bcr[32] = "";
         if (!r->is_baseline) {
             char m[32], s[32];
             money(m, sizeof m, r->benefit.mean, scale);
