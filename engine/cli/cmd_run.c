@@ -1,3 +1,518 @@
-/* placeholder */
+/* chokepoint: `chokepoint run`, simulate a scenario and print the policy table.
+ *
+ * Precedence of settings: built-in defaults, then the scenario file (seed,
+ * paths, antithetic), then the command line. Without -o only the total loss
+ * of each policy is kept in memory (a small sink) for the table; with -o the
+ * records stream into the HDF5 file and the table is read back from the
+ * summaries stored there, so what is printed is what was written. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chokepoint/chokepoint.h"
 #include "commands.h"
-int ckp_cmd_run(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+#include "table.h"
+
+#define MAX_THREADS 4096
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: chokepoint run [FILE] [options]\n"
+            "\n"
+            "Simulate the paths of a scenario (FILE, or the built-in default scenario when\n"
+            "FILE is omitted) for the baseline and its policies on the same random numbers,\n"
+            "and print a table of total losses and benefits.\n"
+            "\n"
+            "Options:\n"
+            "  -n, --paths N       number of paths (default: the scenario's `paths`, 10000\n"
+            "                      if it sets none)\n"
+            "  -s, --seed S        64-bit seed (default: the scenario's `seed`, 1 if unset)\n"
+            "  -j, --threads N     threads; 0 = OpenMP's default (OMP_NUM_THREADS or all\n"
+            "                      cores) (default: 0)\n"
+            "  -p, --policy NAME   run this policy; repeatable; the baseline always runs\n"
+            "                      (default: every policy of the scenario)\n"
+            "      --antithetic    pair path 2j+1 with 1 - u of path 2j (default: the\n"
+            "                      scenario's `antithetic`, off if unset); needs an even\n"
+            "                      first path and number of paths\n"
+            "      --first-path N  index of the first path, to split a run into pieces\n"
+            "                      whose results join exactly (default: 0)\n"
+            "      --batch N       paths per batch; 0 = automatic, 1024 or fewer for large\n"
+            "                      records (default: 0)\n"
+            "  -o, --output FILE   write every per-path record, per-month statistics and\n"
+            "                      summaries to an HDF5 file (default: none)\n"
+            "      --force         replace FILE if it exists (default: refuse)\n"
+            "      --compress N    deflate level 0-9 of the per-path datasets (default: %d)\n"
+            "  -q, --quiet         no progress line and no notes on stderr\n"
+            "  -h, --help          show this help and exit\n"
+            "\n"
+            "Results depend only on the scenario, the seed and the path range: never on\n"
+            "threads or batch size. Exit status: 0 success, 2 bad input, 1 other failure.\n",
+            CKP_OUTPUT_DEFAULT_COMPRESS);
+}
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, no trailing text,
+ * at most `max`. Returns 0 on success. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+typedef struct run_args {
+    const char *file;
+    int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
+    uint64_t paths, seed, first_path, batch, threads, compress;
+    const char *output;
+    const char **policies;
+    int npolicies;
+} run_args;
+
+/* The value of an option: attached ("-n200", "--paths=200") or the next word. */
+static const char *opt_value(int argc, char **argv, int *i, const char *attached,
+                             const char *name)
+{
+    if (attached)
+        return attached;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "chokepoint run: option %s needs a value\n", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int number_opt(const char *name, const char *v, uint64_t min, uint64_t max,
+                      uint64_t *out)
+{
+    if (parse_u64(v, max, out) != 0 || *out < min) {
+        fprintf(stderr,
+                "chokepoint run: option %s expects a whole number from %llu to %llu, "
+                "got '%s'\n",
+                name, (unsigned long long)min, (unsigned long long)max, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* Returns 0 to continue, 1 after --help, 2 on a usage error. */
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    int only_files = 0;
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
+            if (a->file) {
+                fprintf(stderr, "chokepoint run: more than one scenario file ('%s', '%s')\n",
+                        a->file, arg);
+                return 2;
+            }
+            a->file = arg;
+            continue;
+        }
+        if (!strcmp(arg, "--")) {
+            only_files = 1;
+            continue;
+        }
+        /* Split "--name=value" and "-xVALUE". */
+        char name[64];
+        const char *attached = NULL;
+        if (arg[1] == '-') {
+            const char *eq = strchr(arg, '=');
+            size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+            if (len >= sizeof name)
+                len = sizeof name - 1;
+            memcpy(name, arg, len);
+            name[len] = '\0';
+            if (eq)
+                attached = eq + 1;
+        } else {
+            name[0] = '-';
+            name[1] = arg[1];
+            name[2] = '\0';
+            if (arg[2])
+                attached = arg + 2;
+        }
+#define IS(s, l) (!strcmp(name, s) || !strcmp(name, l))
+        const char *v;
+        if (IS("-h", "--help")) {
+            run_usage(stdout);
+            return 1;
+        } else if (IS("-q", "--quiet") || IS("--antithetic", "--antithetic") ||
+                   IS("--force", "--force")) {
+            if (attached) {
+                fprintf(stderr, "chokepoint run: option %s takes no value\n", name);
+                return 2;
+            }
+            if (IS("-q", "--quiet"))
+                a->quiet = 1;
+            else if (IS("--force", "--force"))
+                a->force = 1;
+            else
+                a->antithetic = 1;
+        } else if (IS("-n", "--paths")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 1, INT64_MAX, &a->paths))
+                return 2;
+            a->have_paths = 1;
+        } else if (IS("-s", "--seed")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, UINT64_MAX, &a->seed))
+                return 2;
+            a->have_seed = 1;
+        } else if (IS("-j", "--threads")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, MAX_THREADS, &a->threads))
+                return 2;
+        } else if (IS("--first-path", "--first-path")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, INT64_MAX, &a->first_path))
+                return 2;
+            a->have_first = 1;
+        } else if (IS("--batch", "--batch")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, INT64_MAX, &a->batch))
+                return 2;
+        } else if (IS("--compress", "--compress")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, 9, &a->compress))
+                return 2;
+            a->have_compress = 1;
+        } else if (IS("-o", "--output")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)))
+                return 2;
+            if (!*v) {
+                fprintf(stderr, "chokepoint run: option %s needs a file name\n", name);
+                return 2;
+            }
+            a->output = v;
+        } else if (IS("-p", "--policy")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)))
+                return 2;
+            a->policies[a->npolicies++] = v;
+        } else {
+            fprintf(stderr, "chokepoint run: unknown option '%s' (see chokepoint run --help)\n",
+                    arg);
+            return 2;
+        }
+#undef IS
+    }
+    if ((a->force || a->have_compress) && !a->output) {
+        fprintf(stderr, "chokepoint run: --force and --compress need -o/--output\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- Progress line ------------------------------------------------------- */
+
+typedef struct progress {
+    int enabled;
+    int shown;
+    double start, last;
+} progress;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Shown only after the run has taken a second, at most five times a second,
+ * overwritten in place with a carriage return. */
+static void progress_cb(void *ctx, int64_t done, int64_t total)
+{
+    progress *pg = ctx;
+    double t = now_seconds();
+    double el = t - pg->start;
+    if (el < 1.0 || (t - pg->last < 0.2 && done < total))
+        return;
+    pg->last = t;
+    double rate = el > 0 ? (double)done / el : 0.0;
+    double left = rate > 0 ? (double)(total - done) / rate : 0.0;
+    long ls = (long)(left + 0.5);
+    fprintf(stderr, "\r%lld/%lld paths  %.0f paths/s  %ld:%02ld left  ", (long long)done,
+            (long long)total, rate, ls / 60, ls % 60);
+    fflush(stderr);
+    pg->shown = 1;
+}
+
+static void progress_end(progress *pg)
+{
+    if (pg->shown) {
+        fprintf(stderr, "\r%*s\r", 60, "");
+        fflush(stderr);
+    }
+}
+
+/* ---- The small sink: loss_total of each policy ----------------------------- */
+
+typedef struct loss_sink {
+    int npol;
+    int64_t n, cap;
+    double **loss;
+} loss_sink;
+
+static ckp_status loss_write(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
+                             int npol, const double *const *records, ckp_error *err)
+{
+    (void)first_path; /* batches arrive in path order */
+    loss_sink *ls = ctx;
+    if (ls->n + n > ls->cap) {
+        int64_t cap = ls->cap ? ls->cap : 4096;
+        while (cap < ls->n + n)
+            cap *= 2;
+        for (int k = 0; k < npol; k++) {
+            double *p = realloc(ls->loss[k], (size_t)cap * sizeof *p);
+            if (!p)
+                return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                                     "out of memory keeping %lld total losses",
+                                     (long long)cap);
+            ls->loss[k] = p;
+        }
+        ls->cap = cap;
+    }
+    size_t off = lay->offset[CKP_M_LOSS_TOTAL];
+    for (int k = 0; k < npol; k++)
+        for (int64_t i = 0; i < n; i++)
+            ls->loss[k][ls->n + i] = records[k][(size_t)i * lay->record + off];
+    ls->n += n;
+    return CKP_OK;
+}
+
+/* The command line as one string, for the results file. */
+static char *join_args(int argc, char **argv)
+{
+    size_t len = strlen("chokepoint") + 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    strcpy(s, "chokepoint");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static int fail(const ckp_error *err, ckp_status st)
+{
+    fprintf(stderr, "chokepoint run: %s\n", err->message[0] ? err->message : ckp_status_str(st));
+    return ckp_status_exit_code(st);
+}
+
+int ckp_cmd_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    a.policies = calloc((size_t)argc + 1, sizeof *a.policies);
+    if (!a.policies) {
+        fprintf(stderr, "chokepoint run: out of memory\n");
+        return 1;
+    }
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        free(a.policies);
+        return rc == 1 ? 0 : 2;
+    }
+
+    ckp_error err;
+    ckp_error_clear(&err);
+    ckp_scenario *sc = NULL;
+    ckp_run_result *res = NULL;
+    ckp_output *out = NULL;
+    ckp_output_file *of = NULL;
+    ckp_output_row *rows = NULL;
+    int *pol = NULL;
+    char *cmdline = NULL;
+    loss_sink ls;
+    memset(&ls, 0, sizeof ls);
+    progress pg;
+    memset(&pg, 0, sizeof pg);
+    ckp_sink small = {NULL, NULL};
+    ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
+                           : ckp_scenario_load_default(&sc, &err);
+    if (st != CKP_OK) {
+        rc = fail(&err, st);
+        goto done;
+    }
+
+    ckp_run_options ro;
+    ckp_run_options_default(&ro, sc);
+    if (a.have_paths)
+        ro.paths = (int64_t)a.paths;
+    if (a.have_seed)
+        ro.seed = a.seed;
+    if (a.have_first)
+        ro.first_path = (int64_t)a.first_path;
+    if (a.antithetic)
+        ro.antithetic = 1;
+    ro.threads = (int)a.threads;
+    ro.batch = (int64_t)a.batch;
+    if (a.npolicies > 0) {
+        pol = malloc((size_t)a.npolicies * sizeof *pol);
+        if (!pol) {
+            rc = fail(&err, ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                                          "out of memory"));
+            goto done;
+        }
+        for (int i = 0; i < a.npolicies; i++) {
+            pol[i] = ckp_scenario_policy_index(sc, a.policies[i]);
+            if (pol[i] < 0) {
+                fprintf(stderr, "chokepoint run: unknown policy '%s'; the scenario '%s' has:",
+                        a.policies[i], sc->name);
+                for (int k = 0; k < sc->npolicies; k++)
+                    fprintf(stderr, " %s", sc->policy_names[k]);
+                fprintf(stderr, "\n");
+                rc = 2;
+                goto done;
+            }
+        }
+        ro.npolicies = a.npolicies;
+        ro.policies = pol;
+    }
+    if (ro.antithetic && (ro.paths % 2 != 0 || ro.first_path % 2 != 0)) {
+        fprintf(stderr,
+                "chokepoint run: antithetic runs need an even number of paths and an even "
+                "first path (got %lld paths from path %lld)\n",
+                (long long)ro.paths, (long long)ro.first_path);
+        rc = 2;
+        goto done;
+    }
+    if (ro.first_path > INT64_MAX - ro.paths) {
+        fprintf(stderr, "chokepoint run: --first-path plus --paths is too large\n");
+        rc = 2;
+        goto done;
+    }
+
+    pg.enabled = !a.quiet && isatty(STDERR_FILENO);
+    pg.start = pg.last = now_seconds();
+    if (pg.enabled) {
+        ro.progress = progress_cb;
+        ro.progress_ctx = &pg;
+    }
+
+    const ckp_sink *sink;
+    if (a.output) {
+        ckp_output_options oo;
+        ckp_output_options_default(&oo);
+        oo.force = a.force;
+        if (a.have_compress)
+            oo.compress = (int)a.compress;
+        cmdline = join_args(argc, argv);
+        oo.command_line = cmdline;
+        st = ckp_output_open(a.output, sc, &ro, &oo, &out, &err);
+        if (st != CKP_OK) {
+            rc = fail(&err, st);
+            goto done;
+        }
+        sink = ckp_output_sink(out);
+    } else {
+        /* The table needs only each policy's total loss; per-month figures are
+         * only stored in a file. */
+        ro.month_stats = 0;
+        ls.npol = 1 + (ro.npolicies > 0 ? ro.npolicies : sc->npolicies);
+        ls.loss = calloc((size_t)ls.npol, sizeof *ls.loss);
+        if (!ls.loss) {
+            rc = fail(&err, ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                                          "out of memory"));
+            goto done;
+        }
+        small.ctx = &ls;
+        small.write_batch = loss_write;
+        sink = &small;
+    }
+
+    st = ckp_run(sc, &ro, sink, &res, &err);
+    progress_end(&pg);
+    if (st != CKP_OK) {
+        ckp_output_abort(out);
+        out = NULL;
+        rc = fail(&err, st);
+        goto done;
+    }
+
+    if (out) {
+        st = ckp_output_finish(out, res, &err);
+        out = NULL;
+        if (st == CKP_OK)
+            st = ckp_output_file_open(a.output, &of, &err);
+        if (st == CKP_OK)
+            st = ckp_output_read_table(of, &rows, &err);
+        if (st != CKP_OK) {
+            rc = fail(&err, st);
+            goto done;
+        }
+    } else {
+        int npol = res->npol;
+        rows = calloc((size_t)npol, sizeof *rows);
+        const char **names = calloc((size_t)npol, sizeof *names);
+        int *has_cost = calloc((size_t)npol, sizeof *has_cost);
+        double *cost = calloc((size_t)npol, sizeof *cost);
+        if (!rows || !names || !has_cost || !cost) {
+            st = ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        } else {
+            for (int k = 0; k < npol; k++) {
+                const ckp_model *m = &sc->models[res->policy[k]];
+                names[k] = sc->policy_names[res->policy[k]];
+                has_cost[k] = m->has_cost;
+                cost[k] = m->annual_cost;
+            }
+            st = ckp_cli_table_rows(npol, names, (const double *const *)ls.loss, (size_t)ls.n,
+                                    res->antithetic, has_cost, cost, res->lay.T, rows, &err);
+        }
+        free(names);
+        free(has_cost);
+        free(cost);
+        if (st != CKP_OK) {
+            rc = fail(&err, st);
+            goto done;
+        }
+    }
+    printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", sc->name,
+           (unsigned long long)res->seed, (long long)res->first_path,
+           (long long)(res->first_path + res->paths - 1), res->antithetic ? ", antithetic" : "");
+    ckp_cli_print_table(stdout, sc->currency, rows, res->npol);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
+                strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    if (a.output && !a.quiet)
+        fprintf(stderr, "chokepoint run: wrote %s\n", a.output);
+    rc = 0;
+
+done:
+    ckp_output_abort(out);
+    if (of)
+        ckp_output_file_close(of);
+    free(rows);
+    if (ls.loss)
+        for (int k = 0; k < ls.npol; k++)
+            free(ls.loss[k]);
+    free(ls.loss);
+    ckp_run_result_free(res);
+    ckp_scenario_free(sc);
+    free(pol);
+    free(cmdline);
+    free(a.policies);
+    return rc;
+}
