@@ -72,6 +72,7 @@ typedef struct ckp_output_info {
     const char *engine_version;
     const char *created_utc;
     const char *command_line;
+    const char *currency;     /* the scenario's unit of money */
     uint64_t seed;
     ckp_pcg64 base;           /* base generator of the seed (state, increment) */
     int64_t first_path, paths;
