@@ -13,7 +13,6 @@
  * parallel region is allocated before it. */
 #include "chokepoint/run.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,22 +87,12 @@ static i128 fix_from_double(double v)
     if (!(v == v) || v == 0.0)
         return 0;
     double a = fabs(v);
-    const double lim = 4611686018427387904.0; /* 2^62 */
     u128 mag;
-    if (a >= lim) {
+    if (a >= 0x1p62)
         mag = (u128)1 << 126;
-    } else {
-        int e;
-        double m = frexp(a, &e);                 /* a = m 2^e, m in [0.5, 1) */
-        uint64_t mant = (uint64_t)ldexp(m, 53);  /* exact: 53-bit integer */
-        int shift = e - 53 + CKP_FIX_FRAC_BITS;  /* a 2^64 = mant 2^shift */
-        if (shift >= 0)
-            mag = (u128)mant << shift;           /* shift <= 73: fits below 2^126 */
-        else if (shift > -64)
-            mag = (u128)(mant >> -shift);
-        else
-            mag = 0;
-    }
+    else
+        /* Scaling by 2^64 is exact, and the conversion truncates toward zero. */
+        mag = (u128)(a * 0x1p64);
     return v < 0 ? -(i128)mag : (i128)mag;
 }
 
