@@ -1,3 +1,80 @@
-/* placeholder */
+/* chokepoint: `chokepoint summary FILE`, the policy table of a results file.
+ *
+ * The table is read from the summaries stored in the file (nothing is
+ * recomputed), so it is exactly what `run -o` printed when it wrote the file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chokepoint/chokepoint.h"
 #include "commands.h"
-int ckp_cmd_summary(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+#include "table.h"
+
+static void summary_usage(FILE *out)
+{
+    fprintf(out, "Usage: chokepoint summary FILE\n"
+                 "\n"
+                 "Print the policy table (total loss per policy and the paired benefit against\n"
+                 "the baseline) stored in FILE, a results file written by `chokepoint run -o`,\n"
+                 "after a line naming the scenario, seed, paths and engine that wrote it.\n");
+}
+
+int ckp_cmd_summary(int argc, char **argv)
+{
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            summary_usage(stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "chokepoint summary: unknown option '%s'\n", argv[i]);
+            summary_usage(stderr);
+            return 2;
+        }
+        if (file) {
+            fprintf(stderr, "chokepoint summary: more than one file given\n");
+            return 2;
+        }
+        file = argv[i];
+    }
+    if (!file) {
+        fprintf(stderr, "chokepoint summary: no results file given\n");
+        summary_usage(stderr);
+        return 2;
+    }
+
+    ckp_error err;
+    ckp_error_clear(&err);
+    ckp_output_file *f = NULL;
+    ckp_output_row *rows = NULL;
+    char *name = NULL;
+    ckp_status st = ckp_output_file_open(file, &f, &err);
+    if (st == CKP_OK)
+        st = ckp_output_read_table(f, &rows, &err);
+    if (st == CKP_OK)
+        st = ckp_output_read_text(f, "scenario_name", &name, &err);
+    if (st != CKP_OK) {
+        fprintf(stderr, "chokepoint summary: %s\n",
+                err.message[0] ? err.message : ckp_status_str(st));
+        ckp_output_file_close(f);
+        return ckp_status_exit_code(st);
+    }
+    const ckp_output_info *in = ckp_output_file_info(f);
+    printf("%s: scenario '%s', seed %llu, paths %lld..%lld (%lld)%s, %d months, "
+           "chokepoint %s, %s\n\n",
+           file, name, (unsigned long long)in->seed, (long long)in->first_path,
+           (long long)(in->first_path + in->paths - 1), (long long)in->paths,
+           in->antithetic ? ", antithetic" : "", in->horizon_months, in->engine_version,
+           in->created_utc);
+    ckp_cli_print_table(stdout, in->currency, rows, in->npol);
+    int rc = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chokepoint summary: cannot write to standard output\n");
+        rc = 1;
+    }
+    free(name);
+    free(rows);
+    ckp_output_file_close(f);
+    return rc;
+}
