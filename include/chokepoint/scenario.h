@@ -31,6 +31,11 @@ extern "C" {
 #define CKP_MAX_HORIZON 1200
 #define CKP_MAX_ROUTE_COUNTRIES 16
 #define CKP_MAX_POLICIES 256
+/* Array sizes refused before allocating (per policy): block tables S*K*M and
+ * the interdependency matrix I*I; and all models of a scenario together. */
+#define CKP_MAX_BLOCK_CELLS 4000000
+#define CKP_MAX_MATRIX_CELLS 25000000
+#define CKP_MAX_MODEL_DOUBLES 100000000
 
 typedef enum ckp_rule {
     CKP_RULE_INDEPENDENT = 0, /* q0_i = 1 - prod_m (1 - C[m,i] x_m) */
@@ -129,6 +134,8 @@ typedef struct ckp_scenario {
 
     char *source_name;    /* file name used in messages ("<built-in>" for the default) */
     char *source_text;    /* the scenario text exactly as read */
+
+    struct ckp_scenario_priv *priv; /* internal: the parsed documents (for to_yaml) */
 } ckp_scenario;
 
 /* Load and validate a scenario file. CSV files it names are read relative to

@@ -1,0 +1,594 @@
+/* chokepoint: the scenario document tree (see engine/scenario_tree.h).
+ *
+ * libyaml's event parser feeds an explicit stack, so a hostile document cannot
+ * exhaust the C stack; depth, node count and text length are bounded before
+ * anything grows with them. Aliases are refused: expanding them is how small
+ * YAML texts become enormous documents, and scenarios never need them. */
+#include "engine/scenario_tree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+/* A mapping with more pairs than this is refused; duplicate keys are found by
+ * a linear scan, which must stay cheap. */
+#define MAX_MAP_PAIRS 20000
+
+ynode *ckp_tree_new(ynode_kind kind)
+{
+    ynode *n = calloc(1, sizeof *n);
+    if (n)
+        n->kind = kind;
+    return n;
+}
+
+ynode *ckp_tree_scalar(const char *text, int plain)
+{
+    ynode *n = ckp_tree_new(YN_SCALAR);
+    if (!n)
+        return NULL;
+    n->plain = plain;
+    n->text = strdup(text ? text : "");
+    if (!n->text) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void ckp_tree_free(ynode *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        ckp_tree_free(n->items[i]);
+        if (n->keys)
+            ckp_tree_free(n->keys[i]);
+    }
+    free(n->items);
+    free(n->keys);
+    free(n->text);
+    free(n);
+}
+
+static int grow(ynode *n)
+{
+    if (n->n < n->cap)
+        return 0;
+    size_t cap = n->cap ? n->cap * 2 : 4;
+    ynode **items = realloc(n->items, cap * sizeof *items);
+    if (!items)
+        return -1;
+    n->items = items;
+    if (n->kind == YN_MAP) {
+        ynode **keys = realloc(n->keys, cap * sizeof *keys);
+        if (!keys)
+            return -1;
+        n->keys = keys;
+    }
+    n->cap = cap;
+    return 0;
+}
+
+int ckp_tree_append(ynode *seq, ynode *item)
+{
+    if (grow(seq))
+        return -1;
+    seq->items[seq->n++] = item;
+    return 0;
+}
+
+static int map_find(const ynode *map, const char *key)
+{
+    if (!map || map->kind != YN_MAP)
+        return -1;
+    for (size_t i = 0; i < map->n; i++)
+        if (strcmp(map->keys[i]->text, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+ynode *ckp_tree_get(const ynode *n, const char *key)
+{
+    int i = map_find(n, key);
+    return i < 0 ? NULL : n->items[i];
+}
+
+ynode *ckp_tree_key_node(const ynode *n, const char *key)
+{
+    int i = map_find(n, key);
+    return i < 0 ? NULL : n->keys[i];
+}
+
+int ckp_tree_set(ynode *map, const char *key, ynode *value)
+{
+    int i = map_find(map, key);
+    if (i >= 0) {
+        ckp_tree_free(map->items[i]);
+        map->items[i] = value;
+        return 0;
+    }
+    ynode *k = ckp_tree_scalar(key, 1);
+    if (!k || grow(map)) {
+        ckp_tree_free(k);
+        return -1;
+    }
+    map->keys[map->n] = k;
+    map->items[map->n++] = value;
+    return 0;
+}
+
+void ckp_tree_remove(ynode *map, const char *key)
+{
+    int i = map_find(map, key);
+    if (i < 0)
+        return;
+    ckp_tree_free(map->keys[i]);
+    ckp_tree_free(map->items[i]);
+    for (size_t j = (size_t)i + 1; j < map->n; j++) {
+        map->keys[j - 1] = map->keys[j];
+        map->items[j - 1] = map->items[j];
+    }
+    map->n--;
+}
+
+ynode *ckp_tree_copy(const ynode *n)
+{
+    if (!n)
+        return NULL;
+    ynode *c = ckp_tree_new(n->kind);
+    if (!c)
+        return NULL;
+    c->line = n->line;
+    c->col = n->col;
+    c->plain = n->plain;
+    if (n->text && !(c->text = strdup(n->text)))
+        goto fail;
+    if (n->n) {
+        c->cap = n->n;
+        c->items = calloc(n->n, sizeof *c->items);
+        if (!c->items)
+            goto fail;
+        if (n->kind == YN_MAP && !(c->keys = calloc(n->n, sizeof *c->keys)))
+            goto fail;
+        for (size_t i = 0; i < n->n; i++) {
+            /* Count as we go so a failure frees exactly what exists. */
+            c->items[i] = ckp_tree_copy(n->items[i]);
+            if (n->kind == YN_MAP)
+                c->keys[i] = ckp_tree_copy(n->keys[i]);
+            c->n = i + 1;
+            if (!c->items[i] || (n->kind == YN_MAP && !c->keys[i]))
+                goto fail;
+        }
+    }
+    return c;
+fail:
+    ckp_tree_free(c);
+    return NULL;
+}
+
+int ckp_tree_item_name(const ynode *item, char *buf, size_t cap)
+{
+    if (!item || item->kind != YN_MAP || cap == 0)
+        return 0;
+    const ynode *name = ckp_tree_get(item, "name");
+    if (name && name->kind == YN_SCALAR) {
+        snprintf(buf, cap, "%s", name->text);
+        return 1;
+    }
+    const ynode *path = ckp_tree_get(item, "path");
+    if (path && path->kind == YN_SEQ && path->n > 0) {
+        size_t used = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < path->n; i++) {
+            if (path->items[i]->kind != YN_SCALAR)
+                return 0;
+            int w = snprintf(buf + used, cap - used, "%s%s", i ? "-" : "", path->items[i]->text);
+            if (w < 0 || (size_t)w >= cap - used)
+                return 1; /* truncated, still an identity */
+            used += (size_t)w;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- flow text ---------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t cap, used;
+    int full;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->full)
+        return;
+    if (b->used + n + 4 >= b->cap) {
+        size_t room = b->cap > b->used + 4 ? b->cap - b->used - 4 : 0;
+        memcpy(b->p + b->used, s, room);
+        b->used += room;
+        memcpy(b->p + b->used, "...", 4);
+        b->full = 1;
+        return;
+    }
+    memcpy(b->p + b->used, s, n + 1);
+    b->used += n;
+}
+
+static void flow(const ynode *n, sbuf *b)
+{
+    if (!n) {
+        sb_put(b, "(absent)");
+        return;
+    }
+    switch (n->kind) {
+    case YN_SCALAR:
+        if (!n->plain)
+            sb_put(b, "\"");
+        sb_put(b, n->text);
+        if (!n->plain)
+            sb_put(b, "\"");
+        break;
+    case YN_SEQ:
+        sb_put(b, "[");
+        for (size_t i = 0; i < n->n && !b->full; i++) {
+            if (i)
+                sb_put(b, ", ");
+            flow(n->items[i], b);
+        }
+        sb_put(b, "]");
+        break;
+    case YN_MAP:
+        sb_put(b, "{");
+        for (size_t i = 0; i < n->n && !b->full; i++) {
+            if (i)
+                sb_put(b, ", ");
+            sb_put(b, n->keys[i]->text);
+            sb_put(b, ": ");
+            flow(n->items[i], b);
+        }
+        sb_put(b, "}");
+        break;
+    }
+}
+
+void ckp_tree_flow(const ynode *n, char *buf, size_t cap)
+{
+    if (cap < 8) {
+        if (cap)
+            buf[0] = '\0';
+        return;
+    }
+    sbuf b = {buf, cap, 0, 0};
+    buf[0] = '\0';
+    flow(n, &b);
+}
+
+int ckp_tree_equal(const ynode *a, const ynode *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind || a->n != b->n)
+        return 0;
+    if (a->kind == YN_SCALAR)
+        return strcmp(a->text, b->text) == 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->kind == YN_MAP && strcmp(a->keys[i]->text, b->keys[i]->text) != 0)
+            return 0;
+        if (!ckp_tree_equal(a->items[i], b->items[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+typedef struct frame {
+    ynode *node;
+    ynode *key; /* mapping: the key waiting for its value */
+} frame;
+
+static ckp_status yerr(ckp_error *err, ckp_status code, const char *file, yaml_mark_t m,
+                       const char *fmt, const char *what)
+{
+    return ckp_error_set(err, code, file, (int)m.line + 1, (int)m.column + 1, NULL, fmt, what);
+}
+
+/* Attach a finished node to the frame on top of the stack (or make it the
+ * root). Returns 0, or -1 with err filled. */
+static int attach(frame *stack, int depth, ynode **root, ynode *node, const char *file,
+                  yaml_mark_t mark, ckp_error *err)
+{
+    if (depth == 0) {
+        *root = node;
+        return 0;
+    }
+    frame *f = &stack[depth - 1];
+    if (f->node->kind == YN_SEQ) {
+        if (ckp_tree_append(f->node, node)) {
+            ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
+            return -1;
+        }
+        return 0;
+    }
+    if (!f->key) {
+        if (node->kind != YN_SCALAR) {
+            yerr(err, CKP_ERR_CONFIG, file, mark,
+                 "expected a plain key, found a %s used as a mapping key",
+                 node->kind == YN_SEQ ? "sequence" : "mapping");
+            return -1;
+        }
+        if (map_find(f->node, node->text) >= 0) {
+            yerr(err, CKP_ERR_CONFIG, file, mark, "duplicate key '%s' in one mapping",
+                 node->text);
+            return -1;
+        }
+        if (f->node->n >= MAX_MAP_PAIRS) {
+            yerr(err, CKP_ERR_NOMEM, file, mark,
+                 "refusing a mapping with more than 20000 keys (found key '%s')", node->text);
+            return -1;
+        }
+        f->key = node;
+        return 0;
+    }
+    if (grow(f->node)) {
+        ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
+        return -1;
+    }
+    f->node->keys[f->node->n] = f->key;
+    f->node->items[f->node->n++] = node;
+    f->key = NULL;
+    return 0;
+}
+
+ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error *err)
+{
+    if (len > CKP_TREE_MAX_TEXT) {
+        ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL,
+                      "refusing a scenario text of %zu bytes (limit %zu)", len,
+                      CKP_TREE_MAX_TEXT);
+        return NULL;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "cannot initialise the YAML parser");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+
+    frame stack[CKP_TREE_MAX_DEPTH];
+    int depth = 0, ndocs = 0, done = 0, failed = 0;
+    long nodes = 0;
+    ynode *root = NULL;
+
+    while (!done && !failed) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            yaml_mark_t m = parser.problem_mark;
+            const char *problem = parser.problem ? parser.problem : "unknown problem";
+            if (parser.context)
+                ckp_error_set(err, CKP_ERR_CONFIG, file, (int)m.line + 1, (int)m.column + 1,
+                              NULL, "malformed YAML: %s %s", problem, parser.context);
+            else
+                ckp_error_set(err, CKP_ERR_CONFIG, file, (int)m.line + 1, (int)m.column + 1,
+                              NULL, "malformed YAML: %s", problem);
+            failed = 1;
+            break;
+        }
+        yaml_mark_t m = ev.start_mark;
+        ynode *node = NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++ndocs > 1) {
+                yerr(err, CKP_ERR_CONFIG, file, m,
+                     "expected one YAML document, found a second one%s", "");
+                failed = 1;
+            }
+            break;
+        case YAML_ALIAS_EVENT:
+            yerr(err, CKP_ERR_CONFIG, file, m,
+                 "expected a value, found the alias *%s (aliases are not supported)",
+                 (const char *)ev.data.alias.anchor);
+            failed = 1;
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++nodes > CKP_TREE_MAX_NODES) {
+                yerr(err, CKP_ERR_NOMEM, file, m,
+                     "refusing a document with more than %s values", "4000000");
+                failed = 1;
+                break;
+            }
+            if (ev.type == YAML_SCALAR_EVENT) {
+                node = ckp_tree_new(YN_SCALAR);
+                if (node) {
+                    node->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                    node->text = malloc(ev.data.scalar.length + 1);
+                    if (node->text) {
+                        memcpy(node->text, ev.data.scalar.value, ev.data.scalar.length);
+                        node->text[ev.data.scalar.length] = '\0';
+                        if (strlen(node->text) != ev.data.scalar.length) {
+                            ckp_tree_free(node);
+                            yerr(err, CKP_ERR_CONFIG, file, m,
+                                 "expected text, found a scalar containing a NUL byte%s", "");
+                            failed = 1;
+                            break;
+                        }
+                    }
+                }
+            } else {
+                node = ckp_tree_new(ev.type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP);
+            }
+            if (!node || (node->kind == YN_SCALAR && !node->text)) {
+                ckp_tree_free(node);
+                ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
+                failed = 1;
+                break;
+            }
+            node->line = (int)m.line + 1;
+            node->col = (int)m.column + 1;
+            if (node->kind == YN_SCALAR) {
+                if (attach(stack, depth, &root, node, file, m, err)) {
+                    ckp_tree_free(node);
+                    failed = 1;
+                }
+            } else if (depth >= CKP_TREE_MAX_DEPTH) {
+                ckp_tree_free(node);
+                yerr(err, CKP_ERR_NOMEM, file, m,
+                     "refusing a document nested deeper than %s levels", "64");
+                failed = 1;
+            } else {
+                stack[depth].node = node;
+                stack[depth].key = NULL;
+                depth++;
+            }
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+            depth--;
+            ynode *done_node = stack[depth].node;
+            /* libyaml guarantees a value after every key, so key is NULL here. */
+            ckp_tree_free(stack[depth].key);
+            if (attach(stack, depth, &root, done_node, file, m, err)) {
+                ckp_tree_free(done_node);
+                failed = 1;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    if (failed) {
+        for (int d = depth - 1; d >= 0; d--) {
+            ckp_tree_free(stack[d].key);
+            ckp_tree_free(stack[d].node);
+        }
+        ckp_tree_free(root);
+        return NULL;
+    }
+    if (!root) {
+        ckp_error_set(err, CKP_ERR_CONFIG, file, 1, 1, NULL,
+                      "expected a scenario mapping, found an empty document");
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- emitting ----------------------------------------------------------- */
+
+typedef struct obuf {
+    char *p;
+    size_t used, cap;
+    int nomem;
+} obuf;
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+    obuf *o = data;
+    if (o->used + size + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (o->used + size + 1 > cap)
+            cap *= 2;
+        char *p = realloc(o->p, cap);
+        if (!p) {
+            o->nomem = 1;
+            return 0;
+        }
+        o->p = p;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->used, buffer, size);
+    o->used += size;
+    o->p[o->used] = '\0';
+    return 1;
+}
+
+/* Sequences of scalars (matrix rows, paths, regime lists) read best inline. */
+static int all_scalars(const ynode *n)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (n->items[i]->kind != YN_SCALAR)
+            return 0;
+    return 1;
+}
+
+static int emit_node(yaml_emitter_t *em, const ynode *n, int in_flow)
+{
+    yaml_event_t ev;
+    switch (n->kind) {
+    case YN_SCALAR:
+        if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->text,
+                                          (int)strlen(n->text), n->plain, !n->plain,
+                                          n->plain ? YAML_PLAIN_SCALAR_STYLE
+                                                   : YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+            return -1;
+        return yaml_emitter_emit(em, &ev) ? 0 : -1;
+    case YN_SEQ: {
+        int fl = in_flow || all_scalars(n);
+        if (!yaml_sequence_start_event_initialize(
+                &ev, NULL, NULL, 1, fl ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE))
+            return -1;
+        if (!yaml_emitter_emit(em, &ev))
+            return -1;
+        for (size_t i = 0; i < n->n; i++) {
+            /* Matrices: a block list of flow rows. */
+            if (emit_node(em, n->items[i], fl))
+                return -1;
+        }
+        if (!yaml_sequence_end_event_initialize(&ev))
+            return -1;
+        return yaml_emitter_emit(em, &ev) ? 0 : -1;
+    }
+    case YN_MAP:
+        if (!yaml_mapping_start_event_initialize(
+                &ev, NULL, NULL, 1, in_flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE))
+            return -1;
+        if (!yaml_emitter_emit(em, &ev))
+            return -1;
+        for (size_t i = 0; i < n->n; i++) {
+            if (emit_node(em, n->keys[i], in_flow) || emit_node(em, n->items[i], in_flow))
+                return -1;
+        }
+        if (!yaml_mapping_end_event_initialize(&ev))
+            return -1;
+        return yaml_emitter_emit(em, &ev) ? 0 : -1;
+    }
+    return -1;
+}
+
+char *ckp_tree_emit(const ynode *root)
+{
+    yaml_emitter_t em;
+    obuf o = {NULL, 0, 0, 0};
+    if (!yaml_emitter_initialize(&em))
+        return NULL;
+    yaml_emitter_set_output(&em, write_handler, &o);
+    yaml_emitter_set_unicode(&em, 1);
+    yaml_emitter_set_width(&em, -1);
+    yaml_event_t ev;
+    int ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+             yaml_emitter_emit(&em, &ev) &&
+             yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+             yaml_emitter_emit(&em, &ev) && emit_node(&em, root, 0) == 0 &&
+             yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+             yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
+             yaml_emitter_flush(&em);
+    yaml_emitter_delete(&em);
+    if (!ok || o.nomem) {
+        free(o.p);
+        return NULL;
+    }
+    return o.p;
+}
