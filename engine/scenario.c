@@ -1725,8 +1725,14 @@ static void diff(const ynode *a, const ynode *b, char *path, size_t plen, size_t
             snprintf(path + plen, pcap - plen, "%s%s", plen ? "." : "", a->keys[i]->text);
             diff(a->items[i], ckp_tree_get(b, a->keys[i]->text), path, strlen(path), pcap, out);
         }
+        char ida[160];
+        int has_id = ckp_tree_item_name(a, ida, sizeof ida);
         for (size_t i = 0; i < b->n; i++)
             if (!ckp_tree_get(a, b->keys[i]->text)) {
+                /* naming a route by its default name changes nothing */
+                if (has_id && strcmp(b->keys[i]->text, "name") == 0 &&
+                    b->items[i]->kind == YN_SCALAR && strcmp(b->items[i]->text, ida) == 0)
+                    continue;
                 snprintf(path + plen, pcap - plen, "%s%s", plen ? "." : "", b->keys[i]->text);
                 diff(NULL, b->items[i], path, strlen(path), pcap, out);
             }
