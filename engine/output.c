@@ -221,6 +221,10 @@ static herr_t attrs_meta(ckp_output *o, hid_t d, const char *units, const char *
 {
     if (units && strcmp(units, "currency") == 0)
         units = o->sc->currency;
+    /* xarray turns units "days" (and hours, seconds, ...) into timedeltas; a
+     * stock level is not a duration, so use the singular UDUNITS name. */
+    if (units && strcmp(units, "days") == 0)
+        units = "day";
     if (attr_str(o, d, "units", units ? units : "1") < 0)
         return -1;
     return attr_str(o, d, "long_name", long_name ? long_name : "");
@@ -982,7 +986,7 @@ static ckp_status write_month(ckp_output *o, int k, const ckp_run_result *r, ckp
          D_MATERIAL},
         {"inoperability", "1", "inoperability q after propagation", D_INDUSTRY},
         {"price", "1", "price multiple pi (of the baseline price)", D_MATERIAL},
-        {"stock_days", "days", "stockpile after the month L (days of baseline demand)",
+        {"stock_days", "day", "stockpile after the month L (days of baseline demand)",
          D_MATERIAL},
     };
     const ckp_layout *lay = &r->lay;
