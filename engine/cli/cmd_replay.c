@@ -32,13 +32,16 @@ static void replay_usage(FILE *out)
             "  --policy NAME       policy to replay (default: baseline)\n"
             "  --format table|csv  table for reading (default), or long CSV with columns\n"
             "                      section,month,item,variable,value (numbers with 17\n"
-            "                      significant digits)\n");
+            "                      significant digits)\n"
+            "  --uniforms K        also print the first K uniforms of the path (after the\n"
+            "                      antithetic flip), to check a generator against it\n");
 }
 
 typedef struct replay_args {
     const char *file, *policy, *format;
     int have_path;
     long long path;
+    long long uniforms;
 } replay_args;
 
 static int parse_args(int argc, char **argv, replay_args *a)
@@ -53,7 +56,8 @@ static int parse_args(int argc, char **argv, replay_args *a)
         int opt_path = strncmp(s, "--path", nlen) == 0 && nlen == 6;
         int opt_pol = strncmp(s, "--policy", nlen) == 0 && nlen == 8;
         int opt_fmt = strncmp(s, "--format", nlen) == 0 && nlen == 8;
-        if (opt_path || opt_pol || opt_fmt) {
+        int opt_uni = strncmp(s, "--uniforms", nlen) == 0 && nlen == 10;
+        if (opt_path || opt_pol || opt_fmt || opt_uni) {
             if (eq)
                 v = eq + 1;
             else if (i + 1 < argc)
@@ -62,18 +66,20 @@ static int parse_args(int argc, char **argv, replay_args *a)
                 fprintf(stderr, "chokepoint replay: %s needs a value\n", s);
                 return -1;
             }
-            if (opt_path) {
+            if (opt_path || opt_uni) {
                 char *end = NULL;
                 errno = 0;
                 long long n = strtoll(v, &end, 10);
                 if (!v[0] || *end || errno || n < 0) {
-                    fprintf(stderr,
-                            "chokepoint replay: --path: expected a path index >= 0, got '%s'\n",
-                            v);
+                    fprintf(stderr, "chokepoint replay: %s: expected a number >= 0, got '%s'\n",
+                            opt_path ? "--path" : "--uniforms", v);
                     return -1;
                 }
-                a->path = n;
-                a->have_path = 1;
+                if (opt_path) {
+                    a->path = n;
+                    a->have_path = 1;
+                } else
+                    a->uniforms = n;
             } else if (opt_pol)
                 a->policy = v;
             else {
@@ -217,11 +223,11 @@ static void print_table(FILE *out, const ckp_scenario *sc, const ckp_layout *lay
         fprintf(out, "month %d   regimes:", m1 + 1);
         for (int s = 0; s < S; s++)
             fprintf(out, " %s=%s", sc->suppliers[s], sc->regimes[t->regime[m1 * S + s]]);
-        fprintf(out, "\n  %-14s %9s %9s %9s %9s %10s %9s %9s   block by supplier\n", "material",
+        fprintf(out, "\n  %-16s %9s %9s %9s %9s %10s %9s %9s   block by supplier\n", "material",
                 "supply", "reroute", "release", "short", "stock_d", "price", "ramp");
         for (int m = 0; m < M; m++) {
             size_t i = (size_t)m1 * M + m;
-            fprintf(out, "  %-14s %9.4f %9.4f %9.4f %9.4f %10.2f %9.4f %9.4f  ", sc->materials[m],
+            fprintf(out, "  %-16s %9.4f %9.4f %9.4f %9.4f %10.2f %9.4f %9.4f  ", sc->materials[m],
                     t->supply[i], t->reroute[i], t->release[i], t->shortfall[i],
                     t->stock_days[i], t->price[i], t->ramp[i]);
             for (int s = 0; s < S; s++) {
@@ -231,10 +237,10 @@ static void print_table(FILE *out, const ckp_scenario *sc, const ckp_layout *lay
             }
             fputc('\n', out);
         }
-        fprintf(out, "  %-14s %9s %9s %14s\n", "industry", "q0", "inop", "loss");
+        fprintf(out, "  %-16s %9s %9s %14s\n", "industry", "q0", "inop", "loss");
         for (int i1 = 0; i1 < I; i1++) {
             size_t i = (size_t)m1 * I + i1;
-            fprintf(out, "  %-14s %9.4f %9.4f %14.6g\n", sc->industries[i1], t->q0[i],
+            fprintf(out, "  %-16s %9.4f %9.4f %14.6g\n", sc->industries[i1], t->q0[i],
                     t->inop[i], t->loss[i]);
         }
     }
@@ -329,6 +335,11 @@ int ckp_cmd_replay(int argc, char **argv)
         print_csv(stdout, sc, &lay, &tr.t, rec);
     else
         print_table(stdout, sc, &lay, &tr.t, rec);
+    size_t nu = (unsigned long long)a.uniforms < lay.uniforms ? (size_t)a.uniforms : lay.uniforms;
+    if (nu && !csv)
+        printf("\nfirst %zu uniforms of the path\n", nu);
+    for (size_t i = 0; i < nu; i++)
+        printf(csv ? "uniform,,%zu,u,%.17g\n" : "  %zu %.17g\n", i, u[i]);
     size_t ndiff = 0;
     for (size_t i = 0; i < lay.record; i++)
         ndiff += memcmp(&rec[i], &stored[i], sizeof(double)) != 0;
