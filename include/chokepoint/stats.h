@@ -40,7 +40,10 @@ double ckp_quantile_sorted(const double *sorted, size_t n, double p);
 /* Summary of n values x (path order). sd has ddof = 1; se = sd / sqrt(n), or
  * with `antithetic` (n even) the standard error of the mean of pair means.
  * VaR_a = quantile a (linear); CVaR_a = mean of the values >= VaR_a.
- * `scratch` holds n doubles (NULL: allocated internally). n = 0 gives NaNs. */
+ * `scratch` holds n doubles (NULL: allocated internally). n = 0 gives NaNs;
+ * n = 1 gives sd = se = NaN. Errors: a NaN or infinite value is
+ * CKP_ERR_NUMERIC (the message names the path); antithetic with odd n is
+ * CKP_ERR_USAGE. Sums are compensated and in path order (deterministic). */
 ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
                                ckp_summary *out, ckp_error *err);
 
@@ -57,16 +60,25 @@ typedef struct ckp_benefit {
     double bcr; /* mean benefit / (annual_cost * T / 12) */
 } ckp_benefit;
 
+/* The se is paired (sd of the per-path benefits / sqrt(n), or of the pair
+ * means when antithetic). has_bcr is set when has_cost and annual_cost > 0;
+ * a negative or non-finite cost, or T <= 0 with a cost, is CKP_ERR_USAGE;
+ * non-finite values are CKP_ERR_NUMERIC. `scratch` holds n doubles or NULL. */
 ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
                                int antithetic, int has_cost, double annual_cost, int T,
                                double *scratch, ckp_benefit *out, ckp_error *err);
 
 /* Fan-chart value for probability p from one month's histogram: the upper edge
  * of the first bin at which the cumulative count reaches p * total. `edges`
- * holds the CKP_HIST_BINS upper edges of the bins. */
+ * holds the CKP_HIST_BINS upper edges of the bins. For p <= 0 this is the
+ * first non-empty bin; an empty histogram gives NaN. */
 double ckp_hist_quantile(const uint64_t *counts, const double *upper_edges, double p);
 
-/* Upper edges of the bins for the three kinds (see CKP_HIST_BINS). */
+/* Upper edges of the bins for the three kinds (see CKP_HIST_BINS). The top
+ * interior edge is exactly 1, cap or Lmax; the out-of-range bin 101 has edge
+ * +inf (and for pi, bin 0's edge is 0.1). Bin lookups compare against exactly
+ * these doubles, so a value equal to an edge lands in the bin it closes;
+ * NaN goes to bin 101. */
 void ckp_hist_edges_unit(double *upper);            /* x and q */
 void ckp_hist_edges_price(double cap, double *upper);
 void ckp_hist_edges_stock(double lmax_days, double *upper);
