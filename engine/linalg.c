@@ -171,3 +171,50 @@ done:
     free(work);
     return rc;
 }
+
+int ckp_linalg_power(const double *a, int n, int k, double *out)
+{
+    if (n <= 0 || k < 0)
+        return -1;
+    size_t nn = (size_t)n * (size_t)n;
+    double *tmp = malloc(sizeof(double) * nn);
+    if (!tmp)
+        return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            out[(size_t)i * n + j] = i == j ? 1.0 : 0.0;
+    for (int step = 0; step < k; step++) {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0.0;
+                for (int l = 0; l < n; l++)
+                    s += out[(size_t)i * n + l] * a[(size_t)l * n + j];
+                tmp[(size_t)i * n + j] = s;
+            }
+        memcpy(out, tmp, sizeof(double) * nn);
+    }
+    free(tmp);
+    return 0;
+}
+
+int ckp_linalg_io_technical(const double *Z, const double *x, int n, double *A)
+{
+    for (int j = 0; j < n; j++)
+        if (!(x[j] > 0.0))
+            return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            A[(size_t)i * n + j] = Z[(size_t)i * n + j] / x[j];
+    return 0;
+}
+
+int ckp_linalg_io_supply(const double *Z, const double *x, int n, double kappa, double *Astar)
+{
+    for (int i = 0; i < n; i++)
+        if (!(x[i] > 0.0))
+            return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            Astar[(size_t)i * n + j] = kappa * Z[(size_t)j * n + i] / x[i];
+    return 0;
+}

@@ -17,4 +17,16 @@ int ckp_linalg_spectral_radius(const double *a, int n, double *radius);
 /* inv = (I - a)^-1. Returns 0 on success, -1 if I - a is singular. */
 int ckp_linalg_leontief_inverse(const double *a, int n, double *inv);
 
+/* out = a^k (k >= 0; a^0 = I), by repeated multiplication: the k-th order
+ * interdependency indices of an IIM (Santos & Haimes 2004). out may not alias
+ * a. Returns 0 on success, -1 on bad arguments or allocation failure. */
+int ckp_linalg_power(const double *a, int n, int k, double *out);
+
+/* From an input-output table (transactions Z[i,j] from i to j, outputs x):
+ * technical coefficients A[i,j] = Z[i,j] / x[j], and the supply-side
+ * interdependency matrix of MODEL.md section 2, Astar[i,j] = kappa Z[j,i] / x[i]
+ * (the transpose of A scaled by kappa). Return -1 if some x <= 0. */
+int ckp_linalg_io_technical(const double *Z, const double *x, int n, double *A);
+int ckp_linalg_io_supply(const double *Z, const double *x, int n, double kappa, double *Astar);
+
 #endif

@@ -1,2 +1,264 @@
-/* placeholder: replaced by the prep module */
-typedef int ckp_placeholder_prep;
+/* chokepoint: per-policy derived data for the simulation (ckp_prep).
+ *
+ * Built once per policy before any path is simulated: checks that the
+ * correlation matrices are positive definite and that A* has spectral radius
+ * below 1 (MODEL.md section 2), and precomputes everything the path loop
+ * would otherwise recompute every month. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/linalg.h"
+#include "engine/sim_impl.h"
+
+static void *alloc0(size_t n, size_t size)
+{
+    if (n == 0)
+        n = 1;
+    return calloc(n, size);
+}
+
+void ckp_prep_free(ckp_prep *p)
+{
+    if (!p)
+        return;
+    free(p->Lc);
+    free(p->Lp);
+    free(p->leontief);
+    free(p->J);
+    free(p->Lcols);
+    free(p->a_off);
+    free(p->a_col);
+    free(p->a_val);
+    free(p->cumP);
+    free(p->lastP);
+    free(p->cumInit);
+    free(p->lastInit);
+    free(p->blk);
+    free(p->aup);
+    free(p->adown);
+    free(p->neg_inv_eta);
+    free(p->pv);
+    free(p->sp_off);
+    free(p->sp_sup);
+    free(p->sp_val);
+    free(p->pkey);
+    free(p);
+}
+
+double ckp_prep_spectral_radius(const ckp_prep *p)
+{
+    return p->radius;
+}
+
+const double *ckp_prep_leontief(const ckp_prep *p)
+{
+    return p->leontief;
+}
+
+/* exp(-1/tau) with tau = 0 meaning an immediate move (MODEL.md section 2). */
+static double decay(double tau)
+{
+    return tau > 0.0 ? exp(-1.0 / tau) : 0.0;
+}
+
+/* Running sums of a probability row, left to right, and the last entry with
+ * positive probability (the fallback when rounding leaves no match). */
+static void cumulate(const double *row, int K, double *cum, int *last)
+{
+    double s = 0.0;
+    *last = K - 1;
+    for (int j = 0; j < K; j++) {
+        s += row[j];
+        cum[j] = s;
+        if (row[j] > 0.0)
+            *last = j;
+    }
+}
+
+ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
+{
+    *out = NULL;
+    if (!m || m->S < 1 || m->K < 1 || m->M < 1 || m->I < 1 || m->T < 1)
+        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
+                             "simulation needs at least one supplier, regime, material, "
+                             "industry and month");
+    const int S = m->S, K = m->K, M = m->M, I = m->I;
+    const size_t SS = (size_t)S * S, MM = (size_t)M * M, II = (size_t)I * I;
+    ckp_prep *p = calloc(1, sizeof *p);
+    if (!p)
+        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    p->S = S;
+    p->K = K;
+    p->M = M;
+    p->I = I;
+    p->T = m->T;
+    ckp_status st = CKP_OK;
+
+    p->cumP = alloc0((size_t)S * K * K, sizeof(double));
+    p->lastP = alloc0((size_t)S * K, sizeof(int));
+    p->cumInit = alloc0((size_t)S * K, sizeof(double));
+    p->lastInit = alloc0((size_t)S, sizeof(int));
+    p->blk = alloc0((size_t)S * K * M, 1);
+    p->aup = alloc0((size_t)M, sizeof(double));
+    p->adown = alloc0((size_t)M, sizeof(double));
+    p->neg_inv_eta = alloc0((size_t)M, sizeof(double));
+    p->pv = alloc0((size_t)M, sizeof(double));
+    p->sp_off = alloc0((size_t)M + 1, sizeof(int));
+    p->sp_sup = alloc0((size_t)S * M, sizeof(int));
+    p->sp_val = alloc0((size_t)S * M, sizeof(double));
+    p->npkey = 5 * (size_t)M + MM;
+    p->pkey = alloc0(p->npkey, sizeof(double));
+    if (!p->cumP || !p->lastP || !p->cumInit || !p->lastInit || !p->blk || !p->aup ||
+        !p->adown || !p->neg_inv_eta || !p->pv || !p->sp_off || !p->sp_sup || !p->sp_val ||
+        !p->pkey)
+        goto nomem;
+
+    /* Correlations: factorised once; the identity takes the no-transform path. */
+    if (!m->corr_identity) {
+        p->Lc = alloc0(SS, sizeof(double));
+        if (!p->Lc)
+            goto nomem;
+        if (ckp_linalg_cholesky(m->corr, S, p->Lc) != 0) {
+            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "supplier_correlation",
+                               "the supplier correlation matrix is not symmetric positive "
+                               "definite");
+            goto fail;
+        }
+    }
+    if (!m->price_corr_identity) {
+        p->Lp = alloc0(MM, sizeof(double));
+        if (!p->Lp)
+            goto nomem;
+        if (ckp_linalg_cholesky(m->price_corr, M, p->Lp) != 0) {
+            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "price_correlation",
+                               "the price correlation matrix is not symmetric positive "
+                               "definite");
+            goto fail;
+        }
+    }
+
+    /* Interdependency: radius check, then the operator each propagation needs. */
+    if (ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0) {
+        st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                           "the eigenvalues of the interdependency matrix could not be "
+                           "computed (non-finite entries?)");
+        goto fail;
+    }
+    if (!(p->radius < 1.0)) {
+        st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                           "the interdependency matrix has spectral radius %.6g; it must be "
+                           "below 1 for inoperability to stay bounded",
+                           p->radius);
+        goto fail;
+    }
+    if (m->propagation == CKP_PROP_STATIC) {
+        p->leontief = alloc0(II, sizeof(double));
+        if (!p->leontief)
+            goto nomem;
+        if (ckp_linalg_leontief_inverse(m->Astar, I, p->leontief) != 0) {
+            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                               "I - A* is singular to working precision");
+            goto fail;
+        }
+        p->J = alloc0((size_t)I, sizeof(int));
+        if (!p->J)
+            goto nomem;
+        for (int i = 0; i < I; i++) {
+            int any = 0;
+            for (int k = 0; k < M; k++)
+                if (m->C[(size_t)k * I + i] > 0.0)
+                    any = 1;
+            if (any)
+                p->J[p->nJ++] = i;
+        }
+        p->Lcols = alloc0((size_t)I * (size_t)p->nJ, sizeof(double));
+        if (!p->Lcols)
+            goto nomem;
+        for (int jj = 0; jj < p->nJ; jj++)
+            for (int i = 0; i < I; i++)
+                p->Lcols[(size_t)jj * I + i] = p->leontief[(size_t)i * I + p->J[jj]];
+        p->use_gemm = I >= CKP_GEMM_MIN_INDUSTRIES;
+    } else {
+        size_t nnz = 0;
+        for (size_t k = 0; k < II; k++)
+            if (m->Astar[k] != 0.0)
+                nnz++;
+        p->a_off = alloc0((size_t)I + 1, sizeof(int));
+        p->a_col = alloc0(nnz, sizeof(int));
+        p->a_val = alloc0(nnz, sizeof(double));
+        if (!p->a_off || !p->a_col || !p->a_val)
+            goto nomem;
+        size_t n = 0;
+        for (int i = 0; i < I; i++) {
+            p->a_off[i] = (int)n;
+            for (int j = 0; j < I; j++) {
+                double v = m->Astar[(size_t)i * I + j];
+                if (v != 0.0) {
+                    p->a_col[n] = j;
+                    p->a_val[n++] = v;
+                }
+            }
+        }
+        p->a_off[I] = (int)n;
+    }
+
+    /* Regimes. */
+    for (int s = 0; s < S; s++) {
+        cumulate(m->init + (size_t)s * K, K, p->cumInit + (size_t)s * K, &p->lastInit[s]);
+        for (int k = 0; k < K; k++)
+            cumulate(m->P + ((size_t)s * K + k) * K, K, p->cumP + ((size_t)s * K + k) * K,
+                     &p->lastP[(size_t)s * K + k]);
+    }
+    /* Block kinds; the importer never blocks (MODEL.md section 2). */
+    for (int s = 0; s < S; s++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < M; j++) {
+                size_t x = ((size_t)s * K + k) * M + j;
+                unsigned char kind;
+                if (s == m->importer || (m->block_max[x] == 0.0 && m->block_min[x] == 0.0))
+                    kind = BLK_ZERO;
+                else if (m->block_min[x] == m->block_max[x])
+                    kind = BLK_FIXED;
+                else
+                    kind = BLK_TRI;
+                p->blk[x] = kind;
+            }
+
+    /* Materials. */
+    int nsp = 0;
+    for (int j = 0; j < M; j++) {
+        p->aup[j] = decay(m->tau_up[j]);
+        p->adown[j] = decay(m->tau_down[j]);
+        p->neg_inv_eta[j] = -1.0 / m->eta[j];
+        p->pv[j] = m->p0[j] * m->volume[j];
+        p->sp_off[j] = nsp;
+        for (int s = 0; s < S; s++) {
+            double v = m->spare[(size_t)s * M + j];
+            if (v > 0.0) {
+                p->sp_sup[nsp] = s;
+                p->sp_val[nsp++] = v;
+            }
+        }
+        if (m->sigma[j] > 0.0 || m->lambda[j] > 0.0)
+            p->noise = 1;
+        p->pkey[j] = m->phi[j];
+        p->pkey[M + j] = m->sigma[j];
+        p->pkey[2 * M + j] = m->lambda[j];
+        p->pkey[3 * M + j] = m->muJ[j];
+        p->pkey[4 * M + j] = m->sigmaJ[j];
+    }
+    p->sp_off[M] = nsp;
+    if (p->Lp)
+        memcpy(p->pkey + 5 * (size_t)M, p->Lp, MM * sizeof(double));
+
+    *out = p;
+    return CKP_OK;
+
+nomem:
+    st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                       "out of memory preparing the simulation (I = %d industries)", I);
+fail:
+    ckp_prep_free(p);
+    return st;
+}

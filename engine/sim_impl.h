@@ -1,0 +1,66 @@
+/* chokepoint: what prep.c derives for sim.c (internal header of the
+ * simulation module; not installed).
+ *
+ * A ckp_prep is everything about one policy that does not change from path to
+ * path: factorised correlations, cumulative transition rows, exp(-1/tau), the
+ * propagation operator in the form the path loop wants, and flags that let
+ * the loop skip work (no noise, fixed block fractions). */
+#ifndef CKP_SIM_IMPL_H
+#define CKP_SIM_IMPL_H
+
+#include "chokepoint/sim.h"
+
+/* Block fraction kinds of block[s,k,m]. */
+enum { BLK_ZERO = 0, BLK_FIXED = 1, BLK_TRI = 2 };
+
+/* Above this many industries, static propagation is deferred to one dgemm per
+ * path; below it a plain loop per month is faster than the call overhead. */
+#define CKP_GEMM_MIN_INDUSTRIES 64
+
+struct ckp_prep {
+    int S, K, M, I, T;
+    double radius;
+
+    double *Lc;        /* S*S Cholesky factor of R, NULL when R is the identity */
+    double *Lp;        /* M*M Cholesky factor of Rp, NULL when Rp is the identity */
+    double *leontief;  /* I*I (I - A*)^-1, static propagation only */
+
+    /* Static: the industries with some C[m,i] > 0 (the only ones q0 can be
+     * nonzero on) and the matching columns of the Leontief inverse, each
+     * column contiguous (column-major I x nJ, ready for dgemm). */
+    int nJ;
+    int *J;
+    double *Lcols;
+    int use_gemm;
+
+    /* Dynamic: A* in compressed rows (zeros dropped). */
+    int *a_off;        /* I+1 */
+    int *a_col;
+    double *a_val;
+
+    double *cumP;      /* S*K*K running sums of each row, added left to right */
+    int *lastP;        /* S*K last regime with positive probability in the row */
+    double *cumInit;   /* S*K */
+    int *lastInit;     /* S */
+    unsigned char *blk;/* S*K*M block kind (the importer's are all BLK_ZERO) */
+
+    double *aup;       /* M exp(-1/tau_up), 0 for tau_up = 0 */
+    double *adown;     /* M exp(-1/tau_down) */
+    double *neg_inv_eta;/* M -1/eta */
+    double *pv;        /* M p0 * volume */
+
+    /* Spare capacity by material: suppliers c with spare[c,m] > 0. */
+    int *sp_off;       /* M+1 */
+    int *sp_sup;
+    double *sp_val;
+
+    int noise;         /* some sigma > 0 or lambda > 0: prices carry noise */
+    /* The parameters the log-price path depends on, used to recognise a
+     * policy whose price noise equals the one already in the work cache:
+     * phi, sigma, lambda, muJ, sigmaJ (5M) then Rp's factor (M*M, zeros for
+     * the identity). */
+    double *pkey;
+    size_t npkey;
+};
+
+#endif
