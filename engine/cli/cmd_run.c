@@ -350,7 +350,12 @@ int ckp_cmd_run(int argc, char **argv)
     ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
                            : ckp_scenario_load_default(&sc, &err);
     if (st != CKP_OK) {
+        /* A scenario that cannot be read (missing, unreadable) is bad input
+         * like one that does not parse: exit 2. Only running out of memory is
+         * a failure of the tool. */
         rc = fail(&err, st);
+        if (st != CKP_ERR_NOMEM)
+            rc = 2;
         goto done;
     }
 
