@@ -191,7 +191,8 @@ static const char *suggest(const char *word, const char *const *cands, int n, ch
     size_t lim = strlen(word) / 3;
     if (lim < 2)
         lim = 2;
-    if (bi < 0 || best > lim)
+    /* a "suggestion" that rewrites the whole word is noise */
+    if (bi < 0 || best > lim || best >= strlen(word))
         return "";
     snprintf(buf, cap, " (did you mean '%s'?)", cands[bi]);
     return buf;
@@ -555,7 +556,7 @@ static void free_names(char **names, int n)
 /* Collect the names of a list of named mappings (suppliers, materials,
  * industries), refusing absurd counts before allocating. */
 static ckp_status collect_list(rctx *c, const ynode *doc, const char *key, const char *kind,
-                               int limit, int *count, char ***out)
+                               const char *one, int limit, int *count, char ***out)
 {
     const ynode *list = ckp_tree_get(doc, key);
     char what[128];
@@ -592,7 +593,7 @@ static ckp_status collect_list(rctx *c, const ynode *doc, const char *key, const
                 const ynode *prev = ckp_tree_get(list->items[j], "name");
                 s = fail(c, ckp_tree_get(it, "name"),
                          "duplicate %s name '%s' (first at line %d); expected unique names",
-                         kind, nm, prev ? prev->line : 0);
+                         one, nm, prev ? prev->line : 0);
             } else if (!(names[i] = strdup(nm))) {
                 s = fail_code(c, CKP_ERR_NOMEM, it, "out of memory");
             }
@@ -652,9 +653,9 @@ static void free_ctx_names(rctx *c)
 static ckp_status collect_names(rctx *c, const ynode *doc)
 {
     TRY(collect_regimes(c, doc));
-    TRY(collect_list(c, doc, "suppliers", "suppliers", CKP_MAX_SUPPLIERS, &c->S, &c->sup));
-    TRY(collect_list(c, doc, "materials", "materials", CKP_MAX_MATERIALS, &c->M, &c->mat));
-    TRY(collect_list(c, doc, "industries", "industries", CKP_MAX_INDUSTRIES, &c->I, &c->ind));
+    TRY(collect_list(c, doc, "suppliers", "suppliers", "supplier", CKP_MAX_SUPPLIERS, &c->S, &c->sup));
+    TRY(collect_list(c, doc, "materials", "materials", "material", CKP_MAX_MATERIALS, &c->M, &c->mat));
+    TRY(collect_list(c, doc, "industries", "industries", "industry", CKP_MAX_INDUSTRIES, &c->I, &c->ind));
     c->imp = find_name(c->sup, c->S, c->importer);
     if ((double)c->S * c->K * c->M > CKP_MAX_BLOCK_CELLS)
         return fail_code(c, CKP_ERR_NOMEM, doc,
