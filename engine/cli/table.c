@@ -80,8 +80,13 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
                 snprintf(bcr, sizeof bcr, isfinite(r->benefit.bcr) ? "%.2f" : "n/a",
                          r->benefit.bcr);
         }
-        fprintf(out, "%-*s %10s %10s %10s %10s %10s %22s %8s %8s\n", namew, r->name, c[0], c[1],
-                c[2], c[3], c[4], ben, pp, bcr);
+        char line[512];
+        snprintf(line, sizeof line, "%-*s %10s %10s %10s %10s %10s %22s %8s %8s", namew,
+                 r->name, c[0], c[1], c[2], c[3], c[4], ben, pp, bcr);
+        size_t len = strlen(line);
+        while (len > 0 && line[len - 1] == ' ')
+            line[--len] = '\0';
+        fprintf(out, "%s\n", line);
     }
 }
 

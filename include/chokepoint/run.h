@@ -81,7 +81,20 @@ typedef struct ckp_run_result {
 } ckp_run_result;
 
 /* Run the paths. `sink` may be NULL (records are then discarded). On success
- * *out owns a new result. */
+ * *out owns a new result.
+ *
+ * Batches: `batch` paths each (automatic: 1024, fewer when one batch's records
+ * of all policies would pass 64 MiB; rounded up to even for antithetic runs).
+ * Threads: `threads` OpenMP threads split each batch; when the BLAS is
+ * OpenBLAS it is asked for one thread for the duration of the run (its own
+ * threads would oversubscribe the cores from inside ours) and restored after.
+ * Memory: per thread a ckp_work, one path's uniforms and observables and, with
+ * month_stats, a private copy of the sums and histograms
+ * (npol * T * obs_per_month * (16 + 8 * CKP_HIST_BINS) bytes).
+ * Errors: CKP_ERR_USAGE for bad options (paths <= 0, a range that overflows,
+ * an odd antithetic range, a bad policy index), CKP_ERR_NUMERIC when a path's
+ * total loss is not finite (the lowest such path is named), a prep's error,
+ * or the sink's error. */
 ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp_sink *sink,
                    ckp_run_result **out, ckp_error *err);
 
