@@ -576,20 +576,28 @@ static ckp_status create_policy(ckp_output *o, hid_t pols, int k, ckp_error *err
             chk[r] = r == 0 ? o->chunk : 1;
         }
         double nan = NAN;
-        hid_t sp = -1, dcpl = -1, ds = -1;
+        hid_t sp = -1, dcpl = -1, dapl = -1, ds = -1;
         int bad = (sp = H5Screate_simple(rank, ext, mx)) < 0 ||
                   (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
                   H5Pset_chunk(dcpl, rank, chk) < 0 ||
                   H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0 ||
                   (o->compress > 0 && (H5Pset_shuffle(dcpl) < 0 ||
                                        H5Pset_deflate(dcpl, (unsigned)o->compress) < 0)) ||
+                  /* Every write fills whole chunks, so HDF5's chunk cache (1 MiB per
+                   * dataset by default, i.e. tens of MiB over all metrics and policies)
+                   * would only hold memory: turn it off. */
+                  (dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+                  H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0,
+                                     H5D_CHUNK_CACHE_W0_DEFAULT) < 0 ||
                   (ds = H5Dcreate2(g->id, mt[j].name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl,
-                                   H5P_DEFAULT)) < 0;
+                                   dapl)) < 0;
         for (int r = 0; r < rank && !bad; r++)
             bad = H5DSattach_scale(ds, g->scale[dims[r]], (unsigned)r) < 0;
         if (!bad)
             bad = attrs_meta(o, ds, mt[j].units, mt[j].long_name) < 0 ||
                   attr_i32(ds, "is_integer", mt[j].is_integer) < 0;
+        if (dapl >= 0)
+            H5Pclose(dapl);
         if (dcpl >= 0)
             H5Pclose(dcpl);
         if (sp >= 0)
