@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/linalg.h"
 #include "engine/scenario_tree.h"
@@ -1134,6 +1135,13 @@ static char *read_whole(const char *path, size_t limit, size_t *len, int *too_bi
     *too_big = 0;
     if (!f)
         return NULL;
+    /* only regular files: a scenario naming a device or a FIFO must not hang */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        errno = EINVAL;
+        return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
