@@ -299,11 +299,23 @@ int gen_yaml(const gen_spec *sp, char **out, size_t *len)
         x[j] /= 1.0 - range(&r, 0.3, 0.6);
     put(&b, "interdependency:\n  io_table:\n    kappa: %g\n    x: ", sp->kappa);
     put_matrix_row(&b, x, I, "%.9g");
-    put(&b, "\n    z:\n");
-    for (int i = 0; i < I; i++) {
-        put(&b, "      - ");
-        put_matrix_row(&b, z + (size_t)i * I, I, "%.6g");
-        put(&b, "\n");
+    if (sp->z_csv) {
+        FILE *f = fopen(sp->z_csv, "w");
+        if (!f)
+            goto fail;
+        for (int i = 0; i < I; i++)
+            for (int j = 0; j < I; j++)
+                fprintf(f, "%.6g%c", z[(size_t)i * I + j], j + 1 < I ? ',' : '\n');
+        if (fclose(f) != 0)
+            goto fail;
+        put(&b, "\n    z_csv: %s\n", sp->z_csv);
+    } else {
+        put(&b, "\n    z:\n");
+        for (int i = 0; i < I; i++) {
+            put(&b, "      - ");
+            put_matrix_row(&b, z + (size_t)i * I, I, "%.6g");
+            put(&b, "\n");
+        }
     }
 
     if (sp->policies >= 1) {

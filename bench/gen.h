@@ -20,6 +20,8 @@ typedef struct gen_spec {
     double kappa;        /* substitutability scale of A* */
     uint64_t seed;       /* generator seed (not the run's seed) */
     int64_t paths;       /* run settings written into the file */
+    const char *z_csv;   /* non-NULL: write Z to this file (the loader caps inline
+                            documents at 4 million values) and name it in the YAML */
 } gen_spec;
 
 /* The named presets: "wide", "io-large", and "sweep" (the base of the sweep).
@@ -27,7 +29,7 @@ typedef struct gen_spec {
 int gen_preset(const char *name, gen_spec *spec);
 
 /* Scenario YAML for the spec. *out is malloc'ed (caller frees), *len its length.
- * Returns 0, or -1 when memory runs out. */
+ * Returns 0, or -1 when memory runs out or spec->z_csv cannot be written. */
 int gen_yaml(const gen_spec *spec, char **out, size_t *len);
 
 #endif
