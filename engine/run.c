@@ -88,11 +88,16 @@ static i128 fix_from_double(double v)
         return 0;
     double a = fabs(v);
     u128 mag;
-    if (a >= 0x1p62)
+    if (a >= 0x1p62) {
         mag = (u128)1 << 126;
-    else
-        /* Scaling by 2^64 is exact, and the conversion truncates toward zero. */
-        mag = (u128)(a * 0x1p64);
+    } else {
+        /* Integer part and fraction separately: both conversions are exact
+         * (the fraction a - ip is exact, and scaling by 2^64 is exact) and
+         * the second truncates toward zero. */
+        uint64_t ip = (uint64_t)a;
+        uint64_t fp = (uint64_t)((a - (double)ip) * 0x1p64);
+        mag = ((u128)ip << 64) | fp;
+    }
     return v < 0 ? -(i128)mag : (i128)mag;
 }
 
@@ -218,16 +223,60 @@ static int obs_bin(const obs_kind *k, double v)
     }
 }
 
-/* One thread's scratch and accumulators. */
+/* One thread's scratch and accumulators.
+ *
+ * Observables are staged for a few paths before they are counted: a path
+ * touches one histogram row per (policy, month, observable), thousands of rows
+ * that do not stay in cache, so counting path by path is bound by cache
+ * misses. Counting a staged group cell by cell reuses each row for the whole
+ * group. Integer counts and fixed-point sums do not care about the order. */
 typedef struct thread_slot {
     ckp_work *work;
     double *u;
-    double *obs;
+    double *stage;    /* nstage_max paths * npol * T * obs_per_month observables */
+    int nstage;       /* paths staged */
     ckp_fix *sum;     /* npol * T * obs_per_month, or NULL */
     uint64_t *hist;   /* the same times CKP_HIST_BINS, or NULL */
     int64_t bad_path; /* first path whose loss_total was not finite, or -1 */
     int bad_policy;
 } thread_slot;
+
+/* Staging memory per thread, and the most paths staged at once. */
+#define STAGE_BYTES ((size_t)2 << 20)
+#define STAGE_MAX_PATHS 64
+
+/* Count the staged paths into the thread's accumulators, cell by cell. */
+static void stage_flush(thread_slot *s, int npol, size_t month_block, size_t obs_per_month,
+                        const obs_kind *kinds)
+{
+    size_t cells = (size_t)npol * month_block;
+    for (int k = 0; k < npol; k++) {
+        const obs_kind *kk = kinds + (size_t)k * obs_per_month;
+        for (size_t c = 0; c < month_block; c++) {
+            size_t cell = (size_t)k * month_block + c;
+            const obs_kind *ok = &kk[c % obs_per_month];
+            uint64_t *row = s->hist + cell * CKP_HIST_BINS;
+            /* Exact zeros are common (no shortfall, no inoperability, an empty
+             * stockpile) and fall in bin 0 of the unit and stock kinds
+             * (stats.h); they add nothing to the sum. */
+            uint64_t zeros = 0;
+            u128 acc = 0;
+            for (int j = 0; j < s->nstage; j++) {
+                double v = s->stage[(size_t)j * cells + cell];
+                if (v == 0.0 && ok->kind != 1) {
+                    zeros++;
+                    continue;
+                }
+                acc += (u128)fix_from_double(v);
+                row[obs_bin(ok, v)]++;
+            }
+            row[0] += zeros;
+            u128 tot = (u128)fix_get(&s->sum[cell]) + acc;
+            fix_put(&s->sum[cell], (i128)tot);
+        }
+    }
+    s->nstage = 0;
+}
 
 static void slots_free(thread_slot *s, int n)
 {
@@ -236,7 +285,7 @@ static void slots_free(thread_slot *s, int n)
     for (int i = 0; i < n; i++) {
         ckp_work_free(s[i].work);
         free(s[i].u);
-        free(s[i].obs);
+        free(s[i].stage);
         free(s[i].sum);
         free(s[i].hist);
     }
@@ -411,6 +460,11 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
     }
 
     /* Per-thread scratch, before the parallel region. */
+    int nstage_max = 1;
+    if (cells > 0 && STAGE_BYTES / (cells * sizeof(double)) > 1)
+        nstage_max = (int)(STAGE_BYTES / (cells * sizeof(double)) < STAGE_MAX_PATHS
+                               ? STAGE_BYTES / (cells * sizeof(double))
+                               : STAGE_MAX_PATHS);
     slots = calloc((size_t)nth, sizeof *slots);
     if (!slots) {
         st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "run: out of memory");
@@ -423,12 +477,12 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
         if (st != CKP_OK)
             goto done;
         s->u = alloc_array(lay->uniforms, sizeof(double));
-        s->obs = alloc_array(month_block, sizeof(double));
         if (r->month_stats) {
+            s->stage = alloc_array(cells * (size_t)nstage_max, sizeof(double));
             s->sum = alloc_array(cells, sizeof *s->sum);
             s->hist = alloc_array(hcells, sizeof *s->hist);
         }
-        if (!s->u || !s->obs || (r->month_stats && (!s->sum || !s->hist))) {
+        if (!s->u || (r->month_stats && (!s->stage || !s->sum || !s->hist))) {
             st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
                                "run: out of memory for thread scratch");
             goto done;
@@ -442,32 +496,32 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
     for (int64_t b0 = opt->first_path; b0 < end; b0 += batch) {
         const int64_t n = end - b0 < batch ? end - b0 : batch;
 #if CKP_HAVE_OPENMP
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 8)
+#pragma omp parallel num_threads(nth)
 #endif
-        for (int64_t i = 0; i < n; i++) {
+        {
             thread_slot *s = &slots[this_thread()];
-            const uint64_t p = (uint64_t)(b0 + i);
-            ckp_path_uniforms(lay, &r->base, p, r->antithetic, s->u);
-            for (int k = 0; k < npol; k++) {
-                double *record = rec[k] + (size_t)i * lay->record;
-                ckp_sim_path(&sc->models[r->policy[k]], prep[k], lay, s->work, s->u, record,
-                             month_stats ? s->obs : NULL, NULL);
-                if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
-                    (s->bad_path < 0 || (int64_t)p < s->bad_path)) {
-                    s->bad_path = (int64_t)p;
-                    s->bad_policy = r->policy[k];
+#if CKP_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+            for (int64_t i = 0; i < n; i++) {
+                const uint64_t p = (uint64_t)(b0 + i);
+                ckp_path_uniforms(lay, &r->base, p, r->antithetic, s->u);
+                double *obs = month_stats ? s->stage + (size_t)s->nstage * cells : NULL;
+                for (int k = 0; k < npol; k++) {
+                    double *record = rec[k] + (size_t)i * lay->record;
+                    ckp_sim_path(&sc->models[r->policy[k]], prep[k], lay, s->work, s->u,
+                                 record, obs ? obs + (size_t)k * month_block : NULL, NULL);
+                    if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
+                        (s->bad_path < 0 || (int64_t)p < s->bad_path)) {
+                        s->bad_path = (int64_t)p;
+                        s->bad_policy = r->policy[k];
+                    }
                 }
-                if (!month_stats)
-                    continue;
-                const obs_kind *kk = kinds + (size_t)k * lay->obs_per_month;
-                size_t base = (size_t)k * month_block;
-                for (size_t c = 0; c < month_block; c++) {
-                    size_t o = c % lay->obs_per_month;
-                    double v = s->obs[c];
-                    ckp_fix_add_double(&s->sum[base + c], v);
-                    s->hist[(base + c) * CKP_HIST_BINS + (size_t)obs_bin(&kk[o], v)]++;
-                }
+                if (month_stats && ++s->nstage == nstage_max)
+                    stage_flush(s, npol, month_block, lay->obs_per_month, kinds);
             }
+            if (month_stats && s->nstage > 0)
+                stage_flush(s, npol, month_block, lay->obs_per_month, kinds);
         }
         /* Per-thread error slots, reported in path order. */
         int64_t bad = -1;
