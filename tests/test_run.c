@@ -565,9 +565,9 @@ int main(void)
         return 1;
     }
     test_fix();
-    test_invariance(fx, "fixture", 53, 0);
+    test_invariance(fx, "fixture", 153, 0); /* > 64 staged paths per thread */
     test_invariance(fx, "fixture antithetic", 40, 1);
-    test_invariance(def, "default", 24, 0);
+    test_invariance(def, "default", 40, 0); /* > 28 staged paths */
     test_split(fx, 61, 0);
     test_split(def, 20, 0);
     test_split(fx, 40, 1);

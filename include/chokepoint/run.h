@@ -88,9 +88,9 @@ typedef struct ckp_run_result {
  * Threads: `threads` OpenMP threads split each batch; when the BLAS is
  * OpenBLAS it is asked for one thread for the duration of the run (its own
  * threads would oversubscribe the cores from inside ours) and restored after.
- * Memory: per thread a ckp_work, one path's uniforms and observables and, with
- * month_stats, a private copy of the sums and histograms
- * (npol * T * obs_per_month * (16 + 8 * CKP_HIST_BINS) bytes).
+ * Memory: per thread a ckp_work, one path's uniforms and, with month_stats, a
+ * private copy of the sums and histograms (npol * T * obs_per_month *
+ * (16 + 8 * CKP_HIST_BINS) bytes) plus up to 2 MiB of staged observables.
  * Errors: CKP_ERR_USAGE for bad options (paths <= 0, a range that overflows,
  * an odd antithetic range, a bad policy index), CKP_ERR_NUMERIC when a path's
  * total loss is not finite (the lowest such path is named), a prep's error,
