@@ -36,6 +36,7 @@
 #include <omp.h>
 #endif
 
+#include "chokepoint/output.h"
 #include "chokepoint/rng.h"
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"
@@ -328,6 +329,7 @@ typedef struct opts {
     int repeat;
     int quick;
     int month_stats;     /* passed to ckp_run_options.month_stats */
+    const char *h5_dir;  /* write each run's HDF5 results here (then delete them) */
     const char *emit_dir;
 } opts;
 
@@ -335,7 +337,7 @@ typedef struct result {
     int ok;
     char name[64];
     char error[2048]; /* as ckp_error.message */
-    int threads, S, M, I, T, K, npol, month_stats;
+    int threads, S, M, I, T, K, npol, month_stats, h5;
     int64_t paths;
     double seconds;       /* steady state: total_seconds - setup_seconds */
     double total_seconds, setup_seconds, floor_seconds;
@@ -349,6 +351,7 @@ typedef struct result {
 typedef struct count_sink {
     int64_t paths;
     double sum;
+    const ckp_sink *next;  /* forwarded to (the HDF5 writer), or NULL */
 } count_sink;
 
 static ckp_status count_write(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
@@ -361,6 +364,8 @@ static ckp_status count_write(void *ctx, const ckp_layout *lay, int64_t first_pa
         for (int64_t p = 0; p < n; p++)
             cs->sum += records[k][(size_t)p * lay->record + CKP_M_LOSS_TOTAL];
     cs->paths += n;
+    if (cs->next)
+        return cs->next->write_batch(cs->next->ctx, lay, first_path, n, npol, records, err);
     return CKP_OK;
 }
 
@@ -419,7 +424,7 @@ static int load_case(const char *name, int months, int industries, ckp_scenario 
     return st == CKP_OK ? 0 : -1;
 }
 
-static int run_once(const ckp_scenario *sc, int64_t paths, int threads, int month_stats,
+static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const opts *op,
                     double *secs, double *checksum, ckp_error *err)
 {
     ckp_run_options o;
@@ -428,15 +433,37 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, int mont
     o.first_path = 0;
     o.threads = threads;
     o.antithetic = sc->antithetic && paths % 2 == 0;
-    o.month_stats = month_stats;
-    count_sink cs = {0, 0};
+    o.month_stats = op->month_stats;
+    count_sink cs = {0, 0, NULL};
     ckp_sink sink = {&cs, count_write};
     ckp_run_result *res = NULL;
+    ckp_output *out = NULL;
+    char h5[1024];
     double t0 = now();
+    if (op->h5_dir) {
+        /* the whole of `chokepoint run`: records streamed to HDF5, summaries
+         * read back and written at the end */
+        ckp_output_options oo;
+        ckp_output_options_default(&oo);
+        oo.force = 1;
+        snprintf(h5, sizeof h5, "%s/ckp_bench_%ld.h5", op->h5_dir, (long)getpid());
+        if (ckp_output_open(h5, sc, &o, &oo, &out, err) != CKP_OK)
+            return -1;
+        cs.next = ckp_output_sink(out);
+    }
     ckp_status st = ckp_run(sc, &o, &sink, &res, err);
+    if (out) {
+        if (st == CKP_OK)
+            st = ckp_output_finish(out, res, err);
+        else
+            ckp_output_abort(out);
+        unlink(h5);
+    }
     *secs = now() - t0;
-    if (st != CKP_OK)
+    if (st != CKP_OK) {
+        ckp_run_result_free(res);
         return -1;
+    }
     *checksum = cs.sum;
     int bad = cs.paths != paths;
     ckp_run_result_free(res);
@@ -507,7 +534,7 @@ static int steady_time(const ckp_scenario *sc, int64_t paths, int threads, const
     *setup = 0;
     for (int rep = 0; rep < op->repeat; rep++) {
         double dt;
-        if (run_once(sc, paths, threads, op->month_stats, &dt, checksum, err) != 0)
+        if (run_once(sc, paths, threads, op, &dt, checksum, err) != 0)
             return -1;
         if (dt < *total)
             *total = dt;
@@ -519,7 +546,7 @@ static int steady_time(const ckp_scenario *sc, int64_t paths, int threads, const
         double best = INFINITY, cks;
         for (int rep = 0; rep < op->repeat; rep++) {
             double dt;
-            if (run_once(sc, small, threads, op->month_stats, &dt, &cks, err) != 0)
+            if (run_once(sc, small, threads, op, &dt, &cks, err) != 0)
                 return -1;
             if (dt < best)
                 best = dt;
@@ -548,6 +575,7 @@ static void run_case(const char *name, int threads, int64_t paths, int months, i
     snprintf(r->name, sizeof r->name, "%s", name);
     r->threads = threads;
     r->month_stats = op->month_stats;
+    r->h5 = op->h5_dir != NULL;
     if (load_case(name, months, industries, &sc, &err, op->emit_dir) != 0) {
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
@@ -679,12 +707,12 @@ static void print_result(const result *r, const char *tag)
            "\"policy_path_months_per_s\":%.6g,\"ns_per_path_month\":%.6g,"
            "\"ns_per_policy_path_month\":%.6g,\"floor_seconds\":%.6g,"
            "\"floor_path_months_per_s\":%.6g,\"run_over_floor\":%.6g,\"peak_rss_kb\":%ld,"
-           "\"month_stats\":%d,\"total_seconds\":%.6g,\"setup_seconds\":%.6g",
+           "\"month_stats\":%d,\"h5\":%d,\"total_seconds\":%.6g,\"setup_seconds\":%.6g",
            r->name, tag, r->threads, (long long)r->paths, r->S, r->K, r->M, r->I, r->T, r->npol,
            r->seconds, r->paths / r->seconds, pm / r->seconds, pm * r->npol / r->seconds,
            r->seconds / pm * 1e9, r->seconds / (pm * r->npol) * 1e9, r->floor_seconds,
            pm / r->floor_seconds, r->seconds / r->floor_seconds, r->peak_rss_kb,
-           r->month_stats, r->total_seconds, r->setup_seconds);
+           r->month_stats, r->h5, r->total_seconds, r->setup_seconds);
     if (r->dgemm_gflops > 0)
         printf(",\"dgemm_gflops\":%.6g,\"dgemm_square_gflops\":%.6g,\"prop_gflops\":%.6g,"
                "\"prop_seconds\":%.6g,\"shocked_fraction\":%.6g",
@@ -696,7 +724,7 @@ static void print_result(const result *r, const char *tag)
 
 static int64_t default_paths(const char *name, const opts *op)
 {
-    int64_t p = strcmp(name, "io-large") == 0 ? 64 : strcmp(name, "wide") == 0 ? 2000 : 50000;
+    int64_t p = strcmp(name, "io-large") == 0 ? 512 : strcmp(name, "wide") == 0 ? 2000 : 50000;
     if (op->paths > 0)
         p = op->paths;
     if (op->quick)
@@ -864,12 +892,19 @@ static int check(const opts *op)
         const char *name;
         int threads;
         int64_t paths;
-        int prop;
-    } cases[] = {{"default", 1, 200, 0}, {"default", 2, 200, 0}, {"wide", 1, 10, 0},
-                 {"sweep", 1, 50, 1}};
-    double ck[4] = {0};
+        int prop, h5;
+    } cases[] = {{"default", 1, 200, 0, 0}, {"default", 2, 200, 0, 0}, {"wide", 1, 10, 0, 0},
+                 {"sweep", 1, 50, 1, 0}, {"default", 2, 200, 0, 1}};
+    double ck[5] = {0};
+    char tmpdir[] = "/tmp/ckp_bench_check_XXXXXX";
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "check: mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         result r;
+        /* the last case writes HDF5 too, so that path never rots either */
+        qo.h5_dir = cases[k].h5 ? tmpdir : NULL;
         fork_case(cases[k].name, cases[k].threads, cases[k].paths, 0, 0, cases[k].prop, &qo, &r);
         print_result(&r, "check");
         if (!r.ok || !(r.seconds > 0) || !(r.floor_seconds > 0) || !isfinite(r.checksum) ||
@@ -882,9 +917,13 @@ static int check(const opts *op)
         ck[k] = r.checksum;
     }
     /* the sum of loss_total over paths and policies cannot depend on threads */
-    if (ck[0] != ck[1]) {
-        fprintf(stderr, "check: default scenario gives %.17g on 1 thread, %.17g on 2\n", ck[0],
-                ck[1]);
+    if (rmdir(tmpdir) != 0) {
+        fprintf(stderr, "check: the HDF5 file was not removed from %s\n", tmpdir);
+        fails++;
+    }
+    if (ck[0] != ck[1] || ck[0] != ck[4]) {
+        fprintf(stderr, "check: default scenario gives %.17g on 1 thread, %.17g on 2, %.17g with "
+                "HDF5\n", ck[0], ck[1], ck[4]);
         fails++;
     }
     return fails ? 1 : 0;
@@ -896,19 +935,20 @@ static void usage(FILE *f)
             "usage: ckp_bench [options] [SCENARIO...]\n"
             "  SCENARIO          default | wide | io-large | FILE.yaml (default: all three)\n"
             "  --threads LIST    comma-separated thread counts (default 1,2)\n"
-            "  --paths N         paths per case (default: 50000, wide 2000, io-large 64)\n"
+            "  --paths N         paths per case (default: 50000, wide 2000, io-large 512)\n"
             "  --repeat R        best of R runs (default 3)\n"
             "  --quick           a tenth of the paths, one repeat\n"
             "  --no-month-stats  runs without per-month sums and histograms\n"
             "  --sweep           the cost sweep over S, M, I, T and paths\n"
             "  --rss             peak RSS of the default scenario at 10^4 and 10^6 paths\n"
+            "  --h5 DIR          also write each run's HDF5 results in DIR (deleted after)\n"
             "  --emit DIR        also write the generated scenarios to DIR\n"
             "  --check           the self-check run as a test\n");
 }
 
 int main(int argc, char **argv)
 {
-    opts op = {0, 3, 0, 1, NULL};
+    opts op = {0, 3, 0, 1, NULL, NULL};
     int threads[8] = {1, 2}, nthreads = 2, do_sweep = 0, do_check = 0, do_rss = 0;
     const char *names[16];
     int nnames = 0;
@@ -949,6 +989,8 @@ int main(int argc, char **argv)
             do_rss = 1;
         } else if (strcmp(a, "--check") == 0) {
             do_check = 1;
+        } else if (strcmp(a, "--h5") == 0 && i + 1 < argc) {
+            op.h5_dir = argv[++i];
         } else if (strcmp(a, "--emit") == 0 && i + 1 < argc) {
             op.emit_dir = argv[++i];
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -967,8 +1009,10 @@ int main(int argc, char **argv)
     if (do_sweep)
         return sweep(&op);
     const char *cpu = getenv("OPENBLAS_CORETYPE");
-    printf("# chokepoint benchmark; OPENBLAS_CORETYPE=%s; best of %d; month stats %s\n",
-           cpu ? cpu : "(unset)", op.repeat, op.month_stats ? "on" : "off");
+    printf("# chokepoint benchmark; OPENBLAS_CORETYPE=%s; best of %d; month stats %s; "
+           "HDF5 output %s\n",
+           cpu ? cpu : "(unset)", op.repeat, op.month_stats ? "on" : "off",
+           op.h5_dir ? "on" : "off");
     int failures = 0;
     if (do_rss) {
         print_header();

@@ -229,10 +229,12 @@ int gen_yaml(const gen_spec *sp, char **out, size_t *len)
             /* the last share closes the sum exactly */
             double w = k + 1 == rt[m].n ? 1.0 - acc : rt[m].w[k];
             acc += w;
+            /* named, since two routes may share a path */
             if (rt[m].c[k][1] >= 0)
-                put(&b, "      - path: [S%03d, S%03d]\n", rt[m].c[k][1], rt[m].c[k][0]);
+                put(&b, "      - name: r%d\n        path: [S%03d, S%03d]\n", k, rt[m].c[k][1],
+                    rt[m].c[k][0]);
             else
-                put(&b, "      - path: [S%03d]\n", rt[m].c[k][0]);
+                put(&b, "      - name: r%d\n        path: [S%03d]\n", k, rt[m].c[k][0]);
             put(&b, "        share: %.17g\n", w);
         }
         put(&b, "    spare: {");
