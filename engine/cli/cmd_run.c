@@ -314,7 +314,10 @@ static char *join_args(int argc, char **argv)
 
 static int fail(const ckp_error *err, ckp_status st)
 {
-    fprintf(stderr, "chokepoint run: %s\n", err->message[0] ? err->message : ckp_status_str(st));
+    const char *msg = err->message[0] ? err->message : ckp_status_str(st);
+    if (!strncmp(msg, "run: ", 5)) /* the library's own module prefix */
+        msg += 5;
+    fprintf(stderr, "chokepoint run: %s\n", msg);
     return ckp_status_exit_code(st);
 }
 
