@@ -36,6 +36,13 @@
 
 void ckp_h5_quiet_begin(ckp_h5_quiet *q)
 {
+    /* A file whose close failed (its last flush met a full disk) is left
+     * half-closed by HDF5 1.10, and HDF5's own clean-up at exit then crashes on
+     * it. We always close what we open, so that clean-up has nothing to do:
+     * opt out of it. This only takes effect before HDF5 initialises itself, i.e.
+     * when chokepoint is the first to call HDF5 in the process, and fails
+     * harmlessly otherwise. */
+    H5dont_atexit();
     q->func = NULL;
     q->data = NULL;
     H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
@@ -472,8 +479,8 @@ static void free_writer(ckp_output *o)
     if (o->pg)
         for (int k = 0; k < o->npol; k++)
             grp_close(&o->pg[k]);
-    if (o->file >= 0)
-        H5Fclose(o->file);
+    if (o->file >= 0 && H5Fclose(o->file) < 0)
+        H5Eclear2(H5E_DEFAULT); /* the file is being discarded; see ckp_h5_quiet_begin */
     if (o->str >= 0)
         H5Tclose(o->str);
     if (o->tmp_exists)
@@ -596,6 +603,10 @@ static ckp_status create_policy(ckp_output *o, hid_t pols, int k, ckp_error *err
         if (!bad)
             bad = attrs_meta(o, ds, mt[j].units, mt[j].long_name) < 0 ||
                   attr_i32(ds, "is_integer", mt[j].is_integer) < 0;
+        /* Take the error stack before the closes below clear it. */
+        if (bad)
+            st = ckp_h5_error(err, "%s: cannot create '%s/%s'", o->target, sc->policy_names[p],
+                              mt[j].name);
         if (dapl >= 0)
             H5Pclose(dapl);
         if (dcpl >= 0)
@@ -604,8 +615,7 @@ static ckp_status create_policy(ckp_output *o, hid_t pols, int k, ckp_error *err
             H5Sclose(sp);
         o->pp[k * CKP_M_COUNT + j] = ds;
         if (bad)
-            return ckp_h5_error(err, "%s: cannot create '%s/%s'", o->target,
-                                sc->policy_names[p], mt[j].name);
+            return st;
     }
     return CKP_OK;
 }
@@ -805,7 +815,7 @@ static ckp_status flush(ckp_output *o, ckp_error *err)
                   (ms = H5Screate_simple(1, &cnt, NULL)) < 0 ||
                   H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
                   H5Dwrite(ps, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, o->pathcol) < 0;
-        if (fs >= 0)
+        if (!bad)
             H5Sclose(fs);
         fs = -1;
         for (int j = 0; j < CKP_M_COUNT && !bad; j++) {
@@ -834,15 +844,23 @@ static ckp_status flush(ckp_output *o, ckp_error *err)
                 bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
                       H5Dwrite(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, o->col) < 0;
             }
-            H5Sclose(fs);
-            fs = -1;
+            if (!bad) {
+                H5Sclose(fs);
+                fs = -1;
+            }
         }
+        ckp_status st = CKP_OK;
+        /* The error stack first: any successful call (the closes) clears it. */
+        if (bad)
+            st = ckp_h5_error(err, "%s: cannot write the paths %lld..%lld", o->target,
+                              (long long)(o->first_path + o->written),
+                              (long long)(o->first_path + o->written + n - 1));
+        if (fs >= 0)
+            H5Sclose(fs);
         if (ms >= 0)
             H5Sclose(ms);
         if (bad)
-            return ckp_h5_error(err, "%s: cannot write the paths %lld..%lld", o->target,
-                                (long long)(o->first_path + o->written),
-                                (long long)(o->first_path + o->written + n - 1));
+            return st;
     }
     o->written += n;
     o->buffered = 0;
@@ -903,11 +921,13 @@ static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, doubl
     int bad = fs < 0 || ms < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
               H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
+    ckp_status st = bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->target)
+                        : CKP_OK;
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
         H5Sclose(ms);
-    return bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->target) : CKP_OK;
+    return st;
 }
 
 static void summary_row(const ckp_summary *s, double *st, double *q)
@@ -1211,7 +1231,13 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     }
     for (int k = 0; k < o->npol; k++)
         grp_close(&o->pg[k]);
-    if (st != CKP_OK || H5Fclose(o->file) < 0) {
+    /* Flush before closing: a flush that fails (a full disk) leaves the file open
+     * for free_writer to discard; a failed H5Fclose could not be retried. */
+    if (st != CKP_OK || H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        st = ckp_h5_error(err, "%s: cannot write the file", o->target);
+        goto done;
+    }
+    if (H5Fclose(o->file) < 0) {
         o->file = -1;
         st = ckp_h5_error(err, "%s: cannot close the file", o->target);
         goto done;
