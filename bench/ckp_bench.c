@@ -4,9 +4,12 @@
  * or a file) and thread count it times ckp_run over all policies and, in the
  * same process, the FLOOR: a loop that only draws the uniforms the model needs
  * and computes its inverse normals (regime uniforms, and the copula's normals
- * when suppliers are correlated; severity uniforms only for suppliers whose
- * regime changed, the others jumped over in one multiply-add; price-noise
- * normals; jump sizes only where a jump happens). Where industries are many it
+ * when suppliers are correlated, multiplied by the Cholesky factor and compared
+ * with Phi^-1 of the cumulative transition rows, so no Phi is evaluated;
+ * severity uniforms only for suppliers whose regime changed, the others jumped
+ * over in one multiply-add; price-noise normals; jump sizes only where a jump
+ * happens). The regime transitions are kept because they decide which severity
+ * uniforms are needed. Where industries are many it
  * also measures cblas_dgemm on the propagation's shape, and estimates the rate
  * of propagation itself as 2 I^2 flops per shocked policy-path-month over the
  * time the full scenario takes beyond its one-industry twin (same suppliers
@@ -111,6 +114,7 @@ typedef struct floor_ctx {
     double *cumP;      /* S*K*K cumulative transition rows */
     double *cumI;      /* S*K cumulative initial distributions */
     double *Lc;        /* S*S Cholesky of R, or NULL when R is the identity */
+    double *zcumP;     /* with Lc: Phi^-1 of cumP, so the copula needs no Phi */
 } floor_ctx;
 
 typedef struct floor_scratch {
@@ -162,19 +166,21 @@ static double floor_path(const floor_ctx *c, floor_scratch *w, fpcg *g)
         if (c->Lc) {
             for (int s = 0; s < S; s++)
                 w->z[s] = ckp_norm_inv(draw(g, w));
+            /* Phi(a) <= c  <=>  a <= Phi^-1(c): compared in normal space */
             for (int s = 0; s < S; s++) {
                 double a = 0;
                 for (int j = 0; j <= s; j++)
                     a += c->Lc[(size_t)s * S + j] * w->z[j];
-                w->v[s] = ckp_norm_cdf(a);
+                w->v[s] = a;
                 acc += a;
             }
         } else {
             for (int s = 0; s < S; s++)
                 w->v[s] = draw(g, w);
         }
+        const double *cum = c->Lc ? c->zcumP : c->cumP;
         for (int s = 0; s < S; s++) {
-            int k = cum_pick(c->cumP + ((size_t)s * K + w->regime[s]) * K, K, w->v[s]);
+            int k = cum_pick(cum + ((size_t)s * K + w->regime[s]) * K, K, w->v[s]);
             w->changed[s] = t == 0 || k != w->regime[s];
             w->regime[s] = k;
         }
@@ -238,8 +244,11 @@ static int floor_init(floor_ctx *c, const ckp_model *m, const ckp_layout *lay, u
     }
     if (!m->corr_identity) {
         c->Lc = malloc(sizeof(double) * (size_t)S * S);
-        if (!c->Lc || ckp_linalg_cholesky(m->corr, S, c->Lc) != 0)
+        c->zcumP = malloc(sizeof(double) * (size_t)S * K * K);
+        if (!c->Lc || !c->zcumP || ckp_linalg_cholesky(m->corr, S, c->Lc) != 0)
             return -1;
+        for (size_t i = 0; i < (size_t)S * K * K; i++)
+            c->zcumP[i] = c->cumP[i] >= 1.0 ? INFINITY : ckp_norm_inv(c->cumP[i]);
     }
     return 0;
 }
@@ -250,6 +259,7 @@ static void floor_free(floor_ctx *c)
     free(c->cumP);
     free(c->cumI);
     free(c->Lc);
+    free(c->zcumP);
 }
 
 static int scratch_init(floor_scratch *w, const ckp_model *m)
@@ -943,6 +953,7 @@ static void usage(FILE *f)
             "  --rss             peak RSS of the default scenario at 10^4 and 10^6 paths\n"
             "  --h5 DIR          also write each run's HDF5 results in DIR (deleted after)\n"
             "  --emit DIR        also write the generated scenarios to DIR\n"
+            "  --dgemm N         only the dgemm rates for N x N times N x 256 and N x N\n"
             "  --check           the self-check run as a test\n");
 }
 
@@ -987,6 +998,17 @@ int main(int argc, char **argv)
             do_sweep = 1;
         } else if (strcmp(a, "--rss") == 0) {
             do_rss = 1;
+        } else if (strcmp(a, "--dgemm") == 0 && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+            if (n < 1 || n > 20000) {
+                fprintf(stderr, "ckp_bench: --dgemm needs a size in 1..20000\n");
+                return 2;
+            }
+            const char *cpu = getenv("OPENBLAS_CORETYPE");
+            printf("{\"dgemm\":%d,\"coretype\":\"%s\",\"gflops_n_n_256\":%.4g,"
+                   "\"gflops_square\":%.4g}\n",
+                   n, cpu ? cpu : "", bench_dgemm_rate(n, n, 256, 5), bench_dgemm_rate(n, n, n, 3));
+            return 0;
         } else if (strcmp(a, "--check") == 0) {
             do_check = 1;
         } else if (strcmp(a, "--h5") == 0 && i + 1 < argc) {
