@@ -665,7 +665,7 @@ static void fork_case(const char *name, int threads, int64_t paths, int months, 
         memset(&cr, 0, sizeof cr);
         run_case(name, threads, paths, months, industries, want_prop, op, &cr);
         ssize_t nw = write(fd[1], &cr, sizeof cr);
-        _exit(nw == (ssize_t)sizeof cr ? 0 : 1);
+        exit(nw == (ssize_t)sizeof cr ? 0 : 1); /* exit, not _exit: LeakSanitizer runs */
     }
     close(fd[1]);
     size_t got = 0;
@@ -687,6 +687,11 @@ static void fork_case(const char *name, int threads, int64_t paths, int months, 
         return;
     }
     r->peak_rss_kb = ru.ru_maxrss;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* e.g. LeakSanitizer's verdict in a sanitizer build */
+        r->ok = 0;
+        snprintf(r->error, sizeof r->error, "child exited with status %d", status);
+    }
 }
 
 static void print_header(void)
