@@ -67,6 +67,10 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ctx)
     if (n == 0)
         snprintf(s->top, sizeof s->top, "%s: %s", e->func_name ? e->func_name : "?", desc);
     snprintf(s->deep, sizeof s->deep, "%s", desc);
+    /* HDF5's I/O messages embed ctime() text, newline included. */
+    for (char *c = s->deep; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
     s->n++;
     return 0;
 }
