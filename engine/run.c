@@ -196,6 +196,7 @@ static ckp_status resolve_policies(const ckp_scenario *sc, const ckp_run_options
 typedef struct obs_kind {
     int kind;      /* 0 unit (x, q), 1 price, 2 stock */
     double param;  /* cap for price, Lmax in days for stock */
+    ckp_hist_binner bin; /* the same bins, with a precomputed scale */
 } obs_kind;
 
 static void obs_kinds(const ckp_model *m, const ckp_layout *lay, obs_kind *kinds)
@@ -212,14 +213,13 @@ static void obs_kinds(const ckp_model *m, const ckp_layout *lay, obs_kind *kinds
         kinds[lay->obs_L + (size_t)j].kind = 2;
         kinds[lay->obs_L + (size_t)j].param = lmax * CKP_DAYS_PER_MONTH;
     }
-}
-
-static int obs_bin(const obs_kind *k, double v)
-{
-    switch (k->kind) {
-    case 1: return ckp_hist_bin_price(v, k->param);
-    case 2: return ckp_hist_bin_stock(v, k->param);
-    default: return ckp_hist_bin_unit(v);
+    for (size_t o = 0; o < lay->obs_per_month; o++) {
+        if (kinds[o].kind == 1)
+            ckp_hist_binner_price(&kinds[o].bin, kinds[o].param);
+        else if (kinds[o].kind == 2)
+            ckp_hist_binner_stock(&kinds[o].bin, kinds[o].param);
+        else
+            ckp_hist_binner_unit(&kinds[o].bin);
     }
 }
 
@@ -250,27 +250,23 @@ static void stage_flush(thread_slot *s, int npol, size_t month_block, size_t obs
                         const obs_kind *kinds)
 {
     size_t cells = (size_t)npol * month_block;
+    const int n = s->nstage;
+    double v[STAGE_MAX_PATHS];
     for (int k = 0; k < npol; k++) {
         const obs_kind *kk = kinds + (size_t)k * obs_per_month;
         for (size_t c = 0; c < month_block; c++) {
             size_t cell = (size_t)k * month_block + c;
-            const obs_kind *ok = &kk[c % obs_per_month];
-            uint64_t *row = s->hist + cell * CKP_HIST_BINS;
+            const double *src = s->stage + cell;
             /* Exact zeros are common (no shortfall, no inoperability, an empty
-             * stockpile) and fall in bin 0 of the unit and stock kinds
-             * (stats.h); they add nothing to the sum. */
-            uint64_t zeros = 0;
+             * stockpile) and add nothing to the sum. */
             u128 acc = 0;
-            for (int j = 0; j < s->nstage; j++) {
-                double v = s->stage[(size_t)j * cells + cell];
-                if (v == 0.0 && ok->kind != 1) {
-                    zeros++;
-                    continue;
-                }
-                acc += (u128)fix_from_double(v);
-                row[obs_bin(ok, v)]++;
+            for (int j = 0; j < n; j++) {
+                v[j] = src[(size_t)j * cells];
+                if (v[j] != 0.0)
+                    acc += (u128)fix_from_double(v[j]);
             }
-            row[0] += zeros;
+            ckp_hist_binner_add(&kk[c % obs_per_month].bin, v, (size_t)n,
+                                s->hist + cell * CKP_HIST_BINS);
             u128 tot = (u128)fix_get(&s->sum[cell]) + acc;
             fix_put(&s->sum[cell], (i128)tot);
         }

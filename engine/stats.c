@@ -54,6 +54,94 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ---- sorting ----
+ * A stable LSD radix sort of finite doubles by order-preserving 64-bit keys:
+ * six passes of 11 bits (the last 9), each skipped when every key shares that
+ * digit. It sorts exactly as a stable sort with cmp_double does: -0.0 is given
+ * the key of +0.0, so the two zeros compare equal and keep their input order
+ * (as glibc's merge-sort qsort kept them), and the values moved are the
+ * original bits. Quantiles, min and max are therefore bit for bit those of
+ * the comparison sort, at a fraction of its cost on 10^4..10^6 values. */
+
+#define RADIX_BITS 11
+#define RADIX_PASSES 6
+#define RADIX_SIZE (1u << RADIX_BITS)
+#define SIGN_BIT 0x8000000000000000u
+
+static uint64_t double_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static uint64_t sort_key(uint64_t u)
+{
+    if (u == SIGN_BIT) /* -0.0 sorts with +0.0 */
+        u = 0;
+    /* Negative: flip all bits (larger magnitude sorts first); positive: set the
+     * sign bit so that positives follow negatives. */
+    uint64_t neg = (uint64_t)0 - (u >> 63);
+    return u ^ (neg | SIGN_BIT);
+}
+
+/* Stable insertion sort for short arrays (the same order as the radix sort). */
+static void insertion_sort(double *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        double v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+/* Sort the n finite doubles of a ascending; tmp holds n doubles. */
+static void sort_doubles(double *a, size_t n, double *tmp)
+{
+    if (n < 64) {
+        insertion_sort(a, n);
+        return;
+    }
+    if (n > UINT32_MAX) { /* counts are 32-bit; never reached in practice */
+        qsort(a, n, sizeof *a, cmp_double);
+        return;
+    }
+    uint32_t count[RADIX_PASSES][RADIX_SIZE];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = sort_key(double_bits(a[i]));
+        for (int p = 0; p < RADIX_PASSES; p++)
+            count[p][(k >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+    }
+    double *src = a, *dst = tmp;
+    for (int p = 0; p < RADIX_PASSES; p++) {
+        uint32_t *c = count[p];
+        int shift = p * RADIX_BITS;
+        /* One digit value shared by all keys: this pass would not move anything. */
+        if (c[(sort_key(double_bits(src[0])) >> shift) & (RADIX_SIZE - 1)] == n)
+            continue;
+        uint32_t sum = 0;
+        for (unsigned d = 0; d < RADIX_SIZE; d++) {
+            uint32_t t = c[d];
+            c[d] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++) {
+            double v = src[i];
+            dst[c[(sort_key(double_bits(v)) >> shift) & (RADIX_SIZE - 1)]++] = v;
+        }
+        double *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
 double ckp_quantile_sorted(const double *sorted, size_t n, double p)
 {
     if (n == 0 || !(p >= 0.0 && p <= 1.0))
@@ -204,7 +292,15 @@ ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double
     out->se = standard_error(x, n, antithetic, out->sd);
 
     memcpy(buf, x, n * sizeof *buf);
-    qsort(buf, n, sizeof *buf, cmp_double);
+    double *tmp = n >= 64 ? malloc(n * sizeof *tmp) : NULL;
+    if (n >= 64 && !tmp) {
+        if (!scratch)
+            free(buf);
+        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "summary: cannot allocate %zu values", n);
+    }
+    sort_doubles(buf, n, tmp);
+    free(tmp);
     out->min = buf[0];
     out->max = buf[n - 1];
     for (int k = 0; k < CKP_NQUANTILES; k++)
@@ -320,9 +416,16 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
             out->has_bcr = 1;
             out->bcr = out->mean / (annual_cost * (double)T / 12.0);
         }
-        qsort(b, n, sizeof *b, cmp_double);
-        for (int k = 0; k < CKP_NQUANTILES; k++)
-            out->q[k] = ckp_quantile_sorted(b, n, CKP_QUANTILE_PROBS[k]);
+        double *tmp = n >= 64 ? malloc(n * sizeof *tmp) : NULL;
+        if (n >= 64 && !tmp) {
+            st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                               "benefit: cannot allocate %zu values", n);
+        } else {
+            sort_doubles(b, n, tmp);
+            for (int k = 0; k < CKP_NQUANTILES; k++)
+                out->q[k] = ckp_quantile_sorted(b, n, CKP_QUANTILE_PROBS[k]);
+        }
+        free(tmp);
     }
     if (!scratch)
         free(b);
@@ -468,4 +571,118 @@ int ckp_hist_bin_stock(double v, double lmax_days)
     int k = (int)ceil(v / h);
     SETTLE(k, v, stock_edge(k - 1, lmax_days, h), stock_edge(k, lmax_days, h));
     return k;
+}
+
+/* ---- fast binners ----
+ * The bin is first estimated from a precomputed scale (for pi from a short
+ * logarithm), then settled against the exact upper edges that the edge
+ * functions above produce. Since the edges are non-decreasing, settling gives
+ * the one bin the edge definition gives, whatever the estimate; the estimate
+ * only decides how few comparisons that takes (usually none or one). */
+
+static void binner_clear(ckp_hist_binner *b, int kind)
+{
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+}
+
+void ckp_hist_binner_unit(ckp_hist_binner *b)
+{
+    binner_clear(b, 0);
+    ckp_hist_edges_unit(b->upper);
+    b->top = 1.0;
+    b->scale = NB;
+}
+
+void ckp_hist_binner_price(ckp_hist_binner *b, double cap)
+{
+    binner_clear(b, 1);
+    ckp_hist_edges_price(cap, b->upper);
+    double lcap = price_lcap(cap);
+    b->top = price_edge(NB, cap, lcap);
+    b->flat = !(lcap > 0.0);
+    if (!b->flat) {
+        /* bin ~ log(v / 0.1) / lcap * NB = log(v) * scale - offset. */
+        b->scale = NB / lcap;
+        b->offset = log(0.1) * b->scale;
+    }
+}
+
+void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days)
+{
+    binner_clear(b, 2);
+    ckp_hist_edges_stock(lmax_days, b->upper);
+    double h = stock_h(lmax_days);
+    b->top = stock_edge(NB, lmax_days, h);
+    b->scale = h > 0.0 ? 1.0 / h : 0.0;
+}
+
+/* Natural logarithm of a positive normal double to about 1e-9 relative,
+ * enough for a bin estimate: v = 2^e m with m in [sqrt(1/2), sqrt(2)), and
+ * log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, by its series. */
+static double approx_log(double v)
+{
+    uint64_t u = double_bits(v);
+    int e = (int)((u >> 52) & 0x7ff) - 1023;
+    uint64_t mb = (u & 0x000fffffffffffffu) | 0x3ff0000000000000u;
+    double m;
+    memcpy(&m, &mb, sizeof m);
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        e++;
+    }
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double series = 1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9))));
+    return (double)e * 0.6931471805599453 + 2.0 * s * series;
+}
+
+/* Settle an estimate into the bin k in [1, NB] with upper[k-1] < v <= upper[k]
+ * (bin 1 also takes v == upper[0], as the slow functions do). */
+static int settle(const double *upper, double v, double est)
+{
+    int k = est > 1.0 ? (est < (double)NB ? (int)ceil(est) : NB) : 1;
+    while (k > 1 && v <= upper[k - 1])
+        k--;
+    while (k < NB && v > upper[k])
+        k++;
+    return k;
+}
+
+int ckp_hist_binner_bin(const ckp_hist_binner *b, double v)
+{
+    switch (b->kind) {
+    case 1:
+        if (v >= 0.1 && v <= b->top)
+            return b->flat ? 1 : settle(b->upper, v, approx_log(v) * b->scale - b->offset);
+        return v < 0.1 ? 0 : NB + 1; /* NaN: NB + 1 */
+    case 2:
+        if (v > 0.0 && v <= b->top)
+            return settle(b->upper, v, v * b->scale);
+        return v <= 0.0 ? 0 : NB + 1;
+    default:
+        if (v > 0.0 && v <= 1.0)
+            return settle(b->upper, v, v * b->scale);
+        return v <= 0.0 ? 0 : NB + 1;
+    }
+}
+
+void ckp_hist_binner_add(const ckp_hist_binner *b, const double *v, size_t n, uint64_t *counts)
+{
+    /* Consecutive values often share a bin (many paths sit at a full
+     * stockpile or at the same capped price): count runs, so that a long run
+     * is one memory update rather than a chain of dependent increments. */
+    int prev = -1;
+    uint64_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        int k = ckp_hist_binner_bin(b, v[i]);
+        if (k != prev) {
+            if (run)
+                counts[prev] += run;
+            prev = k;
+            run = 0;
+        }
+        run++;
+    }
+    if (run)
+        counts[prev] += run;
 }
