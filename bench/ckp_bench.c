@@ -351,7 +351,9 @@ typedef struct result {
     int64_t paths;
     double seconds;       /* steady state: total_seconds - setup_seconds */
     double total_seconds, setup_seconds, floor_seconds;
+    double cpu_seconds, cpu_setup_seconds, floor_cpu_seconds; /* process CPU time */
     double dgemm_gflops, dgemm_sq_gflops, prop_gflops, prop_seconds, shocked_frac;
+    double sim_prop_gflops, sim_prop_seconds; /* propagation inside ckp_sim_path alone */
     double checksum, floor_checksum;
     long peak_rss_kb;
 } result;
@@ -434,8 +436,15 @@ static int load_case(const char *name, int months, int industries, ckp_scenario 
     return st == CKP_OK ? 0 : -1;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const opts *op,
-                    double *secs, double *checksum, ckp_error *err)
+                    double *secs, double *cpu, double *checksum, ckp_error *err)
 {
     ckp_run_options o;
     ckp_run_options_default(&o, sc);
@@ -449,7 +458,7 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
     ckp_run_result *res = NULL;
     ckp_output *out = NULL;
     char h5[1024];
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (op->h5_dir) {
         /* the whole of `chokepoint run`: records streamed to HDF5, summaries
          * read back and written at the end */
@@ -470,6 +479,7 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
         unlink(h5);
     }
     *secs = now() - t0;
+    *cpu = cpu_now() - c0;
     if (st != CKP_OK) {
         ckp_run_result_free(res);
         return -1;
@@ -487,7 +497,15 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
 
 /* Shocked policy-path-months (some material short, so propagation has work),
  * counted on the one-industry twin with the trace. */
+static int64_t count_shocked_policy(const ckp_scenario *tw, int64_t paths, int only);
+
 static int64_t count_shocked(const ckp_scenario *tw, int64_t paths)
+{
+    return count_shocked_policy(tw, paths, -1);
+}
+
+/* `only` >= 0: that policy alone. */
+static int64_t count_shocked_policy(const ckp_scenario *tw, int64_t paths, int only)
 {
     ckp_layout lay;
     ckp_layout_init(&lay, &tw->models[0]);
@@ -503,6 +521,8 @@ static int64_t count_shocked(const ckp_scenario *tw, int64_t paths)
     ckp_pcg64_from_seed(&base, tw->seed);
     int64_t shocked = 0;
     for (int k = 0; k < tw->npolicies && u && rec && x; k++) {
+        if (only >= 0 && k != only)
+            continue;
         ckp_prep *prep = NULL;
         if (ckp_prep_create(&tw->models[k], &prep, &err) != CKP_OK) {
             shocked = -1;
@@ -530,50 +550,94 @@ static int64_t count_shocked(const ckp_scenario *tw, int64_t paths)
     return shocked;
 }
 
-/* Best-of-repeat time of a run of `paths` paths, and its steady state: the
- * fixed cost of a run (policy preparation: Cholesky factors, the spectral
- * radius and the Leontief inverse of A*) is measured by a run of a few paths
- * and taken out, because a production run of 10^6 paths amortises it. A
- * run longer than 20 s is not repeated. */
+/* Best-of-repeat wall and CPU time of a run of `paths` paths, and their
+ * steady state: the fixed cost of a run (policy preparation: Cholesky factors,
+ * the spectral radius and the Leontief inverse of A*) is measured by a run of
+ * a few paths and taken out, because a production run of 10^6 paths amortises
+ * it. Index 0 is the steady time, 1 the total, 2 the setup. Process CPU time
+ * (all threads) is kept beside wall time because the machine is shared: on one
+ * thread it is what the run would take alone. A run longer than 20 s is not
+ * repeated. */
 static int steady_time(const ckp_scenario *sc, int64_t paths, int threads, const opts *op,
-                       result *r, double *checksum, double *steady, double *total,
-                       double *setup, ckp_error *err)
+                       double *checksum, double wall[3], double cpu[3], ckp_error *err)
 {
     int64_t small = 2 * (int64_t)threads;
-    *total = INFINITY;
-    *setup = 0;
+    double *tm[2] = {wall, cpu};
+    for (int k = 0; k < 2; k++) {
+        tm[k][1] = INFINITY;
+        tm[k][2] = 0;
+    }
     for (int rep = 0; rep < op->repeat; rep++) {
-        double dt;
-        if (run_once(sc, paths, threads, op, &dt, checksum, err) != 0)
+        double dt, dc;
+        if (run_once(sc, paths, threads, op, &dt, &dc, checksum, err) != 0)
             return -1;
-        if (dt < *total)
-            *total = dt;
+        wall[1] = dt < wall[1] ? dt : wall[1];
+        cpu[1] = dc < cpu[1] ? dc : cpu[1];
         if (dt > 20)
             break;
     }
-    *steady = *total;
-    if (paths >= 8 * small) {
-        double best = INFINITY, cks;
-        for (int rep = 0; rep < op->repeat; rep++) {
-            double dt;
-            if (run_once(sc, small, threads, op, &dt, &cks, err) != 0)
-                return -1;
-            if (dt < best)
-                best = dt;
-            if (dt > 20)
-                break;
-        }
+    wall[0] = wall[1];
+    cpu[0] = cpu[1];
+    if (paths < 8 * small)
+        return 0;
+    double best[2] = {INFINITY, INFINITY}, cks;
+    for (int rep = 0; rep < op->repeat; rep++) {
+        double dt, dc;
+        if (run_once(sc, small, threads, op, &dt, &dc, &cks, err) != 0)
+            return -1;
+        best[0] = dt < best[0] ? dt : best[0];
+        best[1] = dc < best[1] ? dc : best[1];
+        if (dt > 20)
+            break;
+    }
+    for (int k = 0; k < 2; k++) {
         /* the small run's own paths cost (small / paths) of the steady time */
-        double per_path = (*total - best) / (double)(paths - small);
+        double per_path = (tm[k][1] - best[k]) / (double)(paths - small);
         if (per_path > 0) {
-            *setup = best - per_path * (double)small;
-            if (*setup < 0)
-                *setup = 0;
-            *steady = *total - *setup;
+            tm[k][2] = best[k] - per_path * (double)small;
+            if (tm[k][2] < 0)
+                tm[k][2] = 0;
+            tm[k][0] = tm[k][1] - tm[k][2];
         }
     }
-    (void)r;
     return 0;
+}
+
+/* Seconds ckp_sim_path takes over `paths` paths of the baseline policy, on
+ * this thread, with the preparation and the uniforms made beforehand and no
+ * per-month observables: the simulation alone, without run overheads. */
+static double sim_seconds(const ckp_scenario *sc, int64_t paths)
+{
+    ckp_layout lay;
+    ckp_layout_init(&lay, &sc->models[0]);
+    ckp_work *w = NULL;
+    ckp_prep *prep = NULL;
+    ckp_error err;
+    double secs = -1;
+    double *u = malloc(sizeof(double) * lay.uniforms * (size_t)paths);
+    double *rec = malloc(sizeof(double) * lay.record);
+    if (u && rec && ckp_work_create(sc, &w, &err) == CKP_OK &&
+        ckp_prep_create(&sc->models[0], &prep, &err) == CKP_OK) {
+        ckp_pcg64 base;
+        ckp_pcg64_from_seed(&base, sc->seed);
+        for (int64_t p = 0; p < paths; p++)
+            ckp_path_uniforms(&lay, &base, (uint64_t)p, 0, u + lay.uniforms * (size_t)p);
+        double best = INFINITY;
+        for (int rep = 0; rep < 2; rep++) {
+            double t0 = now();
+            for (int64_t p = 0; p < paths; p++)
+                ckp_sim_path(&sc->models[0], prep, &lay, w, u + lay.uniforms * (size_t)p, rec,
+                             NULL, NULL);
+            double dt = now() - t0;
+            best = dt < best ? dt : best;
+        }
+        secs = best;
+    }
+    ckp_prep_free(prep);
+    ckp_work_free(w);
+    free(u);
+    free(rec);
+    return secs;
 }
 
 static void run_case(const char *name, int threads, int64_t paths, int months, int industries,
@@ -599,12 +663,17 @@ static void run_case(const char *name, int threads, int64_t paths, int months, i
     r->npol = sc->npolicies;
     r->paths = paths;
     r->floor_seconds = INFINITY;
-    if (steady_time(sc, paths, threads, op, r, &r->checksum, &r->seconds, &r->total_seconds,
-                    &r->setup_seconds, &err) != 0) {
+    double wall[3], cpu[3];
+    if (steady_time(sc, paths, threads, op, &r->checksum, wall, cpu, &err) != 0) {
         snprintf(r->error, sizeof r->error, "%s", err.message);
         ckp_scenario_free(sc);
         return;
     }
+    r->seconds = wall[0];
+    r->total_seconds = wall[1];
+    r->setup_seconds = wall[2];
+    r->cpu_seconds = cpu[0];
+    r->cpu_setup_seconds = cpu[2];
     ckp_layout lay;
     ckp_layout_init(&lay, m);
     floor_ctx fc;
@@ -614,10 +683,15 @@ static void run_case(const char *name, int threads, int64_t paths, int months, i
         ckp_scenario_free(sc);
         return;
     }
+    r->floor_cpu_seconds = INFINITY;
     for (int rep = 0; rep < op->repeat; rep++) {
+        double c0 = cpu_now();
         double dt = floor_time(&fc, paths, threads, &r->floor_checksum);
+        double dc = cpu_now() - c0;
         if (dt >= 0 && dt < r->floor_seconds)
             r->floor_seconds = dt;
+        if (dt >= 0 && dc < r->floor_cpu_seconds)
+            r->floor_cpu_seconds = dc;
     }
     floor_free(&fc);
     if (want_prop) {
@@ -625,10 +699,18 @@ static void run_case(const char *name, int threads, int64_t paths, int months, i
         r->dgemm_gflops = bench_dgemm_rate(m->I, m->I, cols, 3);
         r->dgemm_sq_gflops = bench_dgemm_rate(m->I, m->I, m->I, 2);
         if (load_case(name, months, 1, &twin, &err, NULL) == 0) {
-            double tt = INFINITY, tot, setup, cks;
-            if (steady_time(twin, paths, threads, op, r, &cks, &tt, &tot, &setup, &err) != 0)
-                tt = INFINITY;
+            double tw[3], tc[3], cks, tt = INFINITY;
+            if (steady_time(twin, paths, threads, op, &cks, tw, tc, &err) == 0)
+                tt = tw[0];
             int64_t shocked = count_shocked(twin, paths);
+            /* the same on the simulation alone (baseline policy, 1 thread) */
+            int64_t sp = paths < 256 ? paths : 256;
+            int64_t shocked0 = count_shocked_policy(twin, sp, 0);
+            double t_full = sim_seconds(sc, sp), t_twin = sim_seconds(twin, sp);
+            r->sim_prop_seconds = t_full - t_twin;
+            if (t_full > 0 && t_twin >= 0 && r->sim_prop_seconds > 0 && shocked0 >= 0)
+                r->sim_prop_gflops = 2.0 * m->I * (double)m->I * (double)shocked0 /
+                                     r->sim_prop_seconds * 1e-9;
             r->shocked_frac = (double)shocked / ((double)paths * m->T * sc->npolicies);
             r->prop_seconds = r->seconds - tt;
             if (r->prop_seconds > 0 && shocked >= 0)
@@ -714,7 +796,8 @@ static void print_result(const result *r, const char *tag)
            r->seconds / pm * 1e9, pm / r->floor_seconds, r->seconds / r->floor_seconds,
            r->peak_rss_kb / 1024.0);
     if (r->dgemm_gflops > 0)
-        printf("%9.3g (dgemm %.3g)", r->prop_gflops, r->dgemm_gflops);
+        printf("%9.3g (sim alone %.3g, dgemm %.3g)", r->prop_gflops, r->sim_prop_gflops,
+               r->dgemm_gflops);
     printf("\n");
     printf("{\"case\":\"%s\",\"tag\":\"%s\",\"threads\":%d,\"paths\":%lld,\"S\":%d,\"K\":%d,"
            "\"M\":%d,\"I\":%d,\"months\":%d,\"policies\":%d,\"seconds\":%.6g,"
@@ -722,17 +805,22 @@ static void print_result(const result *r, const char *tag)
            "\"policy_path_months_per_s\":%.6g,\"ns_per_path_month\":%.6g,"
            "\"ns_per_policy_path_month\":%.6g,\"floor_seconds\":%.6g,"
            "\"floor_path_months_per_s\":%.6g,\"run_over_floor\":%.6g,\"peak_rss_kb\":%ld,"
-           "\"month_stats\":%d,\"h5\":%d,\"total_seconds\":%.6g,\"setup_seconds\":%.6g",
+           "\"month_stats\":%d,\"h5\":%d,\"total_seconds\":%.6g,\"setup_seconds\":%.6g,"
+           "\"cpu_seconds\":%.6g,\"cpu_ns_per_path_month\":%.6g,"
+           "\"floor_cpu_ns_per_path_month\":%.6g,\"cpu_run_over_floor\":%.6g",
            r->name, tag, r->threads, (long long)r->paths, r->S, r->K, r->M, r->I, r->T, r->npol,
            r->seconds, r->paths / r->seconds, pm / r->seconds, pm * r->npol / r->seconds,
            r->seconds / pm * 1e9, r->seconds / (pm * r->npol) * 1e9, r->floor_seconds,
            pm / r->floor_seconds, r->seconds / r->floor_seconds, r->peak_rss_kb,
-           r->month_stats, r->h5, r->total_seconds, r->setup_seconds);
+           r->month_stats, r->h5, r->total_seconds, r->setup_seconds, r->cpu_seconds,
+           r->cpu_seconds / pm * 1e9, r->floor_cpu_seconds / pm * 1e9,
+           r->cpu_seconds / r->floor_cpu_seconds);
     if (r->dgemm_gflops > 0)
         printf(",\"dgemm_gflops\":%.6g,\"dgemm_square_gflops\":%.6g,\"prop_gflops\":%.6g,"
-               "\"prop_seconds\":%.6g,\"shocked_fraction\":%.6g",
+               "\"prop_seconds\":%.6g,\"shocked_fraction\":%.6g,\"sim_prop_gflops\":%.6g,"
+               "\"sim_prop_seconds\":%.6g",
                r->dgemm_gflops, r->dgemm_sq_gflops, r->prop_gflops, r->prop_seconds,
-               r->shocked_frac);
+               r->shocked_frac, r->sim_prop_gflops, r->sim_prop_seconds);
     printf("}\n");
     fflush(stdout);
 }
