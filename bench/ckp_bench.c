@@ -778,9 +778,11 @@ static void fork_case(const char *name, int threads, int64_t paths, int months, 
 
 static void print_header(void)
 {
-    printf("%-10s %3s %9s %4s %4s %5s %4s %12s %13s %16s %8s %10s %10s %6s %9s\n", "scenario",
+    printf("%-10s %3s %9s %4s %4s %5s %4s %12s %13s %16s %8s %10s %10s %6s %10s %11s %9s\n",
+           "scenario",
            "thr", "paths", "S", "M", "I", "pol", "paths/s", "path-months/s", "pol-path-mon/s",
-           "ns/p-m", "floor p-m/s", "x floor", "RSS MB", "prop GF/s");
+           "ns/p-m", "floor p-m/s", "x floor", "RSS MB", "cpu ns/p-m", "cpu x floor",
+           "prop GF/s");
 }
 
 static void print_result(const result *r, const char *tag)
@@ -795,6 +797,7 @@ static void print_result(const result *r, const char *tag)
            r->paths / r->seconds, pm / r->seconds, pm * r->npol / r->seconds,
            r->seconds / pm * 1e9, pm / r->floor_seconds, r->seconds / r->floor_seconds,
            r->peak_rss_kb / 1024.0);
+    printf("%10.1f %11.2f ", r->cpu_seconds / pm * 1e9, r->cpu_seconds / r->floor_cpu_seconds);
     if (r->dgemm_gflops > 0)
         printf("%9.3g (sim alone %.3g, dgemm %.3g)", r->prop_gflops, r->sim_prop_gflops,
                r->dgemm_gflops);
@@ -851,6 +854,7 @@ static int sweep(const opts *op)
     };
     int failures = 0;
     printf("# sweep: one dimension at a time from S=10 M=8 I=20 T=60, 1 thread\n");
+    printf("# times are process CPU time (1 thread; robust on a shared machine)\n");
     printf("%-3s %7s %10s %12s %14s %14s %10s %8s\n", "dim", "value", "paths", "ns/p-m",
            "ns/pol-p-m", "floor ns/p-m", "x floor", "RSS MB");
     for (size_t a = 0; a < sizeof axes / sizeof axes[0]; a++) {
@@ -893,14 +897,16 @@ static int sweep(const opts *op)
             }
             double pm = (double)r.paths * r.T;
             printf("%-3c %7d %10lld %12.1f %14.1f %14.1f %10.2f %8.1f\n", axes[a].dim, v,
-                   (long long)r.paths, r.seconds / pm * 1e9, r.seconds / (pm * r.npol) * 1e9,
-                   r.floor_seconds / pm * 1e9, r.seconds / r.floor_seconds,
-                   r.peak_rss_kb / 1024.0);
+                   (long long)r.paths, r.cpu_seconds / pm * 1e9,
+                   r.cpu_seconds / (pm * r.npol) * 1e9, r.floor_cpu_seconds / pm * 1e9,
+                   r.cpu_seconds / r.floor_cpu_seconds, r.peak_rss_kb / 1024.0);
             printf("{\"sweep\":\"%c\",\"value\":%d,\"paths\":%lld,\"S\":%d,\"M\":%d,\"I\":%d,"
                    "\"months\":%d,\"policies\":%d,\"ns_per_path_month\":%.6g,"
-                   "\"floor_ns_per_path_month\":%.6g,\"peak_rss_kb\":%ld}\n",
+                   "\"floor_ns_per_path_month\":%.6g,\"cpu_ns_per_path_month\":%.6g,"
+                   "\"floor_cpu_ns_per_path_month\":%.6g,\"peak_rss_kb\":%ld}\n",
                    axes[a].dim, v, (long long)r.paths, r.S, r.M, r.I, r.T, r.npol,
-                   r.seconds / pm * 1e9, r.floor_seconds / pm * 1e9, r.peak_rss_kb);
+                   r.seconds / pm * 1e9, r.floor_seconds / pm * 1e9, r.cpu_seconds / pm * 1e9,
+                   r.floor_cpu_seconds / pm * 1e9, r.peak_rss_kb);
             fflush(stdout);
         }
     }
@@ -1044,6 +1050,7 @@ static void usage(FILE *f)
             "  --no-month-stats  runs without per-month sums and histograms\n"
             "  --sweep           the cost sweep over S, M, I, T and paths\n"
             "  --rss             peak RSS of the default scenario at 10^4 and 10^6 paths\n"
+            "                    (on the first of --threads)\n"
             "  --h5 DIR          also write each run's HDF5 results in DIR (deleted after)\n"
             "  --emit DIR        also write the generated scenarios to DIR\n"
             "  --dgemm N         only the dgemm rates for N x N times N x 256 and N x N\n"
@@ -1136,7 +1143,7 @@ int main(int argc, char **argv)
             result r;
             opts one = op;
             one.repeat = 1;
-            fork_case("default", 1, sizes[k], 0, 0, 0, &one, &r);
+            fork_case("default", threads[0], sizes[k], 0, 0, 0, &one, &r);
             print_result(&r, "rss");
             failures += !r.ok;
         }
