@@ -225,15 +225,19 @@ static void obs_kinds(const ckp_model *m, const ckp_layout *lay, obs_kind *kinds
 
 /* One thread's scratch and accumulators.
  *
- * Observables are staged for a few paths before they are counted: a path
- * touches one histogram row per (policy, month, observable), thousands of rows
- * that do not stay in cache, so counting path by path is bound by cache
- * misses. Counting a staged group cell by cell reuses each row for the whole
- * group. Integer counts and fixed-point sums do not care about the order. */
+ * A path touches one histogram row per (policy, month, observable), thousands
+ * of rows that do not stay in cache, so counting path by path would be bound
+ * by cache misses. Instead each policy's observables are binned and summed as
+ * soon as the path has produced them (they are still in cache; the sums are
+ * small enough to stay there), and only the bin indices, one byte per cell,
+ * are staged. A flush then counts the staged group cell by cell, so a row is
+ * fetched once per group of up to STAGE_MAX_PATHS paths. Integer counts and
+ * fixed-point sums do not care about the order. */
 typedef struct thread_slot {
     ckp_work *work;
     double *u;
-    double *stage;    /* nstage_max paths * npol * T * obs_per_month observables */
+    double *obs;      /* one policy's observables of one path: T * obs_per_month */
+    uint8_t *bins;    /* nstage_max paths * npol * T * obs_per_month bin indices */
     int nstage;       /* paths staged */
     ckp_fix *sum;     /* npol * T * obs_per_month, or NULL */
     uint64_t *hist;   /* the same times CKP_HIST_BINS, or NULL */
@@ -241,35 +245,55 @@ typedef struct thread_slot {
     int bad_policy;
 } thread_slot;
 
-/* Staging memory per thread, and the most paths staged at once. */
+/* Staged bin indices per thread, and the most paths staged at once. */
 #define STAGE_BYTES ((size_t)2 << 20)
-#define STAGE_MAX_PATHS 64
+#define STAGE_MAX_PATHS 256
 
-/* Count the staged paths into the thread's accumulators, cell by cell. */
-static void stage_flush(thread_slot *s, int npol, size_t month_block, size_t obs_per_month,
-                        const obs_kind *kinds)
+/* Sum policy k's observables of the current path (s->obs) and stage their bins. */
+static void stage_policy(thread_slot *s, int k, size_t cells, int T, size_t obs_per_month,
+                         const obs_kind *kinds)
 {
-    size_t cells = (size_t)npol * month_block;
-    const int n = s->nstage;
-    double v[STAGE_MAX_PATHS];
-    for (int k = 0; k < npol; k++) {
-        const obs_kind *kk = kinds + (size_t)k * obs_per_month;
-        for (size_t c = 0; c < month_block; c++) {
-            size_t cell = (size_t)k * month_block + c;
-            const double *src = s->stage + cell;
-            /* Exact zeros are common (no shortfall, no inoperability, an empty
-             * stockpile) and add nothing to the sum. */
-            u128 acc = 0;
-            for (int j = 0; j < n; j++) {
-                v[j] = src[(size_t)j * cells];
-                if (v[j] != 0.0)
-                    acc += (u128)fix_from_double(v[j]);
-            }
-            ckp_hist_binner_add(&kk[c % obs_per_month].bin, v, (size_t)n,
-                                s->hist + cell * CKP_HIST_BINS);
-            u128 tot = (u128)fix_get(&s->sum[cell]) + acc;
-            fix_put(&s->sum[cell], (i128)tot);
+    size_t month_block = (size_t)T * obs_per_month;
+    size_t first = (size_t)k * month_block;
+    uint8_t *out = s->bins + (size_t)s->nstage * cells + first;
+    ckp_fix *sum = s->sum + first;
+    const obs_kind *kk = kinds + (size_t)k * obs_per_month;
+    for (int t = 0; t < T; t++) {
+        const double *v = s->obs + (size_t)t * obs_per_month;
+        for (size_t o = 0; o < obs_per_month; o++)
+            out[(size_t)t * obs_per_month + o] = (uint8_t)ckp_hist_binner_bin(&kk[o].bin, v[o]);
+    }
+    for (size_t c = 0; c < month_block; c++) {
+        /* Exact zeros are common (no shortfall, no inoperability, an empty
+         * stockpile) and add nothing. */
+        if (s->obs[c] != 0.0) {
+            u128 tot = (u128)fix_get(&sum[c]) + (u128)fix_from_double(s->obs[c]);
+            fix_put(&sum[c], (i128)tot);
         }
+    }
+}
+
+/* Count the staged bins into the thread's histograms, cell by cell. */
+static void stage_flush(thread_slot *s, size_t cells)
+{
+    const int n = s->nstage;
+    for (size_t cell = 0; cell < cells; cell++) {
+        const uint8_t *src = s->bins + cell;
+        uint64_t *row = s->hist + cell * CKP_HIST_BINS;
+        /* Runs of one bin (the zeros, a full stockpile) become one update
+         * instead of a chain of dependent increments of one counter. */
+        int prev = src[0];
+        uint64_t run = 0;
+        for (int j = 0; j < n; j++) {
+            int b = src[(size_t)j * cells];
+            if (b != prev) {
+                row[prev] += run;
+                prev = b;
+                run = 0;
+            }
+            run++;
+        }
+        row[prev] += run;
     }
     s->nstage = 0;
 }
@@ -281,7 +305,8 @@ static void slots_free(thread_slot *s, int n)
     for (int i = 0; i < n; i++) {
         ckp_work_free(s[i].work);
         free(s[i].u);
-        free(s[i].stage);
+        free(s[i].obs);
+        free(s[i].bins);
         free(s[i].sum);
         free(s[i].hist);
     }
@@ -457,10 +482,9 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
 
     /* Per-thread scratch, before the parallel region. */
     int nstage_max = 1;
-    if (cells > 0 && STAGE_BYTES / (cells * sizeof(double)) > 1)
-        nstage_max = (int)(STAGE_BYTES / (cells * sizeof(double)) < STAGE_MAX_PATHS
-                               ? STAGE_BYTES / (cells * sizeof(double))
-                               : STAGE_MAX_PATHS);
+    if (cells > 0 && STAGE_BYTES / cells > 1)
+        nstage_max = (int)(STAGE_BYTES / cells < STAGE_MAX_PATHS ? STAGE_BYTES / cells
+                                                                 : STAGE_MAX_PATHS);
     slots = calloc((size_t)nth, sizeof *slots);
     if (!slots) {
         st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "run: out of memory");
@@ -474,11 +498,12 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
             goto done;
         s->u = alloc_array(lay->uniforms, sizeof(double));
         if (r->month_stats) {
-            s->stage = alloc_array(cells * (size_t)nstage_max, sizeof(double));
+            s->obs = alloc_array(month_block, sizeof(double));
+            s->bins = alloc_array(cells * (size_t)nstage_max, 1);
             s->sum = alloc_array(cells, sizeof *s->sum);
             s->hist = alloc_array(hcells, sizeof *s->hist);
         }
-        if (!s->u || (r->month_stats && (!s->stage || !s->sum || !s->hist))) {
+        if (!s->u || (r->month_stats && (!s->obs || !s->bins || !s->sum || !s->hist))) {
             st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
                                "run: out of memory for thread scratch");
             goto done;
@@ -502,11 +527,12 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
             for (int64_t i = 0; i < n; i++) {
                 const uint64_t p = (uint64_t)(b0 + i);
                 ckp_path_uniforms(lay, &r->base, p, r->antithetic, s->u);
-                double *obs = month_stats ? s->stage + (size_t)s->nstage * cells : NULL;
                 for (int k = 0; k < npol; k++) {
                     double *record = rec[k] + (size_t)i * lay->record;
                     ckp_sim_path(&sc->models[r->policy[k]], prep[k], lay, s->work, s->u,
-                                 record, obs ? obs + (size_t)k * month_block : NULL, NULL);
+                                 record, month_stats ? s->obs : NULL, NULL);
+                    if (month_stats)
+                        stage_policy(s, k, cells, lay->T, lay->obs_per_month, kinds);
                     if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
                         (s->bad_path < 0 || (int64_t)p < s->bad_path)) {
                         s->bad_path = (int64_t)p;
@@ -514,10 +540,10 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
                     }
                 }
                 if (month_stats && ++s->nstage == nstage_max)
-                    stage_flush(s, npol, month_block, lay->obs_per_month, kinds);
+                    stage_flush(s, cells);
             }
             if (month_stats && s->nstage > 0)
-                stage_flush(s, npol, month_block, lay->obs_per_month, kinds);
+                stage_flush(s, cells);
         }
         /* Per-thread error slots, reported in path order. */
         int64_t bad = -1;

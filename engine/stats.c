@@ -665,24 +665,3 @@ int ckp_hist_binner_bin(const ckp_hist_binner *b, double v)
         return v <= 0.0 ? 0 : NB + 1;
     }
 }
-
-void ckp_hist_binner_add(const ckp_hist_binner *b, const double *v, size_t n, uint64_t *counts)
-{
-    /* Consecutive values often share a bin (many paths sit at a full
-     * stockpile or at the same capped price): count runs, so that a long run
-     * is one memory update rather than a chain of dependent increments. */
-    int prev = -1;
-    uint64_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        int k = ckp_hist_binner_bin(b, v[i]);
-        if (k != prev) {
-            if (run)
-                counts[prev] += run;
-            prev = k;
-            run = 0;
-        }
-        run++;
-    }
-    if (run)
-        counts[prev] += run;
-}

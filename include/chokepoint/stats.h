@@ -103,8 +103,6 @@ void ckp_hist_binner_unit(ckp_hist_binner *b);
 void ckp_hist_binner_price(ckp_hist_binner *b, double cap);
 void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days);
 int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
-/* counts[bin of v[i]] += 1 for i < n. */
-void ckp_hist_binner_add(const ckp_hist_binner *b, const double *v, size_t n, uint64_t *counts);
 
 #ifdef __cplusplus
 }
