@@ -343,8 +343,11 @@ def decay(tau):
 
 
 # ------------------------------------------------------------- one path -----
-def simulate(md, u, events=None):
+def simulate(md, u, events=None, obs=None):
     """One path of one policy from its uniforms; returns {metric: ndarray}.
+
+    `obs`, if a dict, receives the per-month observables of MODEL.md 5 as
+    (T, n) arrays: shortfall x, inoperability q, price pi, stock_days L.
 
     `events`, if a dict, counts how often the model's branches were taken, so
     that a test can check that its scenario reaches them."""
@@ -367,6 +370,7 @@ def simulate(md, u, events=None):
     inop_peak = np.zeros(I)
     x_peak = np.zeros(M)
     x_sum = np.zeros(M)
+    months = {"shortfall": [], "inoperability": [], "price": [], "stock_days": []}
     x_months = np.zeros(M)
     stock_min = np.full(M, np.inf)
     stockout = np.full(M, -1.0)
@@ -486,7 +490,13 @@ def simulate(md, u, events=None):
                 note("stockout")
         pi_peak = np.maximum(pi_peak, pi)
         pi_sum += pi
+        months["shortfall"].append(x.copy())
+        months["inoperability"].append(q.copy())
+        months["price"].append(pi.copy())
+        months["stock_days"].append(L * DAYS_PER_MONTH)
 
+    if obs is not None:
+        obs.update({k: np.array(v) for k, v in months.items()})
     return {
         "loss_total": np.array(loss.sum()),
         "loss": loss,
@@ -556,6 +566,92 @@ def compare(results, policies, paths, verbose=False, events=None):
                                    f"reference {rv!r} engine {gv!r}")
         if verbose:
             print(f"path {p}: {len(bad)} mismatches so far", file=sys.stderr)
+    return bad, checked
+
+
+QUANTILES = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999]
+OBSERVABLES = ["shortfall", "inoperability", "price", "stock_days"]
+
+
+def bin_uppers(md, obs):
+    """Upper edges of the 102 histogram bins of MODEL.md 5, per column:
+    x and q: {0}, 100 equal bins over (0, 1], one unused (inf);
+    pi: below 0.1, 100 log-spaced bins over [0.1, cap], above cap;
+    L (days): {0}, 100 equal bins over (0, max(stock0, target)], one unused."""
+    k = np.arange(1, 101)
+    if obs in ("shortfall", "inoperability"):
+        n = md.M if obs == "shortfall" else md.I
+        row = np.concatenate([[0.0], k / 100.0, [np.inf]])
+        return np.tile(row, (n, 1))
+    out = np.zeros((md.M, 102))
+    for m in range(md.M):
+        if obs == "price":
+            inner = 0.1 * (md.cap[m] / 0.1) ** (k / 100.0)
+            inner[-1] = md.cap[m]          # a capped price falls in the last inner bin
+            out[m] = np.concatenate([[0.1], inner, [np.inf]])
+        else:
+            top = max(md.stock0[m], md.target[m]) * DAYS_PER_MONTH
+            inner = top * k / 100.0
+            inner[-1] = top
+            out[m] = np.concatenate([[0.0], inner, [np.inf]])
+    return out
+
+
+def bin_index(obs, upper, v):
+    """Right-closed bin of value v (upper: that column's 102 edges)."""
+    if obs == "price":
+        if v < upper[0]:
+            return 0
+        return int(np.searchsorted(upper[1:101], v, side="left")) + 1  # [0.1, e1] is bin 1
+    if v == 0:
+        return 0
+    return int(np.searchsorted(upper[1:101], v, side="left")) + 1
+
+
+def compare_months(path, policies, events=None):
+    """Simulate every path of a results file and compare its month/ groups:
+    exact means (relative 1e-9), histogram counts and fan-chart bands.
+    Returns (mismatch descriptions, values compared)."""
+    import h5py
+    res = Results(path)
+    md0 = policies[0][1]
+    n_u = md0.n_uniforms()
+    paths = [res.first_path + i for i in range(res.paths)]
+    us = [path_uniforms(res.state, res.inc, p, n_u, res.antithetic) for p in paths]
+    bad, checked = [], 0
+    with h5py.File(path, "r") as f:
+        for name, md in policies:
+            traces = []
+            for u in us:
+                o = {}
+                simulate(md, u, events, o)
+                traces.append(o)
+            g = f["policies"][name]["month"]
+            for obs in OBSERVABLES:
+                vals = np.array([t[obs] for t in traces])        # (paths, T, n)
+                upper = bin_uppers(md, obs)
+                hist = np.zeros((md.T, vals.shape[2], 102), dtype=np.uint64)
+                for pi_, t_, c_ in np.ndindex(vals.shape):
+                    hist[t_, c_, bin_index(obs, upper[c_], vals[pi_, t_, c_])] += 1
+                band = np.zeros((md.T, vals.shape[2], len(QUANTILES)))
+                for t_, c_ in np.ndindex(hist.shape[:2]):
+                    cum = np.cumsum(hist[t_, c_])
+                    for qi, pq in enumerate(QUANTILES):
+                        band[t_, c_, qi] = upper[c_][int(np.argmax(cum >= pq * len(paths)))]
+                mean = vals.sum(axis=0) / len(paths)
+                for label, mine, theirs, exact in [
+                        ("hist_upper", upper, g[obs + "_hist_upper"][:], False),
+                        ("mean", mean, g[obs + "_mean"][:], False),
+                        ("hist", hist, g[obs + "_hist"][:], True),
+                        ("band", band, g[obs + "_band"][:], False)]:
+                    assert mine.shape == theirs.shape, (obs, label, mine.shape, theirs.shape)
+                    for idx in np.ndindex(mine.shape):
+                        checked += 1
+                        a, b = mine[idx], theirs[idx]
+                        ok = (a == b) if (exact or np.isinf(a) or np.isinf(b)) else close(a, b, False)
+                        if not ok:
+                            bad.append(f"policy {name} month/{obs}_{label}{list(idx)}: "
+                                       f"reference {a!r} engine {b!r}")
     return bad, checked
 
 

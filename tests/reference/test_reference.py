@@ -10,6 +10,11 @@ by model_ref.py from the results file alone (resolved scenario, generator
 state) and every per-path metric must match: relative 1e-9 (absolute 1e-9
 near 0), integer-valued metrics exactly.
 
+It then compares the per-month statistics (exact means, histograms, fan-chart
+bands; MODEL.md 5) of every path of a 40-path run of (c), and all paths of a
+few random small scenarios (random_scenario.py) that reach the edges of
+MODEL.md's parameter ranges.
+
 It also checks that the reference's own reading of the scenario source (CSV
 correlation, io_table, unexpanded policy changes) gives the parameters the
 engine wrote back, that scenario (c) reaches the branches it is meant to
@@ -26,9 +31,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import model_ref as ref  # noqa: E402
+import random_scenario  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = os.environ.get("CKP_SOURCE_ROOT", os.path.dirname(os.path.dirname(HERE)))
 FAILURES = []
+RANDOM_SEEDS = range(1, 9)
 
 
 def check(cond, what):
@@ -125,6 +133,30 @@ def main():
         check(res.antithetic, "antithetic: flag stored")
         compare_case("antithetic", res, ref.resolve_policies(ref.load_yaml(res.resolved)),
                      first_path=1000)
+
+        # (e) per-month statistics, every path of a short run of (c).
+        res = run(binary, tmp, "months", [scen, "-n", "40"])
+        bad, checked = ref.compare_months(res.path,
+                                          ref.resolve_policies(ref.load_yaml(res.resolved)))
+        for line in bad[:20]:
+            print("     " + line)
+        check(not bad and checked > 0,
+              f"months: {checked} month values (means, histograms, bands), {len(bad)} mismatches")
+
+        # (f) random small scenarios, every path; antithetic for every third.
+        for seed in RANDOM_SEEDS:
+            f = os.path.join(tmp, "random-%d.yaml" % seed)
+            with open(f, "w") as out:
+                yaml.safe_dump(random_scenario.generate(seed), out, sort_keys=False)
+            res = run(binary, tmp, "random-%d" % seed,
+                      [f] + (["--antithetic"] if seed % 3 == 0 else []))
+            pols = ref.resolve_policies(ref.load_yaml(res.resolved))
+            same_models("random-%d" % seed, pols, ref.resolve_policies(ref.load_yaml(res.source)))
+            bad, checked = ref.compare(res, pols, list(range(res.paths)))
+            for line in bad[:10]:
+                print("     " + line)
+            check(not bad and checked > 0, f"random-{seed}: {checked} values on {res.paths} "
+                  f"paths x {len(pols)} policies, {len(bad)} mismatches")
 
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
