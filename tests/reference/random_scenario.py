@@ -49,9 +49,12 @@ def _block(rng):
     return {"min": lo, "mode": mode, "max": hi}
 
 
-def generate(seed):
+def generate(seed, industries=None):
+    """The scenario of `seed`; `industries` overrides the number of industries
+    (e.g. >= 64, where the engine batches static propagation differently)."""
     rng = random.Random(seed)
     S, K, M, I = rng.randint(1, 5), rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 5)
+    I = industries or I
     importer = "IM"
     countries = ["S%d" % s for s in range(S)] + ([importer] if rng.random() < 0.5 else [])
     regimes = ["r%d" % k for k in range(K)]
@@ -60,7 +63,7 @@ def generate(seed):
         "version": 1, "name": "random-%d" % seed, "importer": importer,
         "horizon_months": rng.randint(1, 30), "paths": 20, "seed": seed,
         "shortfall_threshold": rng.choice([0.0, 0.01, 0.2]),
-        "propagation": rng.choice(["static", "dynamic"]),
+        "propagation": "static" if industries else rng.choice(["static", "dynamic"]),
         "rule": rng.choice(["independent", "bottleneck", "linear"]),
         "regimes": regimes,
     }
@@ -111,7 +114,8 @@ def generate(seed):
         doc["price_correlation"] = {"matrix": _corr(M, rng)}
     doc["industries"] = [
         {"name": "i%d" % i, "output": rng.uniform(0, 1e9),
-         "criticality": {m: round(rng.random(), 3) for m in mats if rng.random() < 0.7},
+         "criticality": {m: round(rng.random(), 3) for m in mats
+                         if rng.random() < (0.7 if not industries else 0.2)},
          "resilience": rng.choice([1.0, 0.5, 0.05])} for i in range(I)]
     c = rng.random()
     if c < 0.4:
@@ -123,11 +127,18 @@ def generate(seed):
         x = [sum(z[j][i] for j in range(I)) + rng.uniform(1, 20) for i in range(I)]
         doc["interdependency"] = {"io_table": {"z": z, "x": x, "kappa": rng.random()}}
     if rng.random() < 0.7:
-        doc["policies"] = [{"name": "p1", "changes": {
-            "rule": rng.choice(["independent", "bottleneck", "linear"]),
-            "propagation": rng.choice(["static", "dynamic"]),
-            "materials": [{"name": mats[0], "stockpile": {"days": 45},
-                           "price": {"floor": 1.5}}]}}]
+        # p1 changes the price noise of one material, p2 (same noise as the
+        # baseline) follows it: the engine reuses policy-independent work
+        # between consecutive policies only when the inputs are identical.
+        doc["policies"] = [
+            {"name": "p1", "changes": {
+                "rule": rng.choice(["independent", "bottleneck", "linear"]),
+                "propagation": "static" if industries else rng.choice(["static", "dynamic"]),
+                "materials": [{"name": mats[0], "stockpile": {"days": 45},
+                               "price": {"floor": 1.5, "phi": 0.5, "sigma": 0.3,
+                                         "jump_prob": 0.5}}]}},
+            {"name": "p2", "changes": {
+                "materials": [{"name": mats[-1], "spare": {countries[0]: 0.4}}]}}]
     return doc
 
 
