@@ -196,7 +196,6 @@ static ckp_status resolve_policies(const ckp_scenario *sc, const ckp_run_options
 typedef struct obs_kind {
     int kind;      /* 0 unit (x, q), 1 price, 2 stock */
     double param;  /* cap for price, Lmax in days for stock */
-    ckp_hist_binner bin; /* the same bins, with a precomputed scale */
 } obs_kind;
 
 static void obs_kinds(const ckp_model *m, const ckp_layout *lay, obs_kind *kinds)
@@ -213,14 +212,47 @@ static void obs_kinds(const ckp_model *m, const ckp_layout *lay, obs_kind *kinds
         kinds[lay->obs_L + (size_t)j].kind = 2;
         kinds[lay->obs_L + (size_t)j].param = lmax * CKP_DAYS_PER_MONTH;
     }
-    for (size_t o = 0; o < lay->obs_per_month; o++) {
+}
+
+/* Binners for the n observables in kinds (all policies): one per distinct
+ * (kind, parameter), so that the edge tables a path consults stay few and in
+ * cache (every x and q shares one). pool holds n binners; which[o] points at
+ * observable o's. */
+static void obs_binners(const obs_kind *kinds, size_t n, ckp_hist_binner *pool,
+                        const ckp_hist_binner **which)
+{
+    size_t used = 0;
+    double *param = malloc((n ? n : 1) * sizeof *param); /* param of pool[i] */
+    const ckp_hist_binner *unit = NULL;
+    for (size_t o = 0; o < n; o++) {
+        if (kinds[o].kind == 0 && unit) {
+            which[o] = unit;
+            continue;
+        }
+        /* Price and stock binners: search the pool (a few per material and
+         * policy). Without memory for the search, no sharing. */
+        size_t i = 0;
+        while (param && kinds[o].kind != 0 && i < used &&
+               !(pool[i].kind == kinds[o].kind &&
+                 memcmp(&param[i], &kinds[o].param, sizeof(double)) == 0))
+            i++;
+        if (param && kinds[o].kind != 0 && i < used) {
+            which[o] = &pool[i];
+            continue;
+        }
+        ckp_hist_binner *b = &pool[used];
+        if (param)
+            param[used] = kinds[o].param;
+        used++;
         if (kinds[o].kind == 1)
-            ckp_hist_binner_price(&kinds[o].bin, kinds[o].param);
+            ckp_hist_binner_price(b, kinds[o].param);
         else if (kinds[o].kind == 2)
-            ckp_hist_binner_stock(&kinds[o].bin, kinds[o].param);
+            ckp_hist_binner_stock(b, kinds[o].param);
         else
-            ckp_hist_binner_unit(&kinds[o].bin);
+            unit = b, ckp_hist_binner_unit(b);
+        which[o] = b;
     }
+    free(param);
 }
 
 /* One thread's scratch and accumulators.
@@ -251,18 +283,16 @@ typedef struct thread_slot {
 
 /* Sum policy k's observables of the current path (s->obs) and stage their bins. */
 static void stage_policy(thread_slot *s, int k, size_t cells, int T, size_t obs_per_month,
-                         const obs_kind *kinds)
+                         const ckp_hist_binner *const *binners)
 {
     size_t month_block = (size_t)T * obs_per_month;
     size_t first = (size_t)k * month_block;
     uint8_t *out = s->bins + (size_t)s->nstage * cells + first;
     ckp_fix *sum = s->sum + first;
-    const obs_kind *kk = kinds + (size_t)k * obs_per_month;
-    for (int t = 0; t < T; t++) {
-        const double *v = s->obs + (size_t)t * obs_per_month;
-        for (size_t o = 0; o < obs_per_month; o++)
-            out[(size_t)t * obs_per_month + o] = (uint8_t)ckp_hist_binner_bin(&kk[o].bin, v[o]);
-    }
+    const ckp_hist_binner *const *bk = binners + (size_t)k * obs_per_month;
+    for (int t = 0; t < T; t++)
+        ckp_hist_binner_bins(bk, s->obs + (size_t)t * obs_per_month, obs_per_month,
+                             out + (size_t)t * obs_per_month);
     for (size_t c = 0; c < month_block; c++) {
         /* Exact zeros are common (no shortfall, no inoperability, an empty
          * stockpile) and add nothing. */
@@ -273,27 +303,30 @@ static void stage_policy(thread_slot *s, int k, size_t cells, int T, size_t obs_
     }
 }
 
-/* Count the staged bins into the thread's histograms, cell by cell. */
+/* Count the staged bins into the thread's histograms. Eight neighbouring
+ * cells are counted together, from one 8-byte load per staged path: their
+ * increments go to eight different rows, so consecutive increments never wait
+ * on each other (counting one cell at a time, a run of equal bins such as the
+ * zeros is a chain of dependent read-modify-writes of one counter). */
 static void stage_flush(thread_slot *s, size_t cells)
 {
-    const int n = s->nstage;
-    for (size_t cell = 0; cell < cells; cell++) {
+    const size_t n = (size_t)s->nstage;
+    size_t cell = 0;
+    for (; cell + 8 <= cells; cell += 8) {
         const uint8_t *src = s->bins + cell;
         uint64_t *row = s->hist + cell * CKP_HIST_BINS;
-        /* Runs of one bin (the zeros, a full stockpile) become one update
-         * instead of a chain of dependent increments of one counter. */
-        int prev = src[0];
-        uint64_t run = 0;
-        for (int j = 0; j < n; j++) {
-            int b = src[(size_t)j * cells];
-            if (b != prev) {
-                row[prev] += run;
-                prev = b;
-                run = 0;
-            }
-            run++;
+        for (size_t j = 0; j < n; j++) {
+            uint64_t w;
+            memcpy(&w, src + j * cells, sizeof w);
+            for (int l = 0; l < 8; l++)
+                row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
         }
-        row[prev] += run;
+    }
+    for (; cell < cells; cell++) {
+        const uint8_t *src = s->bins + cell;
+        uint64_t *row = s->hist + cell * CKP_HIST_BINS;
+        for (size_t j = 0; j < n; j++)
+            row[src[j * cells]]++;
     }
     s->nstage = 0;
 }
@@ -381,6 +414,8 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
     ckp_run_result *r = calloc(1, sizeof *r);
     ckp_prep **prep = NULL;
     obs_kind *kinds = NULL;
+    ckp_hist_binner *binner_pool = NULL;
+    const ckp_hist_binner **binners = NULL;
     double **rec = NULL;
     thread_slot *slots = NULL;
     int nth = thread_count(opt);
@@ -436,8 +471,10 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
     /* Derived data per policy, built once. */
     prep = calloc((size_t)npol, sizeof *prep);
     kinds = alloc_array((size_t)npol * lay->obs_per_month, sizeof *kinds);
+    binner_pool = alloc_array((size_t)npol * lay->obs_per_month, sizeof *binner_pool);
+    binners = alloc_array((size_t)npol * lay->obs_per_month, sizeof *binners);
     rec = calloc((size_t)npol, sizeof *rec);
-    if (!prep || !kinds || !rec) {
+    if (!prep || !kinds || !binner_pool || !binners || !rec) {
         st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "run: out of memory");
         goto done;
     }
@@ -454,6 +491,8 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
             goto done;
         }
     }
+
+    obs_binners(kinds, (size_t)npol * lay->obs_per_month, binner_pool, binners);
 
     if (r->month_stats) {
         r->month_sum = alloc_array(cells, sizeof *r->month_sum);
@@ -532,7 +571,7 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
                     ckp_sim_path(&sc->models[r->policy[k]], prep[k], lay, s->work, s->u,
                                  record, month_stats ? s->obs : NULL, NULL);
                     if (month_stats)
-                        stage_policy(s, k, cells, lay->T, lay->obs_per_month, kinds);
+                        stage_policy(s, k, cells, lay->T, lay->obs_per_month, binners);
                     if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
                         (s->bad_path < 0 || (int64_t)p < s->bad_path)) {
                         s->bad_path = (int64_t)p;
@@ -594,6 +633,8 @@ done:
         free(rec);
     }
     free(kinds);
+    free(binner_pool);
+    free(binners);
     if (st != CKP_OK) {
         ckp_run_result_free(r);
         return st;

@@ -637,10 +637,20 @@ static double approx_log(double v)
 }
 
 /* Settle an estimate into the bin k in [1, NB] with upper[k-1] < v <= upper[k]
- * (bin 1 also takes v == upper[0], as the slow functions do). */
-static int settle(const double *upper, double v, double est)
+ * (bin 1 also takes v == upper[0], as the slow functions do). The estimate is
+ * almost always right or one bin off: one branch-free step each way settles
+ * that, and the loops (which then almost never run) cover any other case. */
+static inline int settle(const double *upper, double v, double est)
 {
-    int k = est > 1.0 ? (est < (double)NB ? (int)ceil(est) : NB) : 1;
+    int k = 1;
+    if (est >= (double)NB) {
+        k = NB;
+    } else if (est > 1.0) {
+        k = (int)est; /* est > 0: truncation is floor; then ceil */
+        k += (double)k < est;
+    }
+    k -= (k > 1) & (v <= upper[k - 1]);
+    k += (k < NB) & (v > upper[k]);
     while (k > 1 && v <= upper[k - 1])
         k--;
     while (k < NB && v > upper[k])
@@ -648,20 +658,30 @@ static int settle(const double *upper, double v, double est)
     return k;
 }
 
-int ckp_hist_binner_bin(const ckp_hist_binner *b, double v)
+static inline int binner_bin(const ckp_hist_binner *b, double v)
 {
     switch (b->kind) {
     case 1:
         if (v >= 0.1 && v <= b->top)
             return b->flat ? 1 : settle(b->upper, v, approx_log(v) * b->scale - b->offset);
         return v < 0.1 ? 0 : NB + 1; /* NaN: NB + 1 */
-    case 2:
+    default: /* unit (top 1) and stock (top Lmax): bin 0 holds v <= 0 */
         if (v > 0.0 && v <= b->top)
             return settle(b->upper, v, v * b->scale);
         return v <= 0.0 ? 0 : NB + 1;
-    default:
-        if (v > 0.0 && v <= 1.0)
-            return settle(b->upper, v, v * b->scale);
-        return v <= 0.0 ? 0 : NB + 1;
     }
+}
+
+int ckp_hist_binner_bin(const ckp_hist_binner *b, double v)
+{
+    return binner_bin(b, v);
+}
+
+void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
+                          uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        /* Zero is bin 0 of every kind (it is <= 0, or below 0.1 for pi) and
+         * by far the most common value of x, q and L. */
+        out[i] = v[i] == 0.0 ? 0 : (uint8_t)binner_bin(b[i], v[i]);
 }

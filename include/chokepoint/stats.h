@@ -103,6 +103,10 @@ void ckp_hist_binner_unit(ckp_hist_binner *b);
 void ckp_hist_binner_price(ckp_hist_binner *b, double cap);
 void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days);
 int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
+/* out[i] = the bin of v[i] by binner *b[i] (one binner per value, shared
+ * binners keep the edge tables few and in cache), i < n. */
+void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
+                          uint8_t *out);
 
 #ifdef __cplusplus
 }
