@@ -391,6 +391,191 @@ static void test_hist_quantile(void)
     CHECK(isnan(ckp_hist_quantile(c, e, 0.5)), "empty histogram");
 }
 
+/* ---- fast binners and the radix sort (added with the output speed work) ---- */
+
+/* The bin by the definition in stats.h, by a linear scan of the stored upper
+ * edges e (kind 0 unit, 1 price, 2 stock). */
+static int bin_by_scan(int kind, const double *e, double v)
+{
+    if (isnan(v) || v > e[100])
+        return 101;
+    if (kind == 1 ? v < e[0] : v <= 0.0)
+        return 0;
+    for (int k = 1; k <= 100; k++)
+        if (v <= e[k])
+            return k;
+    return 101;
+}
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005u + 1442695040888963407u;
+    return *s >> 11;
+}
+
+static double unif(uint64_t *s)
+{
+    return (double)lcg(s) * 0x1p-53;
+}
+
+static void test_binner_fast(void)
+{
+    /* Parameters: ordinary, awkward and degenerate (cap at or below 0.1, an
+     * empty or tiny stockpile, huge ranges). */
+    const double caps[] = {10.0, 3.7, 5.0, 0.1, 0.05, 0.1000000000000001, 1.234567, 1e6, 2.0};
+    const double lmaxs[] = {91.3125, 0.0, 1e-300, 30.4375, 1e9, 7.0, 1.0};
+    const int ncaps = (int)(sizeof caps / sizeof caps[0]);
+    const int nl = (int)(sizeof lmaxs / sizeof lmaxs[0]);
+    uint64_t seed = 12345;
+    int bad = 0, cases = 0;
+    for (int kind = 0; kind < 3; kind++) {
+        int np = kind == 0 ? 1 : kind == 1 ? ncaps : nl;
+        for (int pi = 0; pi < np; pi++) {
+            double param = kind == 1 ? caps[pi] : kind == 2 ? lmaxs[pi] : 0.0;
+            ckp_hist_binner b;
+            double e[CKP_HIST_BINS];
+            if (kind == 0) {
+                ckp_hist_binner_unit(&b);
+                ckp_hist_edges_unit(e);
+            } else if (kind == 1) {
+                ckp_hist_binner_price(&b, param);
+                ckp_hist_edges_price(param, e);
+            } else {
+                ckp_hist_binner_stock(&b, param);
+                ckp_hist_edges_stock(param, e);
+            }
+            int mono = 1;
+            for (int k = 1; k <= 100; k++)
+                mono &= e[k] >= e[k - 1];
+            CHECK(mono, "kind %d param %g: edges not monotone", kind, param);
+            CHECK(memcmp(e, b.upper, sizeof e) == 0, "kind %d param %g: binner edges differ",
+                  kind, param);
+            double vals[2000];
+            int nv = 0;
+            /* Every edge, its neighbours, and specials. */
+            for (int k = 0; k <= 100; k++) {
+                vals[nv++] = e[k];
+                vals[nv++] = nextafter(e[k], -INFINITY);
+                vals[nv++] = nextafter(e[k], INFINITY);
+            }
+            const double sp[] = {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY, 1e-310, 0.1,
+                                 DBL_MAX, DBL_MIN, 1.0, 100.0};
+            for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++)
+                vals[nv++] = sp[i];
+            /* Random values over and around the range, log-uniform too. */
+            double top = e[100] > 0.0 ? e[100] : 1.0;
+            while (nv < 2000) {
+                double u = unif(&seed);
+                double v = (nv % 2) ? u * 1.2 * top - 0.1 * top
+                                    : top * pow(10.0, -8.0 * u) * (1.0 + 0.2 * unif(&seed));
+                vals[nv++] = v;
+            }
+            uint8_t fast[2000];
+            const ckp_hist_binner *which[2000];
+            for (int i = 0; i < nv; i++)
+                which[i] = &b;
+            ckp_hist_binner_bins(which, vals, (size_t)nv, fast);
+            for (int i = 0; i < nv; i++) {
+                double v = vals[i];
+                int ref = bin_by_scan(kind, e, v);
+                int slow = kind == 0   ? ckp_hist_bin_unit(v)
+                           : kind == 1 ? ckp_hist_bin_price(v, param)
+                                       : ckp_hist_bin_stock(v, param);
+                int one = ckp_hist_binner_bin(&b, v);
+                cases++;
+                if (ref != slow || ref != one || ref != fast[i]) {
+                    if (bad++ < 10)
+                        fprintf(stderr, "kind %d param %.17g v %.17g: scan %d slow %d fast %d %d\n",
+                                kind, param, v, ref, slow, one, fast[i]);
+                }
+            }
+        }
+    }
+    CHECK(bad == 0, "%d of %d fast bins differ from the definition", bad, cases);
+}
+
+/* Reference: a stable insertion sort with the comparison "a > b". */
+static void sort_ref(double *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        double v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* The summary's sort (radix for n >= 64) must give bit for bit the figures of
+ * a stable comparison sort: mixed signs, both zeros, ties, subnormals, wide
+ * magnitudes, and sizes around the radix threshold. */
+static void test_sort_exact(void)
+{
+    const size_t sizes[] = {1, 2, 63, 64, 65, 1000, 5001};
+    uint64_t seed = 777;
+    int bad = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        for (int variant = 0; variant < 5; variant++) {
+            double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+            for (size_t i = 0; i < n; i++) {
+                double u = unif(&seed);
+                switch (variant) {
+                case 0: x[i] = (u - 0.5) * 1e3; break;
+                case 1: x[i] = (lcg(&seed) % 3 == 0) ? ((lcg(&seed) & 1) ? 0.0 : -0.0)
+                                                      : (double)(lcg(&seed) % 7) - 3.0;
+                    break;
+                case 2: x[i] = (u < 0.5 ? -1.0 : 1.0) * pow(10.0, 600.0 * unif(&seed) - 310.0);
+                    break;
+                case 3: x[i] = 4.9e-324 * (double)(lcg(&seed) % 50) - 1e-322; break;
+                default: /* only zeros of both signs and a few positives: min is a zero */
+                    x[i] = u < 0.9 ? ((lcg(&seed) & 1) ? 0.0 : -0.0) : u;
+                    break;
+                }
+            }
+            memcpy(y, x, n * sizeof *y);
+            sort_ref(y, n);
+            ckp_summary s;
+            ckp_error err;
+            if (ckp_summary_compute(x, n, 0, NULL, &s, &err) != CKP_OK) {
+                bad++;
+                free(x);
+                free(y);
+                continue;
+            }
+            int ok = same_bits(s.min, y[0]) && same_bits(s.max, y[n - 1]);
+            for (int k = 0; k < CKP_NQUANTILES; k++)
+                ok &= same_bits(s.q[k], ckp_quantile_sorted(y, n, CKP_QUANTILE_PROBS[k]));
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "n %zu variant %d: summary differs from the stable sort\n", n,
+                        variant);
+            /* The benefit's quantiles go through the same sort. */
+            double *z = calloc(n, sizeof *z);
+            ckp_benefit bf;
+            if (ckp_benefit_compute(x, z, n, 0, 0, 0.0, 12, NULL, &bf, &err) == CKP_OK) {
+                for (int k = 0; k < CKP_NQUANTILES; k++)
+                    if (!same_bits(bf.q[k], ckp_quantile_sorted(y, n, CKP_QUANTILE_PROBS[k])))
+                        ok = 0;
+            } else {
+                ok = 0;
+            }
+            if (!ok)
+                bad++;
+            free(z);
+            free(x);
+            free(y);
+        }
+    }
+    CHECK(bad == 0, "%d sorted summaries differ from the stable comparison sort", bad);
+}
+
 int main(void)
 {
     test_quantile();
@@ -403,6 +588,8 @@ int main(void)
     test_hist_price();
     test_hist_stock();
     test_hist_quantile();
+    test_binner_fast();
+    test_sort_exact();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
