@@ -3,8 +3,10 @@
  * Per-path records arrive through a sink batch by batch; they are buffered
  * until one chunk's worth of paths (at most CHUNK_PATHS) is there and then
  * written column by column, so each write fills whole chunks and memory is
- * bounded by one chunk of records per policy. At the end every per-path column
- * is read back, one at a time, to compute its summary with stats.h.
+ * bounded by one chunk of records per policy. With compression the writer
+ * shuffles and deflates each chunk itself and stores it with H5Dwrite_chunk
+ * (see put_chunk). At the end every per-path column is read back, one at a
+ * time, to compute its summary with stats.h.
  *
  * The file is written under a temporary name beside the target and renamed
  * onto it only once it is complete, closed and fsync'ed: whatever fails (bad
