@@ -6,7 +6,8 @@
  * bounded by one chunk of records per policy. With compression the writer
  * shuffles and deflates each chunk itself and stores it with H5Dwrite_chunk
  * (see put_chunk). At the end every per-path column is read back, one at a
- * time, to compute its summary with stats.h.
+ * time, into one path-length array where stats.h summarises it and sorts it in
+ * place: that array is the only memory that grows with the number of paths.
  *
  * The file is written under a temporary name beside the target and renamed
  * onto it only once it is complete, closed and fsync'ed: whatever fails (bad
@@ -988,18 +989,18 @@ static ckp_status write_batch(void *ctx, const ckp_layout *lay, int64_t first_pa
 
 /* ---- finish ------------------------------------------------------------------------ */
 
-/* Read column c of per-path dataset ds (all paths) into x. */
-static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, double *x,
-                              ckp_error *err)
+/* Read paths [first, first + n) of column c of per-path dataset ds into x. */
+static ckp_status read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
+                            int64_t count, double *x, ckp_error *err)
 {
-    hsize_t st3[3] = {0, 0, 0}, ct3[3] = {(hsize_t)o->paths, 1, 1};
+    hsize_t st3[3] = {(hsize_t)first, 0, 0}, ct3[3] = {(hsize_t)count, 1, 1};
     if (rank == 2)
         st3[1] = c;
     else if (rank == 3) {
         st3[1] = c / o->dimlen[D_REGIME];
         st3[2] = c % o->dimlen[D_REGIME];
     }
-    hsize_t n = (hsize_t)o->paths;
+    hsize_t n = (hsize_t)count;
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
     int bad = fs < 0 || ms < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
@@ -1013,6 +1014,13 @@ static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, doubl
     return st;
 }
 
+/* Read column c of per-path dataset ds (all paths) into x. */
+static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, double *x,
+                              ckp_error *err)
+{
+    return read_rows(o, ds, rank, c, 0, o->paths, x, err);
+}
+
 static void summary_row(const ckp_summary *s, double *st, double *q)
 {
     double v[NSTAT] = {s->count, s->mean, s->sd,     s->se,    s->min,
@@ -1021,9 +1029,9 @@ static void summary_row(const ckp_summary *s, double *st, double *q)
     memcpy(q, s->q, sizeof s->q);
 }
 
-/* summary/, quantiles/ and exceedance/ of policy k. x and scratch hold paths doubles. */
-static ckp_status write_summaries(ckp_output *o, int k, double *x, double *scratch,
-                                  ckp_error *err)
+/* summary/, quantiles/ and exceedance/ of policy k. x holds paths doubles: each
+ * column is read into it and sorted there (the summary needs no other copy). */
+static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *err)
 {
     const ckp_metric_info *mt = ckp_metric_table();
     grp gs, gq, ge;
@@ -1052,14 +1060,18 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, double *scrat
         hid_t ds = o->pp[k * CKP_M_COUNT + j];
         for (size_t c = 0; c < o->lay.length[j]; c++) {
             ckp_summary sm;
-            if ((s = read_column(o, ds, rank + 1, c, x, err)) != CKP_OK ||
-                (s = ckp_summary_compute(x, (size_t)o->paths, o->antithetic, scratch, &sm,
-                                         err)) != CKP_OK)
+            double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
+            if ((s = read_column(o, ds, rank + 1, c, x, err)) != CKP_OK)
+                goto done;
+            /* The curve before the summary sorts x (it is taken in path order, as
+             * it always was; a non-finite value fails the summary below). */
+            if (j == CKP_M_LOSS_TOTAL)
+                ckp_exceedance(x, (size_t)o->paths, lev, prob);
+            if ((s = ckp_summary_compute_inplace(x, (size_t)o->paths, o->antithetic, &sm,
+                                                 err)) != CKP_OK)
                 goto done;
             summary_row(&sm, st + c * NSTAT, q + c * CKP_NQUANTILES);
             if (j == CKP_M_LOSS_TOTAL) {
-                double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
-                ckp_exceedance(x, (size_t)o->paths, lev, prob);
                 int dl = D_LEVEL;
                 if ((s = make_scale(o, &ge, D_LEVEL, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, lev, 0,
                                     "currency", "loss level (k * max / 100)", err)) != CKP_OK ||
@@ -1171,30 +1183,38 @@ done:
     return s;
 }
 
-/* comparison/ of policy k against the baseline (k > 0). */
-static ckp_status write_comparison(ckp_output *o, int k, double *base, double *x,
-                                   double *scratch, ckp_error *err)
+/* comparison/ of policy k against the baseline (k > 0). x holds paths doubles:
+ * the baseline's loss_total is read into it and the policy's subtracted chunk
+ * by chunk (through o->col), which leaves the per-path benefits, in path
+ * order, in the one array; they are stored and then sorted there. Both loss
+ * columns were checked finite by their summaries. */
+static ckp_status write_comparison(ckp_output *o, int k, double *x, ckp_error *err)
 {
     const ckp_model *m = &o->sc->models[o->policy[k]];
     grp g;
     ckp_status s = sub_group(o, o->pg[k].id, "comparison", &g, err);
     if (s != CKP_OK)
         goto done;
-    if ((s = read_column(o, o->pp[0 * CKP_M_COUNT + CKP_M_LOSS_TOTAL], 1, 0, base, err)) !=
-            CKP_OK ||
-        (s = read_column(o, o->pp[k * CKP_M_COUNT + CKP_M_LOSS_TOTAL], 1, 0, x, err)) != CKP_OK)
+    if ((s = read_column(o, o->pp[0 * CKP_M_COUNT + CKP_M_LOSS_TOTAL], 1, 0, x, err)) != CKP_OK)
+        goto done;
+    for (int64_t i0 = 0; i0 < o->paths; i0 += (int64_t)o->chunk) {
+        int64_t n = o->paths - i0 < (int64_t)o->chunk ? o->paths - i0 : (int64_t)o->chunk;
+        if ((s = read_rows(o, o->pp[k * CKP_M_COUNT + CKP_M_LOSS_TOTAL], 1, 0, i0, n, o->col,
+                           err)) != CKP_OK)
+            goto done;
+        for (int64_t i = 0; i < n; i++)
+            x[i0 + i] = x[i0 + i] - o->col[i];
+    }
+    int dp = D_PATH, dq = D_QUANTILE;
+    if ((s = put(o, &g, "benefit", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dp, x, 1, "currency",
+                 "per-path benefit: baseline loss_total minus policy loss_total", err)) != CKP_OK)
         goto done;
     ckp_benefit b;
-    if ((s = ckp_benefit_compute(base, x, (size_t)o->paths, o->antithetic, m->has_cost,
-                                 m->annual_cost, o->sc->T, scratch, &b, err)) != CKP_OK)
+    if ((s = ckp_benefit_compute_inplace(x, (size_t)o->paths, o->antithetic, m->has_cost,
+                                         m->annual_cost, o->sc->T, &b, err)) != CKP_OK)
         goto done;
-    for (int64_t i = 0; i < o->paths; i++)
-        x[i] = base[i] - x[i];
-    int dp = D_PATH, dq = D_QUANTILE;
     double pp = b.p_positive, bcr = b.has_bcr ? b.bcr : NAN;
-    if ((s = put(o, &g, "benefit", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dp, x, 1, "currency",
-                 "per-path benefit: baseline loss_total minus policy loss_total", err)) != CKP_OK ||
-        (s = put(o, &g, "benefit_mean", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, NULL, &b.mean, 0,
+    if ((s = put(o, &g, "benefit_mean", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, NULL, &b.mean, 0,
                  "currency", "mean benefit", err)) != CKP_OK ||
         (s = put(o, &g, "benefit_se", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, NULL, &b.se, 0,
                  "currency", "paired standard error of the mean benefit", err)) != CKP_OK ||
@@ -1272,7 +1292,7 @@ static ckp_status publish(ckp_output *o, ckp_error *err)
 ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err)
 {
     ckp_status st = CKP_OK;
-    double *x = NULL, *base = NULL, *scratch = NULL;
+    double *x = NULL;
     if (!o)
         return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL, "output: no writer");
     if (o->failed) {
@@ -1285,19 +1305,19 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     /* The per-path write buffer is no longer needed; free it before the summaries. */
     free(o->buf);
     o->buf = NULL;
+    /* The one path-length array of the summaries and comparisons (8 MB at 10^6
+     * paths): each column is read into it and sorted in place. */
     x = malloc((size_t)o->paths * sizeof *x);
-    base = malloc((size_t)o->paths * sizeof *base);
-    scratch = malloc((size_t)o->paths * sizeof *scratch);
-    if (!x || !base || !scratch) {
+    if (!x) {
         st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;
     }
     for (int k = 0; k < o->npol && st == CKP_OK; k++) {
-        st = write_summaries(o, k, x, scratch, err);
+        st = write_summaries(o, k, x, err);
         if (st == CKP_OK && r->month_stats)
             st = write_month(o, k, r, err);
         if (st == CKP_OK && k > 0)
-            st = write_comparison(o, k, base, x, scratch, err);
+            st = write_comparison(o, k, x, err);
     }
     if (st != CKP_OK)
         goto done;
@@ -1339,8 +1359,6 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     }
 done:
     free(x);
-    free(base);
-    free(scratch);
     free_writer(o);
     return st;
 }

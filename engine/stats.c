@@ -142,6 +142,141 @@ static void sort_doubles(double *a, size_t n, double *tmp)
         memcpy(a, src, n * sizeof *a);
 }
 
+/* ---- sorting in place ----
+ * The same order as sort_doubles without its n-double buffer, for callers
+ * that hold one path-length array and no more (the HDF5 writer at 10^6
+ * paths). The values are turned into their sort keys in place, sorted by an
+ * in-place most-significant-digit radix sort (American flag sort, 8-bit
+ * digits) and turned back. That sort is not stable, but two keys are equal
+ * only when the values are bitwise equal, except -0.0 and +0.0 which share
+ * one key: so the result is the stable sort's, bit for bit, once the run of
+ * zeros is given the signs it had in path order. Those are recorded before
+ * sorting in a bitmap of one bit per zero, and only when both zeros occur. */
+
+static uint64_t load_bits(const double *p)
+{
+    uint64_t u;
+    memcpy(&u, p, sizeof u);
+    return u;
+}
+
+static void store_bits(double *p, uint64_t u)
+{
+    memcpy(p, &u, sizeof u);
+}
+
+static uint64_t key_to_bits(uint64_t k)
+{
+    /* Inverse of sort_key (-0.0 comes back as +0.0). */
+    return (k & SIGN_BIT) ? k ^ SIGN_BIT : ~k;
+}
+
+#define FLAG_SMALL 48 /* buckets below this size: insertion sort on the keys */
+
+static void flag_sort(double *a, size_t n, int shift)
+{
+    if (n < FLAG_SMALL) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t v = load_bits(a + i);
+            size_t j = i;
+            for (; j > 0 && load_bits(a + j - 1) > v; j--)
+                store_bits(a + j, load_bits(a + j - 1));
+            store_bits(a + j, v);
+        }
+        return;
+    }
+    for (;;) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(load_bits(a + i) >> shift) & 255]++;
+        /* One digit shared by all keys: nothing to move at this digit. */
+        if (count[(load_bits(a) >> shift) & 255] == n) {
+            if (shift == 0)
+                return;
+            shift -= 8;
+            continue;
+        }
+        size_t next[256], end[256], sum = 0;
+        for (int d = 0; d < 256; d++) {
+            next[d] = sum;
+            sum += count[d];
+            end[d] = sum;
+        }
+        /* Cycle every key into its bucket: each move places one key for good. */
+        for (int d = 0; d < 256; d++) {
+            while (next[d] < end[d]) {
+                uint64_t v = load_bits(a + next[d]);
+                unsigned dv = (unsigned)(v >> shift) & 255;
+                while (dv != (unsigned)d) {
+                    uint64_t t = load_bits(a + next[dv]);
+                    store_bits(a + next[dv]++, v);
+                    v = t;
+                    dv = (unsigned)(v >> shift) & 255;
+                }
+                store_bits(a + next[d]++, v);
+            }
+        }
+        if (shift == 0)
+            return;
+        for (int d = 0; d < 256; d++)
+            if (count[d] > 1)
+                flag_sort(a + end[d] - count[d], count[d], shift - 8);
+        return;
+    }
+}
+
+/* Sort the n finite doubles of a ascending in place, exactly as sort_doubles. */
+static ckp_status sort_doubles_inplace(double *a, size_t n, ckp_error *err)
+{
+    if (n < 64) { /* as sort_doubles: the stable insertion sort */
+        insertion_sort(a, n);
+        return CKP_OK;
+    }
+    size_t neg0 = 0, pos0 = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = load_bits(a + i);
+        neg0 += u == SIGN_BIT;
+        pos0 += u == 0;
+    }
+    unsigned char *sign = NULL;
+    if (neg0 && pos0) {
+        sign = calloc((neg0 + pos0 + 7) / 8, 1);
+        if (!sign)
+            return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
+                                 "summary: cannot allocate the signs of %zu zeros",
+                                 neg0 + pos0);
+        size_t z = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t u = load_bits(a + i);
+            if (u == SIGN_BIT || u == 0) {
+                if (u)
+                    sign[z / 8] |= (unsigned char)(1u << (z % 8));
+                z++;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        store_bits(a + i, sort_key(load_bits(a + i)));
+    flag_sort(a, n, 56);
+    for (size_t i = 0; i < n; i++)
+        store_bits(a + i, key_to_bits(load_bits(a + i)));
+    if (neg0) {
+        /* The zeros are contiguous and all +0.0 now; give them their signs. */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (a[mid] >= 0.0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        for (size_t z = 0; z < neg0 + pos0; z++)
+            a[lo + z] = (!sign || (sign[z / 8] >> (z % 8) & 1u)) ? -0.0 : 0.0;
+    }
+    free(sign);
+    return CKP_OK;
+}
+
 double ckp_quantile_sorted(const double *sorted, size_t n, double p)
 {
     if (n == 0 || !(p >= 0.0 && p <= 1.0))
@@ -257,9 +392,23 @@ static void fill_nan(double *v, size_t n)
         v[i] = NAN;
 }
 
-ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
-                               ckp_summary *out, ckp_error *err)
+/* The figures that need sorted values, from the sorted array. */
+static void order_figures(const double *sorted, size_t n, ckp_summary *out)
 {
+    out->min = sorted[0];
+    out->max = sorted[n - 1];
+    for (int k = 0; k < CKP_NQUANTILES; k++)
+        out->q[k] = ckp_quantile_sorted(sorted, n, CKP_QUANTILE_PROBS[k]);
+    var_cvar(sorted, n, 0.95, &out->var95, &out->cvar95);
+    var_cvar(sorted, n, 0.99, &out->var99, &out->cvar99);
+}
+
+/* Checks and the path-order figures (mean, sd, se). Sets *empty for n = 0,
+ * whose figures are then all filled in. */
+static ckp_status summary_path_order(const double *x, size_t n, int antithetic,
+                                     ckp_summary *out, int *empty, ckp_error *err)
+{
+    *empty = 1;
     if (!out || (n > 0 && !x))
         return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
                              "summary: NULL values or result");
@@ -278,6 +427,20 @@ ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double
         out->var95 = out->cvar95 = out->var99 = out->cvar99 = NAN;
         return CKP_OK;
     }
+    *empty = 0;
+    out->mean = mean_of(x, n);
+    out->sd = sd_of(x, n, out->mean);
+    out->se = standard_error(x, n, antithetic, out->sd);
+    return CKP_OK;
+}
+
+ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
+                               ckp_summary *out, ckp_error *err)
+{
+    int empty;
+    ckp_status st = summary_path_order(x, n, antithetic, out, &empty, err);
+    if (st != CKP_OK || empty)
+        return st;
 
     double *buf = scratch;
     if (!buf) {
@@ -286,11 +449,6 @@ ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double
             return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
                                  "summary: cannot allocate %zu values", n);
     }
-
-    out->mean = mean_of(x, n);
-    out->sd = sd_of(x, n, out->mean);
-    out->se = standard_error(x, n, antithetic, out->sd);
-
     memcpy(buf, x, n * sizeof *buf);
     double *tmp = n >= 64 ? malloc(n * sizeof *tmp) : NULL;
     if (n >= 64 && !tmp) {
@@ -301,15 +459,23 @@ ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double
     }
     sort_doubles(buf, n, tmp);
     free(tmp);
-    out->min = buf[0];
-    out->max = buf[n - 1];
-    for (int k = 0; k < CKP_NQUANTILES; k++)
-        out->q[k] = ckp_quantile_sorted(buf, n, CKP_QUANTILE_PROBS[k]);
-    var_cvar(buf, n, 0.95, &out->var95, &out->cvar95);
-    var_cvar(buf, n, 0.99, &out->var99, &out->cvar99);
+    order_figures(buf, n, out);
 
     if (!scratch)
         free(buf);
+    return CKP_OK;
+}
+
+ckp_status ckp_summary_compute_inplace(double *x, size_t n, int antithetic, ckp_summary *out,
+                                       ckp_error *err)
+{
+    int empty;
+    ckp_status st = summary_path_order(x, n, antithetic, out, &empty, err);
+    if (st != CKP_OK || empty)
+        return st;
+    if ((st = sort_doubles_inplace(x, n, err)) != CKP_OK)
+        return st;
+    order_figures(x, n, out);
     return CKP_OK;
 }
 
@@ -359,13 +525,9 @@ void ckp_exceedance(const double *x, size_t n, double *levels, double *prob)
     }
 }
 
-ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
-                               int antithetic, int has_cost, double annual_cost, int T,
-                               double *scratch, ckp_benefit *out, ckp_error *err)
+static ckp_status benefit_args(size_t n, int antithetic, int has_cost, double annual_cost,
+                               int T, ckp_error *err)
 {
-    if (!out || (n > 0 && (!base || !policy)))
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                             "benefit: NULL values or result");
     if (antithetic && n % 2 != 0)
         return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
                              "benefit: antithetic pairs need an even number of paths, got %zu",
@@ -378,7 +540,50 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
         return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
                              "benefit: horizon must be positive for a benefit-cost ratio, got %d",
                              T);
-    ckp_status st = check_finite(base, n, "benefit (baseline)", err);
+    return CKP_OK;
+}
+
+/* The path-order figures of the n > 0 per-path benefits b: mean, paired se,
+ * P(benefit > 0) and the ratio. */
+static ckp_status benefit_path_order(const double *b, size_t n, int antithetic, int has_cost,
+                                     double annual_cost, int T, ckp_benefit *out,
+                                     ckp_error *err)
+{
+    /* A difference of two finite values can still overflow to inf. */
+    ckp_status st = check_finite(b, n, "benefit", err);
+    if (st != CKP_OK)
+        return st;
+    size_t positive = 0;
+    for (size_t i = 0; i < n; i++)
+        positive += b[i] > 0.0;
+    out->mean = mean_of(b, n);
+    /* Paired: the se of the mean of per-path differences, which keeps the
+     * common-random-numbers correlation between baseline and policy. */
+    out->se = standard_error(b, n, antithetic, sd_of(b, n, out->mean));
+    out->p_positive = (double)positive / (double)n;
+    if (has_cost && annual_cost > 0.0) {
+        out->has_bcr = 1;
+        out->bcr = out->mean / (annual_cost * (double)T / 12.0);
+    }
+    return CKP_OK;
+}
+
+static void benefit_empty(ckp_benefit *out)
+{
+    out->mean = out->se = out->p_positive = NAN;
+    fill_nan(out->q, CKP_NQUANTILES);
+}
+
+ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
+                               int antithetic, int has_cost, double annual_cost, int T,
+                               double *scratch, ckp_benefit *out, ckp_error *err)
+{
+    if (!out || (n > 0 && (!base || !policy)))
+        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
+                             "benefit: NULL values or result");
+    ckp_status st = benefit_args(n, antithetic, has_cost, annual_cost, T, err);
+    if (st == CKP_OK)
+        st = check_finite(base, n, "benefit (baseline)", err);
     if (st == CKP_OK)
         st = check_finite(policy, n, "benefit (policy)", err);
     if (st != CKP_OK)
@@ -387,8 +592,7 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
     out->has_bcr = 0;
     out->bcr = NAN;
     if (n == 0) {
-        out->mean = out->se = out->p_positive = NAN;
-        fill_nan(out->q, CKP_NQUANTILES);
+        benefit_empty(out);
         return CKP_OK;
     }
 
@@ -399,23 +603,10 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
             return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
                                  "benefit: cannot allocate %zu values", n);
     }
-    size_t positive = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         b[i] = base[i] - policy[i];
-        positive += b[i] > 0.0;
-    }
-    /* A difference of two finite values can still overflow to inf. */
-    st = check_finite(b, n, "benefit", err);
+    st = benefit_path_order(b, n, antithetic, has_cost, annual_cost, T, out, err);
     if (st == CKP_OK) {
-        out->mean = mean_of(b, n);
-        /* Paired: the se of the mean of per-path differences, which keeps the
-         * common-random-numbers correlation between baseline and policy. */
-        out->se = standard_error(b, n, antithetic, sd_of(b, n, out->mean));
-        out->p_positive = (double)positive / (double)n;
-        if (has_cost && annual_cost > 0.0) {
-            out->has_bcr = 1;
-            out->bcr = out->mean / (annual_cost * (double)T / 12.0);
-        }
         double *tmp = n >= 64 ? malloc(n * sizeof *tmp) : NULL;
         if (n >= 64 && !tmp) {
             st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
@@ -430,6 +621,31 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
     if (!scratch)
         free(b);
     return st;
+}
+
+ckp_status ckp_benefit_compute_inplace(double *b, size_t n, int antithetic, int has_cost,
+                                       double annual_cost, int T, ckp_benefit *out,
+                                       ckp_error *err)
+{
+    if (!out || (n > 0 && !b))
+        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
+                             "benefit: NULL values or result");
+    ckp_status st = benefit_args(n, antithetic, has_cost, annual_cost, T, err);
+    if (st != CKP_OK)
+        return st;
+    out->has_bcr = 0;
+    out->bcr = NAN;
+    if (n == 0) {
+        benefit_empty(out);
+        return CKP_OK;
+    }
+    if ((st = benefit_path_order(b, n, antithetic, has_cost, annual_cost, T, out, err)) !=
+            CKP_OK ||
+        (st = sort_doubles_inplace(b, n, err)) != CKP_OK)
+        return st;
+    for (int k = 0; k < CKP_NQUANTILES; k++)
+        out->q[k] = ckp_quantile_sorted(b, n, CKP_QUANTILE_PROBS[k]);
+    return CKP_OK;
 }
 
 double ckp_hist_quantile(const uint64_t *counts, const double *upper_edges, double p)

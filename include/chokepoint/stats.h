@@ -47,6 +47,13 @@ double ckp_quantile_sorted(const double *sorted, size_t n, double p);
 ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
                                ckp_summary *out, ckp_error *err);
 
+/* The same summary, bit for bit, using x itself as the sort buffer: on
+ * return x holds the values sorted (path order is lost). For callers that can
+ * afford one array of n values and no more; allocates nothing but, when both
+ * -0.0 and +0.0 occur, one bit per zero. */
+ckp_status ckp_summary_compute_inplace(double *x, size_t n, int antithetic, ckp_summary *out,
+                                       ckp_error *err);
+
 /* Exceedance curve: levels[k] = k * max / 100, prob[k] = P(x > levels[k]),
  * k = 0..100. */
 void ckp_exceedance(const double *x, size_t n, double *levels, double *prob);
@@ -67,6 +74,14 @@ typedef struct ckp_benefit {
 ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
                                int antithetic, int has_cost, double annual_cost, int T,
                                double *scratch, ckp_benefit *out, ckp_error *err);
+
+/* The same comparison, bit for bit, from the per-path benefits
+ * b[i] = base[i] - policy[i] (path order) computed by the caller; the base
+ * and policy values are not seen, so their finiteness is the caller's check.
+ * b is left sorted. Allocates as ckp_summary_compute_inplace. */
+ckp_status ckp_benefit_compute_inplace(double *b, size_t n, int antithetic, int has_cost,
+                                       double annual_cost, int T, ckp_benefit *out,
+                                       ckp_error *err);
 
 /* Fan-chart value for probability p from one month's histogram: the upper edge
  * of the first bin at which the cumulative count reaches p * total. `edges`
