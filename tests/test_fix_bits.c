@@ -1,0 +1,74 @@
+/* Unit test of the per-month fixed-point conversion (run.h: ckp_fix_add_double),
+ * which takes a double apart into its bits: adding v to a zero accumulator must
+ * give floor(|v| 2^64) with v's sign, as the former conversion (integer part and
+ * fraction converted separately, written out below as the reference) gave, for
+ * zeros, subnormals, tiny and large magnitudes, exact powers of two, the
+ * saturation at 2^62, infinities and NaN. */
+#include "chokepoint/run.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+__extension__ typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
+
+static int failures, checks;
+
+static i128 reference(double v)
+{
+    if (!(v == v) || v == 0.0)
+        return 0;
+    double a = fabs(v);
+    u128 mag;
+    if (a >= 0x1p62) {
+        mag = (u128)1 << 126;
+    } else {
+        uint64_t ip = (uint64_t)a;
+        uint64_t fp = (uint64_t)((a - (double)ip) * 0x1p64);
+        mag = ((u128)ip << 64) | fp;
+    }
+    return v < 0 ? -(i128)mag : (i128)mag;
+}
+
+static void check(double v)
+{
+    ckp_fix acc = {0, 0};
+    ckp_fix_add_double(&acc, v);
+    u128 want = (u128)reference(v);
+    u128 got = ((u128)(uint64_t)acc.hi << 64) | acc.lo;
+    checks++;
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "v = %a: got %016llx%016llx want %016llx%016llx\n", v,
+                (unsigned long long)(got >> 64), (unsigned long long)got,
+                (unsigned long long)(want >> 64), (unsigned long long)want);
+    }
+}
+
+int main(void)
+{
+    static const double fixed[] = {0.0, -0.0, 1.0, -1.0, 0.5, 0x1p-64, 0x1p-65, 0x1.8p-64,
+                                   0x1p-1074, 0x1p-1022, 0x1p52, 0x1p53 + 2, 0x1p61,
+                                   0x1.fffffffffffffp61, 0x1p62, -0x1p62, 1e300, INFINITY,
+                                   -INFINITY, NAN, 0.1, 1.0 / 3.0, 1460.0, 2048.0 - 0x1p-42};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        check(fixed[i]);
+    /* Random bit patterns with exponents over the whole range, and random
+     * values in the observables' range (fractions, price multiples, days). */
+    uint64_t z = 12345;
+    for (int i = 0; i < 200000; i++) {
+        z += 0x9e3779b97f4a7c15u;
+        uint64_t r = z;
+        r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9u;
+        r = (r ^ (r >> 27)) * 0x94d049bb133111ebu;
+        r ^= r >> 31;
+        double v;
+        memcpy(&v, &r, sizeof v);
+        check(v);
+        check(ldexp((double)(r >> 11), -53) * ((i % 4) == 0 ? 1.0 : (i % 4) == 1 ? 25.0 : 1e3));
+    }
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
