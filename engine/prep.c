@@ -43,9 +43,15 @@ void ckp_prep_free(ckp_prep *p)
     free(p->sp_sup);
     free(p->sp_val);
     free(p->pkey);
+    free(p->zlo);
+    free(p->zhi);
+    free(p->rkey);
+    free(p->gkey);
     free(p);
 }
 
+/* The spectral radius, or the norm bound that proved it below 1 (see the
+ * interdependency check below and sim.h). */
 double ckp_prep_spectral_radius(const ckp_prep *p)
 {
     return p->radius;
@@ -74,6 +80,127 @@ static void cumulate(const double *row, int K, double *cum, int *last)
         if (row[j] > 0.0)
             *last = j;
     }
+}
+
+/* Normal-space brackets of a cumulative probability c for the copula's
+ * regime decision v = Phi(a) <= c. The engine's Phi is 0.5 erfc(-a k) with k
+ * the double nearest 1/sqrt 2: F(a) = 0.5 erfc_exact(fl(-a k)) is monotone in
+ * a (rounding is monotone), and libm's erfc is within a few ulp of exact, so
+ * the computed Phi(a) = F(a)(1 + e) with |e| far below 1e-12. If the
+ * computed Phi(lo) <= c (1 - 1e-9), then every a <= lo has computed
+ * Phi(a) <= F(lo)(1 + e) <= c; if Phi(hi) >= c (1 + 1e-9), every a > hi has
+ * Phi(a) > c. Those two are checked here with the engine's own Phi, so the
+ * path loop may decide from a alone outside [lo, hi] and must evaluate Phi
+ * inside: the decision is the same as the contract's in every case. The
+ * margin starts at 1e-6 in a (relative beyond |a| = 1) and widens when the
+ * check fails; where it cannot succeed (c within 1e-9 of 1, or below
+ * 1e-280 where Phi is subnormal) the bracket is the whole line and Phi is
+ * always evaluated. */
+static void z_bracket(double c, double *lo, double *hi)
+{
+    if (c >= 1.0) {
+        /* 0.5 erfc(y) <= 1 for every y: erfc never exceeds 2 (libm computes it
+         * as 2 minus a positive term, or 1 plus less than 1, for y < 0). */
+        *lo = *hi = INFINITY;
+        return;
+    }
+    if (c == 0.0) {
+        /* Phi(a) <= 0 only once Phi underflows to 0; above -30 it is at
+         * least 4e-198 > 0 (a normal number, so the relative bound holds). */
+        *lo = -INFINITY;
+        *hi = ckp_norm_cdf(-30.0) > 0.0 ? -30.0 : INFINITY;
+        return;
+    }
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (!(c > 1e-280))
+        return;
+    const double zt = ckp_norm_inv(c);
+    double d = 1e-6 * fmax(1.0, fabs(zt));
+    for (int tries = 0; tries < 6; tries++, d *= 8.0) {
+        const double l = zt - d, h = zt + d;
+        if (ckp_norm_cdf(l) <= c * (1.0 - 1e-9) && ckp_norm_cdf(h) >= c * (1.0 + 1e-9)) {
+            *lo = l;
+            *hi = h;
+            return;
+        }
+    }
+}
+
+/* Byte keys: arrays appended as they are, so equal bytes of equal length mean
+ * equal arrays (the leading counts fix how the rest splits). */
+static size_t put(unsigned char *buf, size_t at, const void *src, size_t bytes)
+{
+    if (buf && bytes)
+        memcpy(buf + at, src, bytes);
+    return at + bytes;
+}
+
+size_t ckp_prep_rkey_bytes(int S, int K, int M)
+{
+    const size_t SK = (size_t)S * K, SKK = SK * K, SKM = SK * M;
+    return sizeof(double) * (SKK + SK + (size_t)S * S + 3 * SKM) +
+           sizeof(int) * (SK + (size_t)S + 1) + SKM;
+}
+
+/* Steps 1-2 of a path read: the cumulative rows (and their last positive
+ * entries), the initial distribution, the supplier correlation factor, the
+ * block kinds and the triangular parameters. */
+static void rkey_fill(const ckp_model *m, const ckp_prep *p, unsigned char *buf)
+{
+    const int S = m->S, K = m->K, M = m->M;
+    const size_t SK = (size_t)S * K, SKM = SK * M;
+    size_t at = 0;
+    const int hasL = p->Lc != NULL;
+    at = put(buf, at, &hasL, sizeof hasL);
+    at = put(buf, at, p->cumP, sizeof(double) * SK * K);
+    at = put(buf, at, p->lastP, sizeof(int) * SK);
+    at = put(buf, at, p->cumInit, sizeof(double) * SK);
+    at = put(buf, at, p->lastInit, sizeof(int) * (size_t)S);
+    if (hasL)
+        at = put(buf, at, p->Lc, sizeof(double) * (size_t)S * S);
+    else
+        for (size_t k = 0; k < (size_t)S * S; k++)
+            at = put(buf, at, &(double){0.0}, sizeof(double));
+    at = put(buf, at, p->blk, SKM);
+    at = put(buf, at, m->block_min, sizeof(double) * SKM);
+    at = put(buf, at, m->block_mode, sizeof(double) * SKM);
+    put(buf, at, m->block_max, sizeof(double) * SKM);
+}
+
+static size_t count_spare(const ckp_model *m)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < (size_t)m->S * m->M; k++)
+        if (m->spare[k] > 0.0)
+            n++;
+    return n;
+}
+
+/* Step 3 reads the routes and the spare capacity (as prep lists it). */
+static size_t gkey_fill(const ckp_model *m, const ckp_prep *p, unsigned char *buf)
+{
+    const int M = m->M, nr = m->route_off[M];
+    const int nexp = m->route_exp_off[nr];
+    const int nsp = p ? p->sp_off[M] : (int)count_spare(m);
+    size_t at = 0;
+    at = put(buf, at, m->route_off, sizeof(int) * ((size_t)M + 1));
+    at = put(buf, at, m->route_share, sizeof(double) * (size_t)nr);
+    at = put(buf, at, m->route_exp_off, sizeof(int) * ((size_t)nr + 1));
+    at = put(buf, at, m->route_exp, sizeof(int) * (size_t)nexp);
+    if (p) {
+        at = put(buf, at, p->sp_off, sizeof(int) * ((size_t)M + 1));
+        at = put(buf, at, p->sp_sup, sizeof(int) * (size_t)nsp);
+        at = put(buf, at, p->sp_val, sizeof(double) * (size_t)nsp);
+    } else {
+        at += sizeof(int) * ((size_t)M + 1) + (sizeof(int) + sizeof(double)) * (size_t)nsp;
+    }
+    return at;
+}
+
+size_t ckp_prep_gkey_bytes(const ckp_model *m)
+{
+    return gkey_fill(m, NULL, NULL);
 }
 
 ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
@@ -251,6 +378,26 @@ ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
     p->sp_off[M] = nsp;
     if (p->Lp)
         memcpy(p->pkey + 5 * (size_t)M, p->Lp, MM * sizeof(double));
+
+    /* Normal-space brackets of the cumulative rows (copula only). */
+    if (p->Lc) {
+        const size_t n = (size_t)S * K * K;
+        p->zlo = alloc0(n, sizeof(double));
+        p->zhi = alloc0(n, sizeof(double));
+        if (!p->zlo || !p->zhi)
+            goto nomem;
+        for (size_t k = 0; k < n; k++)
+            z_bracket(p->cumP[k], &p->zlo[k], &p->zhi[k]);
+    }
+    /* Keys of the stages a policy may share with the one in the work cache. */
+    p->nrkey = ckp_prep_rkey_bytes(S, K, M);
+    p->ngkey = gkey_fill(m, p, NULL);
+    p->rkey = alloc0(p->nrkey, 1);
+    p->gkey = alloc0(p->ngkey, 1);
+    if (!p->rkey || !p->gkey)
+        goto nomem;
+    rkey_fill(m, p, p->rkey);
+    gkey_fill(m, p, p->gkey);
 
     *out = p;
     return CKP_OK;

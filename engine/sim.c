@@ -5,12 +5,21 @@
  * for replay, the full trace. Nothing is allocated per path: the ckp_work
  * holds the state and scratch of one thread.
  *
- * Speed comes from three things that do not change the numbers:
+ * Speed comes from things that do not change the numbers:
  * - the parts of a path that do not depend on the policy (the copula-
  *   transformed regime uniforms and the log-price noise exp(y)) are kept in
  *   the work and reused when the next call sees the same uniforms and the same
  *   correlation / price parameters (the run module calls every policy on one
  *   uniforms buffer in a row), recognised by comparing the inputs exactly;
+ * - likewise the regimes and block fractions of a path (steps 1-2) and the
+ *   gaps and spare capacity they imply (step 3) are kept for the first
+ *   policy that computes them and reused by every later policy whose inputs
+ *   to those steps are bitwise the same (prep's rkey / gkey), on the same
+ *   uniforms (the regime uniforms and the severity uniforms actually read);
+ *   a policy that differs computes into scratch and leaves the cache alone;
+ * - the copula decision Phi(a) <= c is taken from a alone when a is outside
+ *   a bracket of Phi^-1(c) proved at prep (see z_bracket in prep.c), and Phi
+ *   is evaluated only inside it;
  * - block fractions, gaps and spare capacity only change when a regime does;
  * - months with no shortfall skip inoperability (static: q = 0 exactly), and
  *   for many industries static propagation of a whole path is one dgemm. */
@@ -120,13 +129,26 @@ void ckp_path_uniforms(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
 
 /* ---- scratch ---------------------------------------------------------------- */
 
+/* Regimes and block fractions of one path under one policy's steps 1-2. */
+typedef struct rslot {
+    int *rk;            /* T*S regime after month t's transition */
+    unsigned char *chg; /* T: some regime changed in month t (always at t = 0) */
+    int *bl;            /* T: the month whose snapshot in bs is in force at t */
+    double *bs;         /* T*S*M block fractions, written at months with a change */
+    double *rmon;       /* S*K months in each regime */
+    uint64_t gen;       /* tells the gap stage which regimes it was built on */
+} rslot;
+
+/* Gaps and spare capacity (step 3) of every month. */
+typedef struct gslot {
+    double *gap;  /* T*M */
+    double *spav; /* T*M sum_c spare[c,m] (1 - b[c,m]) */
+} gslot;
+
 struct ckp_work {
     int S, K, M, I, T;
     int *k;          /* S current regime */
-    int *chg;        /* S regime changed this month */
     double *b;       /* S*M block fractions */
-    double *gap;     /* M */
-    double *spav;    /* M sum_c spare[c,m] (1 - b[c,m]) */
     double *G;       /* M ramp */
     double *L;       /* M stockpile, months of demand */
     double *x;       /* M shortfall of the month */
@@ -147,6 +169,23 @@ struct ckp_work {
     double *ey, *ykey, *ykeyp;
     double *z, *y;   /* M scratch */
 
+    /* Stage caches: slot 0 is the cache, slot 1 scratch for a policy that
+     * differs from the cached one on the same path. The regime cache is valid
+     * for the prep key in rkey, the initial and regime uniforms in ru
+     * (S + T*S) and the severity uniforms it read (nsev positions in u and
+     * their values); the gap cache for the regimes of generation ggen and the
+     * key in gkey. */
+    rslot R[2];
+    gslot GS[2];
+    int rvalid, gvalid;
+    uint64_t gen, ggen;
+    unsigned char *rkey, *gkey;
+    size_t nrkey, ngkey, gkeycap;
+    double *ru;
+    size_t *sevi;
+    double *sevv;
+    size_t nsev;
+
     /* Deferred static propagation: q0 on the support J of the months with a
      * shortfall (nJ x T, column per month), the result (I x T) and the months. */
     double *Q0, *Q;
@@ -158,10 +197,21 @@ void ckp_work_free(ckp_work *w)
     if (!w)
         return;
     free(w->k);
-    free(w->chg);
     free(w->b);
-    free(w->gap);
-    free(w->spav);
+    for (int i = 0; i < 2; i++) {
+        free(w->R[i].rk);
+        free(w->R[i].chg);
+        free(w->R[i].bl);
+        free(w->R[i].bs);
+        free(w->R[i].rmon);
+        free(w->GS[i].gap);
+        free(w->GS[i].spav);
+    }
+    free(w->rkey);
+    free(w->gkey);
+    free(w->ru);
+    free(w->sevi);
+    free(w->sevv);
     free(w->G);
     free(w->L);
     free(w->x);
@@ -211,10 +261,30 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
     w->T = sc->T;
     int bad = 0;
     w->k = walloc(S, sizeof(int), &bad);
-    w->chg = walloc(S, sizeof(int), &bad);
     w->b = walloc(S * M, sizeof(double), &bad);
-    w->gap = walloc(M, sizeof(double), &bad);
-    w->spav = walloc(M, sizeof(double), &bad);
+    for (int i = 0; i < 2; i++) {
+        w->R[i].rk = walloc(T * S, sizeof(int), &bad);
+        w->R[i].chg = walloc(T, 1, &bad);
+        w->R[i].bl = walloc(T, sizeof(int), &bad);
+        w->R[i].bs = walloc(T * S * M, sizeof(double), &bad);
+        w->R[i].rmon = walloc(S * (size_t)sc->K, sizeof(double), &bad);
+        w->GS[i].gap = walloc(T * M, sizeof(double), &bad);
+        w->GS[i].spav = walloc(T * M, sizeof(double), &bad);
+    }
+    w->nrkey = ckp_prep_rkey_bytes(sc->S, sc->K, sc->M);
+    w->rkey = walloc(w->nrkey, 1, &bad);
+    /* The gap key's length depends on the routes: room for the longest of the
+     * scenario's policies (a longer one later just is not cached). */
+    w->gkeycap = 0;
+    for (int k = 0; sc->models && k < sc->npolicies; k++) {
+        size_t n = ckp_prep_gkey_bytes(&sc->models[k]);
+        if (n > w->gkeycap)
+            w->gkeycap = n;
+    }
+    w->gkey = walloc(w->gkeycap, 1, &bad);
+    w->ru = walloc(S + T * S, sizeof(double), &bad);
+    w->sevi = walloc(T * S * M, sizeof(size_t), &bad);
+    w->sevv = walloc(T * S * M, sizeof(double), &bad);
     w->G = walloc(M, sizeof(double), &bad);
     w->L = walloc(M, sizeof(double), &bad);
     w->x = walloc(M, sizeof(double), &bad);
@@ -249,7 +319,8 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
 
 /* ---- policy-independent parts of a path ---------------------------------------- */
 
-/* Copula step 1 for every month: v = Phi(Lc z), z = Phi^-1(u). */
+/* Copula step 1 for every month: a = Lc z, z = Phi^-1(u), kept in normal
+ * space (the decision Phi(a) <= c is taken by draw_regime_z). */
 static void regime_uniforms(const ckp_prep *p, ckp_work *w, const double *u, size_t D)
 {
     const int S = p->S, T = p->T;
@@ -272,7 +343,7 @@ static void regime_uniforms(const ckp_prep *p, ckp_work *w, const double *u, siz
             double acc = 0.0;
             for (int j = 0; j <= s; j++)
                 acc += row[j] * v[j];
-            v[s] = ckp_norm_cdf(acc);
+            v[s] = acc;
         }
     }
     w->vvalid = 1;
@@ -338,6 +409,180 @@ static double block_value(const ckp_model *m, const ckp_prep *p, size_t x, doubl
     }
 }
 
+/* The copula's decision: the first j with Phi(a) <= cum[j] (else `last`),
+ * as draw_regime(cum, K, last, ckp_norm_cdf(a)) decides it. Outside
+ * [lo[j], hi[j]] the comparison with cum[j] is known from a (prep proved
+ * it); inside, Phi is evaluated and the remaining rows compared exactly. */
+static int draw_regime_z(const double *cum, const double *lo, const double *hi, int K,
+                         int last, double a)
+{
+    for (int j = 0; j < K; j++) {
+        if (a <= lo[j])
+            return j;
+        if (a > hi[j])
+            continue;
+        const double v = ckp_norm_cdf(a);
+        for (int i = j; i < K; i++)
+            if (v <= cum[i])
+                return i;
+        return last;
+    }
+    return last;
+}
+
+/* ---- steps 1-3, shared between policies ------------------------------------------ */
+
+static inline int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Are the uniforms the regime cache was built on those of u? */
+static int same_regime_uniforms(const ckp_work *w, const double *u, size_t D)
+{
+    const int S = w->S, T = w->T;
+    if (memcmp(w->ru, u, sizeof(double) * S) != 0)
+        return 0;
+    for (int t = 0; t < T; t++)
+        if (memcmp(w->ru + S + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S) != 0)
+            return 0;
+    for (size_t i = 0; i < w->nsev; i++)
+        if (!same_bits(u[w->sevi[i]], w->sevv[i]))
+            return 0;
+    return 1;
+}
+
+/* Steps 1-2 of every month into slot r; with `keep`, record the uniforms read
+ * (the cache's key). */
+static void regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w, const double *u,
+                            size_t D, rslot *r, int keep)
+{
+    const int S = p->S, K = p->K, M = p->M, T = p->T;
+    const size_t SM = (size_t)S * M;
+    if (p->Lc)
+        regime_uniforms(p, w, u, D);
+    int *k = w->k;
+    double *b = w->b;
+    memset(r->rmon, 0, sizeof(double) * (size_t)S * K);
+    /* Initial state: regimes from their own S uniforms (no copula). */
+    for (int s = 0; s < S; s++)
+        k[s] = draw_regime(p->cumInit + (size_t)s * K, K, p->lastInit[s], u[s]);
+    if (keep) {
+        memcpy(w->ru, u, sizeof(double) * S);
+        w->nsev = 0;
+    }
+    int snap = 0;
+    for (int t = 0; t < T; t++) {
+        const double *ub = u + S + (size_t)t * D;
+        const size_t sev0 = (size_t)(ub - u) + (size_t)S; /* position of this month's b uniforms */
+        if (keep)
+            memcpy(w->ru + S + (size_t)t * S, ub, sizeof(double) * S);
+        int any = t == 0;
+        for (int s = 0; s < S; s++) {
+            const size_t row = (size_t)s * K + k[s];
+            int k2;
+            if (p->Lc)
+                k2 = draw_regime_z(p->cumP + row * K, p->zlo + row * K, p->zhi + row * K, K,
+                                   p->lastP[row], w->vc[(size_t)t * S + s]);
+            else
+                k2 = draw_regime(p->cumP + row * K, K, p->lastP[row], ub[s]);
+            if (t == 0 || k2 != k[s]) {
+                /* 2. Block fractions stay as they are until the regime changes. */
+                any = 1;
+                const size_t base = ((size_t)s * K + k2) * M;
+                for (int j = 0; j < M; j++) {
+                    const size_t x = base + j, iu = sev0 + (size_t)s * M + j;
+                    if (keep && p->blk[x] == BLK_TRI) {
+                        w->sevi[w->nsev] = iu;
+                        w->sevv[w->nsev++] = u[iu];
+                    }
+                    b[(size_t)s * M + j] = block_value(m, p, x, u[iu]);
+                }
+            }
+            k[s] = k2;
+            r->rk[(size_t)t * S + s] = k2;
+            r->rmon[(size_t)s * K + k2] += 1.0;
+        }
+        r->chg[t] = (unsigned char)any;
+        if (any) {
+            memcpy(r->bs + (size_t)t * SM, b, sizeof(double) * SM);
+            snap = t;
+        }
+        r->bl[t] = snap;
+    }
+}
+
+/* The regimes of this path under this policy: the cache when its key and
+ * uniforms match, else computed (into the cache when it holds another path,
+ * into scratch when it holds this path under another policy). */
+static const rslot *regimes_stage(const ckp_model *m, const ckp_prep *p, ckp_work *w,
+                                  const double *u, size_t D)
+{
+    const int same_u = w->rvalid && same_regime_uniforms(w, u, D);
+    if (same_u && w->nrkey == p->nrkey && memcmp(w->rkey, p->rkey, p->nrkey) == 0)
+        return &w->R[0];
+    rslot *r = &w->R[same_u ? 1 : 0];
+    const int keep = !same_u && w->nrkey == p->nrkey;
+    w->rvalid = 0;
+    if (same_u)
+        w->rvalid = 1; /* the cache still holds this path's other policy */
+    regimes_compute(m, p, w, u, D, r, keep);
+    r->gen = ++w->gen;
+    if (keep) {
+        memcpy(w->rkey, p->rkey, p->nrkey);
+        w->rvalid = 1;
+    }
+    return r;
+}
+
+/* Step 3 of every month: gaps from the routes, spare capacity still usable. */
+static void gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g)
+{
+    const int S = p->S, M = p->M, T = p->T;
+    for (int t = 0; t < T; t++) {
+        double *gap = g->gap + (size_t)t * M, *spav = g->spav + (size_t)t * M;
+        if (!r->chg[t]) {
+            memcpy(gap, gap - M, sizeof(double) * M);
+            memcpy(spav, spav - M, sizeof(double) * M);
+            continue;
+        }
+        const double *b = r->bs + (size_t)t * S * M;
+        for (int j = 0; j < M; j++) {
+            double gj = 0.0;
+            for (int q = m->route_off[j]; q < m->route_off[j + 1]; q++) {
+                double pass = 1.0;
+                for (int e = m->route_exp_off[q]; e < m->route_exp_off[q + 1]; e++)
+                    pass *= 1.0 - b[(size_t)m->route_exp[e] * M + j];
+                gj += m->route_share[q] * (1.0 - pass);
+            }
+            gap[j] = gj;
+            double sp = 0.0;
+            for (int e = p->sp_off[j]; e < p->sp_off[j + 1]; e++)
+                sp += p->sp_val[e] * (1.0 - b[(size_t)p->sp_sup[e] * M + j]);
+            spav[j] = sp;
+        }
+    }
+}
+
+static const gslot *gaps_stage(const ckp_model *m, const ckp_prep *p, ckp_work *w,
+                               const rslot *r)
+{
+    const int cached_r = r == &w->R[0];
+    const int same_r = cached_r && w->gvalid && w->ggen == r->gen;
+    if (same_r && w->ngkey == p->ngkey && memcmp(w->gkey, p->gkey, p->ngkey) == 0)
+        return &w->GS[0];
+    const int keep = cached_r && !same_r && p->ngkey <= w->gkeycap;
+    gslot *g = &w->GS[keep ? 0 : 1];
+    gaps_compute(m, p, r, g);
+    if (keep) {
+        memcpy(w->gkey, p->gkey, p->ngkey);
+        w->ngkey = p->ngkey;
+        w->ggen = r->gen;
+        w->gvalid = 1;
+    }
+    return g;
+}
+
 /* Accounting of one month's propagated inoperability q (step 10 for the
  * industries, and the industry observables). */
 static void account_inop(const ckp_model *m, const ckp_layout *lay, const double *q, int t,
@@ -377,14 +622,13 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay, 
     double *rmonths = record + lay->offset[CKP_M_REGIME_MONTHS];
     memset(record, 0, sizeof(double) * lay->record);
 
-    if (p->Lc)
-        regime_uniforms(p, w, u, D);
+    /* Steps 1-3 of every month (shared with other policies where possible). */
+    const rslot *rs = regimes_stage(m, p, w, u, D);
+    const gslot *gs = gaps_stage(m, p, w, rs);
+    memcpy(rmonths, rs->rmon, sizeof(double) * (size_t)S * K);
     if (p->noise)
         price_noise(m, p, w, u, D);
 
-    /* Initial state: regimes from their own S uniforms (no copula). */
-    for (int s = 0; s < S; s++)
-        w->k[s] = draw_regime(p->cumInit + (size_t)s * K, K, p->lastInit[s], u[s]);
     for (int j = 0; j < M; j++) {
         w->G[j] = 0.0;
         w->L[j] = m->stock0[j];
@@ -399,56 +643,20 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay, 
     int ndef = 0;     /* deferred static months */
 
     for (int t = 0; t < T; t++) {
-        const double *ub = u + S + (size_t)t * D;
-        const double *usev = ub + S;
         double *ob = obs ? obs + (size_t)t * lay->obs_per_month : NULL;
+        const double *gapt = gs->gap + (size_t)t * M, *spavt = gs->spav + (size_t)t * M;
 
-        /* 1. Regimes. */
-        int any_change = t == 0;
-        for (int s = 0; s < S; s++) {
-            double v = p->Lc ? w->vc[(size_t)t * S + s] : ub[s];
-            size_t row = (size_t)s * K + w->k[s];
-            int k2 = draw_regime(p->cumP + row * K, K, p->lastP[row], v);
-            w->chg[s] = t == 0 || k2 != w->k[s];
-            any_change |= w->chg[s];
-            w->k[s] = k2;
-            rmonths[(size_t)s * K + k2] += 1.0;
-            if (trace && trace->regime)
-                trace->regime[(size_t)t * S + s] = k2;
-        }
-        /* 2-3. Block fractions, then what they imply for gaps and spare
-         * capacity; both stay as they are until a regime changes. */
-        if (any_change) {
-            for (int s = 0; s < S; s++) {
-                if (!w->chg[s])
-                    continue;
-                size_t base = ((size_t)s * K + w->k[s]) * M;
-                for (int j = 0; j < M; j++)
-                    w->b[(size_t)s * M + j] =
-                        block_value(m, p, base + j, usev[(size_t)s * M + j]);
-            }
-            for (int j = 0; j < M; j++) {
-                double g = 0.0;
-                for (int r = m->route_off[j]; r < m->route_off[j + 1]; r++) {
-                    double pass = 1.0;
-                    for (int e = m->route_exp_off[r]; e < m->route_exp_off[r + 1]; e++)
-                        pass *= 1.0 - w->b[(size_t)m->route_exp[e] * M + j];
-                    g += m->route_share[r] * (1.0 - pass);
-                }
-                w->gap[j] = g;
-                double sp = 0.0;
-                for (int e = p->sp_off[j]; e < p->sp_off[j + 1]; e++)
-                    sp += p->sp_val[e] * (1.0 - w->b[(size_t)p->sp_sup[e] * M + j]);
-                w->spav[j] = sp;
-            }
-        }
+        if (trace && trace->regime)
+            for (int s = 0; s < S; s++)
+                trace->regime[(size_t)t * S + s] = rs->rk[(size_t)t * S + s];
         if (trace && trace->block)
-            memcpy(trace->block + (size_t)t * S * M, w->b, sizeof(double) * S * M);
+            memcpy(trace->block + (size_t)t * S * M, rs->bs + (size_t)rs->bl[t] * S * M,
+                   sizeof(double) * S * M);
 
         /* 4-7 and the material side of 10. */
         int anyx = 0;
         for (int j = 0; j < M; j++) {
-            const double gap = w->gap[j];
+            const double gap = gapt[j];
             const double a = 1.0 - gap;
             double G = w->G[j];
             if (gap > 0.0)
@@ -456,7 +664,7 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay, 
             else
                 G = G * p->adown[j];
             w->G[j] = G;
-            const double reroute = dmin(gap, G * w->spav[j]);
+            const double reroute = dmin(gap, G * spavt[j]);
             const double need = gap - reroute;
             double L = w->L[j];
             double release = 0.0;

@@ -61,6 +61,24 @@ struct ckp_prep {
      * the identity). */
     double *pkey;
     size_t npkey;
+
+    /* Copula decisions in normal space (only with Lc): for each cumP entry c,
+     * a <= zlo means Phi(a) <= c and a > zhi means Phi(a) > c, both proved
+     * at prep (see z_bracket in prep.c); in between Phi is evaluated. */
+    double *zlo, *zhi; /* S*K*K */
+
+    /* Everything the regime path and the block fractions of a path depend on
+     * besides its uniforms (steps 1-2), as bytes: equal bytes mean equal
+     * regimes and blocks on equal uniforms. rkey is a fixed size for given
+     * S, K, M (ckp_prep_rkey_bytes). */
+    unsigned char *rkey;
+    size_t nrkey;
+    /* What gaps and spare capacity (step 3) add to that: routes and spare. */
+    unsigned char *gkey;
+    size_t ngkey;
 };
+
+size_t ckp_prep_rkey_bytes(int S, int K, int M);
+size_t ckp_prep_gkey_bytes(const ckp_model *m);
 
 #endif
