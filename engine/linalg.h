@@ -14,6 +14,15 @@ int ckp_linalg_cholesky(const double *a, int n, double *L);
  * dgeev. Returns 0 on success, -1 if the eigen solver failed. */
 int ckp_linalg_spectral_radius(const double *a, int n, double *radius);
 
+/* min(||a||_1, ||a||_inf) (largest absolute column / row sum), an upper
+ * bound of the spectral radius; +inf if some entry is not finite. Both are
+ * induced norms, so a result below 1 (with room for the rounding of the sums,
+ * ckp_linalg_norm_proves_stable) proves rho(a) < 1 without an eigen solve. */
+double ckp_linalg_norm_bound(const double *a, int n);
+/* 1 when the bound above, inflated by the worst relative rounding of an
+ * n-term sum of non-negative numbers, is below 1. */
+int ckp_linalg_norm_proves_stable(double bound, int n);
+
 /* inv = (I - a)^-1. Returns 0 on success, -1 if I - a is singular. */
 int ckp_linalg_leontief_inverse(const double *a, int n, double *inv);
 

@@ -24,7 +24,10 @@ void ckp_prep_free(ckp_prep *p)
         return;
     free(p->Lc);
     free(p->Lp);
-    free(p->leontief);
+    if (p->lshare && --p->lshare->refs == 0) {
+        free(p->lshare->a);
+        free(p->lshare);
+    }
     free(p->J);
     free(p->Lcols);
     free(p->a_off);
@@ -205,6 +208,12 @@ size_t ckp_prep_gkey_bytes(const ckp_model *m)
 
 ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
 {
+    return ckp_prep_create_like(m, NULL, NULL, out, err);
+}
+
+ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
+                                const ckp_prep *like, ckp_prep **out, ckp_error *err)
+{
     *out = NULL;
     if (!m || m->S < 1 || m->K < 1 || m->M < 1 || m->I < 1 || m->T < 1)
         return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
@@ -265,8 +274,23 @@ ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
         }
     }
 
-    /* Interdependency: radius check, then the operator each propagation needs. */
-    if (ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0) {
+    /* Interdependency: radius check, then the operator each propagation needs.
+     * A policy with the same A* as `like` has passed the check already; else a
+     * norm bound below 1 proves rho < 1 without the eigen solver (dgeev is
+     * ~10 I^3 flops: seconds for I = 2,000), which runs only when the bound
+     * cannot decide (and then gives the radius the refusal reports). */
+    const int same_a = like && like_model && like_model->I == I &&
+                       memcmp(like_model->Astar, m->Astar, sizeof(double) * II) == 0;
+    if (same_a) {
+        p->radius = like->radius;
+        p->radius_is_bound = like->radius_is_bound;
+    } else {
+        p->radius = ckp_linalg_norm_bound(m->Astar, I);
+        p->radius_is_bound = ckp_linalg_norm_proves_stable(p->radius, I);
+    }
+    if (p->radius_is_bound || same_a) {
+        /* proved below 1 */
+    } else if (ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0) {
         st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
                            "the eigenvalues of the interdependency matrix could not be "
                            "computed (non-finite entries?)");
@@ -280,14 +304,24 @@ ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
         goto fail;
     }
     if (m->propagation == CKP_PROP_STATIC) {
-        p->leontief = alloc0(II, sizeof(double));
-        if (!p->leontief)
-            goto nomem;
-        if (ckp_linalg_leontief_inverse(m->Astar, I, p->leontief) != 0) {
-            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
-                               "I - A* is singular to working precision");
-            goto fail;
+        if (same_a && like->lshare) {
+            p->lshare = like->lshare;
+            p->lshare->refs++;
+        } else {
+            p->lshare = calloc(1, sizeof *p->lshare);
+            if (!p->lshare)
+                goto nomem;
+            p->lshare->refs = 1;
+            p->lshare->a = alloc0(II, sizeof(double));
+            if (!p->lshare->a)
+                goto nomem;
+            if (ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a) != 0) {
+                st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                                   "I - A* is singular to working precision");
+                goto fail;
+            }
         }
+        p->leontief = p->lshare->a;
         p->J = alloc0((size_t)I, sizeof(int));
         if (!p->J)
             goto nomem;

@@ -12,6 +12,7 @@
  * Only this module knows about threads. Everything a thread touches inside the
  * parallel region is allocated before it. */
 #include "chokepoint/run.h"
+#include "engine/sim_impl.h" /* ckp_prep_create_like */
 
 #include <math.h>
 #include <stdlib.h>
@@ -507,7 +508,9 @@ ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp
     }
     for (int k = 0; k < npol; k++) {
         const ckp_model *m = &sc->models[r->policy[k]];
-        st = ckp_prep_create(m, &prep[k], err);
+        /* Policies with the baseline's A* share its radius check and inverse. */
+        st = k == 0 ? ckp_prep_create(m, &prep[k], err)
+                    : ckp_prep_create_like(m, &sc->models[r->policy[0]], prep[0], &prep[k], err);
         if (st != CKP_OK)
             goto done;
         obs_kinds(m, lay, kinds + (size_t)k * lay->obs_per_month);

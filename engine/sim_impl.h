@@ -17,13 +17,25 @@ enum { BLK_ZERO = 0, BLK_FIXED = 1, BLK_TRI = 2 };
  * path; below it a plain loop per month is faster than the call overhead. */
 #define CKP_GEMM_MIN_INDUSTRIES 64
 
+/* (I - A*)^-1 shared by the preps of policies with bitwise equal A*; the
+ * count is not atomic: such preps are created and freed on one thread. */
+typedef struct ckp_shared_mat {
+    int refs;
+    double *a;
+} ckp_shared_mat;
+
 struct ckp_prep {
     int S, K, M, I, T;
+    /* The spectral radius of A* from the eigen solver, or (radius_is_bound)
+     * the norm bound min(||A*||_1, ||A*||_inf) < 1 that proved it below 1
+     * without one (ckp_linalg_norm_bound). */
     double radius;
+    int radius_is_bound;
 
     double *Lc;        /* S*S Cholesky factor of R, NULL when R is the identity */
     double *Lp;        /* M*M Cholesky factor of Rp, NULL when Rp is the identity */
-    double *leontief;  /* I*I (I - A*)^-1, static propagation only */
+    double *leontief;  /* I*I (I - A*)^-1, static propagation only (= lshare->a) */
+    ckp_shared_mat *lshare;
 
     /* Static: the industries with some C[m,i] > 0 (the only ones q0 can be
      * nonzero on) and the matching columns of the Leontief inverse, each
@@ -77,6 +89,13 @@ struct ckp_prep {
     unsigned char *gkey;
     size_t ngkey;
 };
+
+/* As ckp_prep_create, but when `like` (a prep of the model `like_model`,
+ * e.g. the baseline's) was made from a bitwise equal A*, its radius check
+ * and Leontief inverse are reused instead of computed again. Either may be
+ * NULL. `like` must outlive nothing: the inverse is reference counted. */
+ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
+                                const ckp_prep *like, ckp_prep **out, ckp_error *err);
 
 size_t ckp_prep_rkey_bytes(int S, int K, int M);
 size_t ckp_prep_gkey_bytes(const ckp_model *m);

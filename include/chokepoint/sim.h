@@ -81,7 +81,10 @@ typedef struct ckp_prep ckp_prep;
  * propagation. *out is owned by the caller (ckp_prep_free). */
 ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err);
 void ckp_prep_free(ckp_prep *p);
-/* The spectral radius of A* computed by ckp_prep_create. */
+/* The spectral radius of A* as checked by ckp_prep_create: when
+ * min(||A*||_1, ||A*||_inf) is below 1 (with room for rounding) it proves the
+ * radius below 1 without an eigen solve, and that bound (>= the radius) is
+ * returned; otherwise the radius from the eigen solver. */
 double ckp_prep_spectral_radius(const ckp_prep *p);
 /* (I - A*)^-1, I*I row-major (NULL for dynamic propagation). */
 const double *ckp_prep_leontief(const ckp_prep *p);
