@@ -7,6 +7,10 @@
  *    (nothing cached), for policies that share every stage, only the regimes,
  *    or nothing; also when only a severity uniform or only a regime uniform
  *    of the path changes between calls.
+ * 3. The radius check: the norm bound decides when it is below 1 (and is what
+ *    the prep reports), the eigen solver when it is not (a matrix with norm
+ *    1.5 and radius sqrt(0.15)); a policy with the baseline's A* shares its
+ *    (I - A*)^-1, one with another A* does not.
  * 2. The copula decision taken in normal space: with regime uniforms placed
  *    on, next to and around the cumulative transition probabilities (rows
  *    with a leading zero, with sums within 1e-12 of 1 and reaching 1), the
@@ -18,6 +22,8 @@
 
 #include "chokepoint/rng.h"
 #include "chokepoint/sim.h"
+#include "engine/linalg.h"
+#include "engine/sim_impl.h"
 #include "model_fixture.h"
 
 static int failures = 0;
@@ -336,8 +342,72 @@ done:
     fx_model_free(&m);
 }
 
+static void test_radius_and_sharing(void)
+{
+    /* Norm bound: row sums 0.7, 0.4; column sums 0.3, 0.8 -> 0.7. */
+    const double a[4] = {0.2, 0.5, 0.1, -0.3};
+    check("norm bound", ckp_linalg_norm_bound(a, 2) == 0.7);
+    const double bad[4] = {0.2, NAN, 0.1, 0.3};
+    check("norm bound of NaN is inf", isinf(ckp_linalg_norm_bound(bad, 2)));
+    check("0.7 proves", ckp_linalg_norm_proves_stable(0.7, 2));
+    check("1 does not", !ckp_linalg_norm_proves_stable(1.0, 2));
+    check("1 - 1e-17 does not", !ckp_linalg_norm_proves_stable(nextafter(1.0, 0.0), 4));
+
+    const int nr = 1, cnt = 1, ex = 0;
+    const double sh = 1.0;
+    ckp_model m[3];
+    for (int k = 0; k < 3; k++)
+        if (fx_model_alloc(&m[k], 1, 1, 1, 2, 2, &nr, &sh, &cnt, &ex) != 0) {
+            check("fixture 4", 0);
+            return;
+        }
+    ckp_error err;
+    ckp_prep *p[3] = {0};
+    /* Norm 1.5 in both norms, radius sqrt(0.15): only the eigen solver accepts. */
+    m[0].Astar[1] = 1.5;
+    m[0].Astar[2] = 0.1;
+    check("dgeev path accepted", ckp_prep_create(&m[0], &p[0], &err) == CKP_OK);
+    if (p[0])
+        check("dgeev path radius", fabs(ckp_prep_spectral_radius(p[0]) - sqrt(0.15)) < 1e-14);
+    ckp_prep_free(p[0]);
+    p[0] = NULL;
+    /* Bound 0.6 < 1: reported as the radius (an upper bound of 0.3). */
+    m[0].Astar[1] = 0.6;
+    m[0].Astar[2] = 0.15;
+    m[1].Astar[1] = 0.6;
+    m[1].Astar[2] = 0.15;
+    m[2].Astar[1] = 0.6;
+    m[2].Astar[2] = 0.25;
+    int ok = ckp_prep_create(&m[0], &p[0], &err) == CKP_OK &&
+             ckp_prep_create_like(&m[1], &m[0], p[0], &p[1], &err) == CKP_OK &&
+             ckp_prep_create_like(&m[2], &m[0], p[0], &p[2], &err) == CKP_OK;
+    check("preps", ok);
+    if (ok) {
+        check("bound reported", ckp_prep_spectral_radius(p[0]) == 0.6);
+        check("same A*: one inverse", ckp_prep_leontief(p[1]) == ckp_prep_leontief(p[0]));
+        check("other A*: its own", ckp_prep_leontief(p[2]) != ckp_prep_leontief(p[0]));
+        /* (I - A)^-1 of [[0, .6], [.25, 0]]: 1 / (1 - .15) on the diagonal. */
+        check("other A*: its inverse", fabs(ckp_prep_leontief(p[2])[0] - 1.0 / 0.85) < 1e-14);
+    }
+    /* Freed in creation order: the shared inverse outlives the first owner. */
+    ckp_prep_free(p[0]);
+    if (p[1])
+        check("shared inverse after the baseline's prep is gone",
+              fabs(ckp_prep_leontief(p[1])[0] - 1.0 / 0.91) < 1e-14);
+    ckp_prep_free(p[1]);
+    ckp_prep_free(p[2]);
+    /* A radius >= 1 is still refused through the eigen solver. */
+    m[0].Astar[1] = 2.0;
+    m[0].Astar[2] = 0.5;
+    p[0] = NULL;
+    check("radius 1 refused", ckp_prep_create(&m[0], &p[0], &err) == CKP_ERR_NUMERIC);
+    for (int k = 0; k < 3; k++)
+        fx_model_free(&m[k]);
+}
+
 int main(void)
 {
+    test_radius_and_sharing();
     test_shared_stages();
     test_severity_change_visible();
     test_copula_brackets();
