@@ -89,8 +89,12 @@ typedef struct ckp_run_result {
  * OpenBLAS it is asked for one thread for the duration of the run (its own
  * threads would oversubscribe the cores from inside ours) and restored after.
  * Memory: per thread a ckp_work, one path's uniforms and, with month_stats, a
- * private copy of the sums and histograms (npol * T * obs_per_month *
- * (16 + 8 * CKP_HIST_BINS) bytes) plus up to 2 MiB of staged observables.
+ * private copy of the sums and 32-bit histogram counts (npol * T *
+ * obs_per_month * (16 + 4 * CKP_HIST_BINS) bytes, folded into the result's
+ * 64-bit counts before any could wrap) plus up to 2 MiB of staged bin indices
+ * (one byte per cell, up to 256 paths); the result holds the 64-bit counts
+ * (npol * T * obs_per_month * 8 * CKP_HIST_BINS bytes). None of it grows with
+ * the number of paths.
  * Errors: CKP_ERR_USAGE for bad options (paths <= 0, a range that overflows,
  * an odd antithetic range, a bad policy index), CKP_ERR_NUMERIC when a path's
  * total loss is not finite (the lowest such path is named), a prep's error,
