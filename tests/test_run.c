@@ -14,17 +14,7 @@
 
 #include "chokepoint/chokepoint.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-        }                                                                                  \
-    } while (0)
+#include "check.h"
 
 /* A small scenario with stochastic prices, two materials and three policies:
  * `same` changes a number to the value it already has (so it must give the
