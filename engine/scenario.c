@@ -1131,12 +1131,20 @@ static char *join_dir(const char *dir, const char *file)
 
 static char *read_whole(const char *path, size_t limit, size_t *len, int *too_big)
 {
-    FILE *f = fopen(path, "rb");
     *too_big = 0;
+    /* Only regular files: a scenario naming a device or a FIFO must not hang,
+     * so the type is checked before opening (opening a FIFO would block) and
+     * again on the open descriptor (the name may have changed in between). */
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return NULL;
+    if (!S_ISREG(sb.st_mode)) {
+        errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    /* only regular files: a scenario naming a device or a FIFO must not hang */
-    struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);
         errno = EINVAL;
@@ -2147,7 +2155,8 @@ ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_erro
                                  "refusing a scenario file larger than %zu bytes",
                                  CKP_TREE_MAX_TEXT);
         return ckp_error_set(err, CKP_ERR_IO, path, 0, 0, NULL, "cannot read the scenario: %s",
-                             errno ? strerror(errno) : "read error");
+                             errno == EINVAL ? "not a regular file"
+                                             : errno ? strerror(errno) : "read error");
     }
     char *dir = strdup(path);
     if (!dir) {

@@ -84,7 +84,19 @@ check(rc == 2 and "unknown option '--bogus'" in err, 'unknown option')
 rc, out, err = run('a.yaml', 'b.yaml')
 check(rc == 2 and 'at most one FILE' in err, 'two files')
 rc, out, err = run(src('tests/scenarios/no-such-file.yaml'))
-check(rc == 1 and 'cannot read the scenario' in err, f'missing file exit {rc}: {err}')
+check(rc == 2 and 'cannot read the scenario' in err, f'missing file exit {rc}: {err}')
+rc, out, err = run(src('tests'))
+check(rc == 2 and 'Is a directory' in err, f'directory exit {rc}: {err}')
+# A FIFO must be refused without opening it (opening would block until a writer).
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    fifo = os.path.join(tmp, 'scenario.yaml')
+    os.mkfifo(fifo)
+    try:
+        rc, out, err = run(fifo)
+        check(rc == 2 and 'not a regular file' in err, f'fifo exit {rc}: {err}')
+    except subprocess.TimeoutExpired:
+        check(False, 'fifo: validate hung')
 
 if failures:
     print(f'{len(failures)} failure(s)', file=sys.stderr)

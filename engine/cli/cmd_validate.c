@@ -136,7 +136,8 @@ int ckp_cmd_validate(int argc, char **argv)
                          : ckp_scenario_load_default(&sc, &err);
     if (st != CKP_OK) {
         fprintf(stderr, "chokepoint validate: %s\n", err.message);
-        return ckp_status_exit_code(st);
+        /* An unreadable scenario file is bad input, as in `run`. */
+        return st == CKP_ERR_IO ? 2 : ckp_status_exit_code(st);
     }
     int p = 0;
     if (policy) {
