@@ -219,6 +219,62 @@ static hid_t open_in_policy(const ckp_output_file *f, int policy, const char *re
     return H5Dopen2(f->file, p, H5P_DEFAULT);
 }
 
+ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
+                                 double *value, ckp_error *err)
+{
+    const ckp_output_info *in = &f->info;
+    if (policy < 0 || policy >= in->npol)
+        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
+                             "policy index %d out of range (the file has %d)", policy, in->npol);
+    hid_t ds = open_in_policy(f, policy, "loss_total");
+    if (ds < 0)
+        return ckp_h5_error(err, "%s: policy '%s' has no dataset 'loss_total'", f->path,
+                            f->names[policy]);
+    hid_t fs = H5Dget_space(ds);
+    hsize_t n = 0;
+    if (fs < 0 || H5Sget_simple_extent_ndims(fs) != 1 ||
+        H5Sget_simple_extent_dims(fs, &n, NULL) < 0 || n != (hsize_t)in->paths || n == 0) {
+        if (fs >= 0)
+            H5Sclose(fs);
+        H5Dclose(ds);
+        return ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
+                             "%s: dataset 'loss_total' does not hold one value per path",
+                             f->path);
+    }
+    /* Read in fixed slices so memory stays bounded whatever the number of paths;
+     * ties go to the lowest path index. */
+    enum { SLICE = 65536 };
+    double *buf = malloc(SLICE * sizeof *buf);
+    ckp_status st = buf ? CKP_OK
+                        : ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    hsize_t best = 0;
+    double bestv = -INFINITY;
+    for (hsize_t start = 0; st == CKP_OK && start < n; start += SLICE) {
+        hsize_t cnt = n - start < SLICE ? n - start : SLICE;
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        if (ms < 0 ||
+            H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0)
+            st = ckp_h5_error(err, "%s: cannot read 'loss_total'", f->path);
+        if (ms >= 0)
+            H5Sclose(ms);
+        for (hsize_t k = 0; st == CKP_OK && k < cnt; k++)
+            if (buf[k] > bestv) {
+                bestv = buf[k];
+                best = start + k;
+            }
+    }
+    free(buf);
+    H5Sclose(fs);
+    H5Dclose(ds);
+    if (st == CKP_OK) {
+        *path = in->first_path + (int64_t)best;
+        if (value)
+            *value = bestv;
+    }
+    return st;
+}
+
 ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
                                   const ckp_layout *lay, double *record, ckp_error *err)
 {

@@ -19,7 +19,7 @@
 static void replay_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: chokepoint replay FILE --path N [--policy NAME] [--format table|csv]\n"
+            "Usage: chokepoint replay FILE --path N|worst [--policy NAME] [--format table|csv]\n"
             "\n"
             "Re-simulate path N (a global path index stored in FILE) of one policy from the\n"
             "scenario, seed and generator state stored in FILE, and print it month by month:\n"
@@ -28,7 +28,8 @@ static void replay_usage(FILE *out)
             "checked bit for bit against the ones stored in FILE.\n"
             "\n"
             "Options:\n"
-            "  --path N            global path index (required)\n"
+            "  --path N|worst      global path index, or `worst`: the path with the\n"
+            "                      largest total loss of the policy (required)\n"
             "  --policy NAME       policy to replay (default: baseline)\n"
             "  --format table|csv  table for reading (default), or long CSV with columns\n"
             "                      section,month,item,variable,value (numbers with 17\n"
@@ -40,6 +41,7 @@ static void replay_usage(FILE *out)
 typedef struct replay_args {
     const char *file, *policy, *format;
     int have_path;
+    int worst; /* --path worst: the path with the largest loss_total of the policy */
     long long path;
     long long uniforms;
 } replay_args;
@@ -66,13 +68,17 @@ static int parse_args(int argc, char **argv, replay_args *a)
                 fprintf(stderr, "chokepoint replay: %s needs a value\n", s);
                 return -1;
             }
-            if (opt_path || opt_uni) {
+            if (opt_path && strcmp(v, "worst") == 0) {
+                a->worst = 1;
+                a->have_path = 1;
+            } else if (opt_path || opt_uni) {
                 char *end = NULL;
                 errno = 0;
                 long long n = strtoll(v, &end, 10);
                 if (!v[0] || *end || errno || n < 0) {
-                    fprintf(stderr, "chokepoint replay: %s: expected a number >= 0, got '%s'\n",
-                            opt_path ? "--path" : "--uniforms", v);
+                    fprintf(stderr, "chokepoint replay: %s: expected %s, got '%s'\n",
+                            opt_path ? "--path" : "--uniforms",
+                            opt_path ? "a number >= 0 or 'worst'" : "a number >= 0", v);
                     return -1;
                 }
                 if (opt_path) {
@@ -104,7 +110,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
         return -1;
     }
     if (!a->have_path) {
-        fprintf(stderr, "chokepoint replay: --path N is required\n");
+        fprintf(stderr, "chokepoint replay: --path N (or --path worst) is required\n");
         return -1;
     }
     return 0;
@@ -295,6 +301,12 @@ int ckp_cmd_replay(int argc, char **argv)
         fprintf(stderr, ")\n");
         rc = 2;
         goto done;
+    }
+    if (a.worst) {
+        int64_t wp = 0;
+        if ((st = ckp_output_find_worst(f, k, &wp, NULL, &err)) != CKP_OK)
+            goto fail;
+        a.path = (long long)wp;
     }
     if (a.path < in->first_path || a.path >= in->first_path + in->paths) {
         fprintf(stderr, "chokepoint replay: %s: path %lld is not in the file (it holds %lld..%lld)\n",

@@ -105,6 +105,13 @@ ckp_status ckp_output_read_text(const ckp_output_file *f, const char *name, char
 ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
                                   const ckp_layout *lay, double *record, ckp_error *err);
 
+/* The path with the largest total loss (loss_total) of policy `policy`: its
+ * global index in *path and the loss in *value (may be NULL). Ties go to the
+ * lowest index. Reads the column in slices, so memory does not grow with the
+ * number of paths. */
+ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
+                                 double *value, ckp_error *err);
+
 /* One row of the policy table, read from the stored summaries. */
 typedef struct ckp_output_row {
     char name[128];

@@ -146,6 +146,12 @@ try:
     check(len(by) == 12 and same, "replayed metrics of path N equal the stored record exactly")
     loss_months = sum(float(v[4]) for v in rows if v[0] == "industry" and v[3] == "loss")
     check(close(loss_months, lt[N], 1e-9), "monthly losses of the replay add up to loss_total")
+    rw = subprocess.run([EXE, "replay", f5, "--path", "worst", "--format", "csv"],
+                        capture_output=True, text=True)
+    rn = subprocess.run([EXE, "replay", f5, "--path", str(N), "--format", "csv"],
+                        capture_output=True, text=True)
+    check(rw.returncode == 0 and rw.stdout == rn.stdout and rn.stdout.count("\n") > 100,
+          f"replay --path worst is path {N}, numpy's argmax of loss_total")
 
     # -- the examples ------------------------------------------------------------------
     out = os.path.join(tmp, "py")
