@@ -44,7 +44,7 @@
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
-#include "engine/linalg.h"
+#include "engine/linalg/linalg.h"
 #include "dgemm.h"
 #include "gen.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "chokepoint/sim.h"
-#include "engine/linalg.h"
+#include "engine/linalg/linalg.h"
 #include "model_fixture.h"
 
 static int failures = 0;

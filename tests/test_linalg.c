@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/linalg.h"
+#include "engine/linalg/linalg.h"
 
 static int failures = 0;
 

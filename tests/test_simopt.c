@@ -22,8 +22,8 @@
 
 #include "chokepoint/rng.h"
 #include "chokepoint/sim.h"
-#include "engine/linalg.h"
-#include "engine/sim_impl.h"
+#include "engine/linalg/linalg.h"
+#include "engine/sim/sim_impl.h"
 #include "model_fixture.h"
 
 static int failures = 0;

@@ -11,6 +11,6 @@
 #include "chokepoint/stats.h"
 
 /* The engine version, e.g. "0.1.0". */
-const char *ckp_version(void);
+CKP_API const char *ckp_version(void);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef CHOKEPOINT_ERROR_H
 #define CHOKEPOINT_ERROR_H
 
+#include "chokepoint/api.h"
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -38,27 +40,27 @@ typedef struct ckp_error {
 } ckp_error;
 
 /* Reset an error record to "no error". Accepts NULL. */
-void ckp_error_clear(ckp_error *err);
+CKP_API void ckp_error_clear(ckp_error *err);
 
 /* Fill `err` (if not NULL) and return `code`. `file` and `path` may be NULL;
  * `line`/`column` 0 when unknown. The message is built as
  * "FILE:LINE:COLUMN: PATH: <fmt...>" leaving out the parts that are empty. */
-ckp_status ckp_error_set(ckp_error *err, ckp_status code, const char *file, int line,
+CKP_API ckp_status ckp_error_set(ckp_error *err, ckp_status code, const char *file, int line,
                          int column, const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 7, 8)))
 #endif
     ;
 
-ckp_status ckp_error_setv(ckp_error *err, ckp_status code, const char *file, int line,
+CKP_API ckp_status ckp_error_setv(ckp_error *err, ckp_status code, const char *file, int line,
                           int column, const char *path, const char *fmt, va_list ap);
 
 /* A short constant name for a status ("config error", ...). */
-const char *ckp_status_str(ckp_status code);
+CKP_API const char *ckp_status_str(ckp_status code);
 
 /* The exit status the command-line tool uses for a status: 0 for CKP_OK,
  * 2 for CKP_ERR_USAGE and CKP_ERR_CONFIG (bad input), 1 for everything else. */
-int ckp_status_exit_code(ckp_status code);
+CKP_API int ckp_status_exit_code(ckp_status code);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #ifndef CHOKEPOINT_OUTPUT_H
 #define CHOKEPOINT_OUTPUT_H
 
+#include "chokepoint/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +44,7 @@ typedef struct ckp_output_options {
  * time; higher levels save under 2 % more and cost much more time
  * (docs/output-format.md has the measurements). */
 #define CKP_OUTPUT_DEFAULT_COMPRESS 1
-void ckp_output_options_default(ckp_output_options *o);
+CKP_API void ckp_output_options_default(ckp_output_options *o);
 
 /* Create the temporary file beside `path` and write the root attributes and
  * coordinates. `ro` must be the options the run will use (the policy list,
@@ -50,20 +52,20 @@ void ckp_output_options_default(ckp_output_options *o);
  * CKP_ERR_EXISTS if `path` exists and oo->force is 0. `sc` and `ro` must
  * outlive the writer. On success *out owns a new writer that must be passed to
  * exactly one of ckp_output_finish or ckp_output_abort. */
-ckp_status ckp_output_open(const char *path, const ckp_scenario *sc, const ckp_run_options *ro,
+CKP_API ckp_status ckp_output_open(const char *path, const ckp_scenario *sc, const ckp_run_options *ro,
                            const ckp_output_options *oo, ckp_output **out, ckp_error *err);
 
 /* The sink to pass to ckp_run: it streams the per-path records into the file.
  * Owned by the writer. */
-const ckp_sink *ckp_output_sink(ckp_output *o);
+CKP_API const ckp_sink *ckp_output_sink(ckp_output *o);
 
 /* Write the summaries, per-month statistics and comparisons, set complete = 1,
  * close, fsync and rename the temporary file onto the target. Always frees
  * `o`; on failure the temporary file is removed and the target is untouched. */
-ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
+CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
 
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
-void ckp_output_abort(ckp_output *o);
+CKP_API void ckp_output_abort(ckp_output *o);
 
 /* ---- Reading ---------------------------------------------------------------- */
 
@@ -89,27 +91,27 @@ typedef struct ckp_output_info {
 /* Open a chokepoint results file read-only. Refuses a file that is not one, a
  * newer schema, or a file whose `complete` flag is 0. *out is owned by the
  * caller (ckp_output_file_close). */
-ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_error *err);
-void ckp_output_file_close(ckp_output_file *f);
+CKP_API ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_error *err);
+CKP_API void ckp_output_file_close(ckp_output_file *f);
 
-const ckp_output_info *ckp_output_file_info(const ckp_output_file *f);
+CKP_API const ckp_output_info *ckp_output_file_info(const ckp_output_file *f);
 
 /* A text root attribute ("scenario_resolved", "scenario_source", ...), malloc'ed
  * into *out (the caller frees it). */
-ckp_status ckp_output_read_text(const ckp_output_file *f, const char *name, char **out,
+CKP_API ckp_status ckp_output_read_text(const ckp_output_file *f, const char *name, char **out,
                                 ckp_error *err);
 
 /* The stored metrics record (lay->record doubles, ckp_metric_table order) of
  * global path index `path` for policy `policy` (index into info->policy_names).
  * `lay` must match the file's dimensions. */
-ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
+CKP_API ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
                                   const ckp_layout *lay, double *record, ckp_error *err);
 
 /* The path with the largest total loss (loss_total) of policy `policy`: its
  * global index in *path and the loss in *value (may be NULL). Ties go to the
  * lowest index. Reads the column in slices, so memory does not grow with the
  * number of paths. */
-ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
+CKP_API ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
                                  double *value, ckp_error *err);
 
 /* One row of the policy table, read from the stored summaries. */
@@ -121,7 +123,7 @@ typedef struct ckp_output_row {
 } ckp_output_row;
 
 /* The policy table: *rows (malloc'ed, the caller frees it) gets info->npol rows. */
-ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
+CKP_API ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
                                  ckp_error *err);
 
 #ifdef __cplusplus

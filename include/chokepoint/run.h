@@ -12,6 +12,8 @@
 #ifndef CHOKEPOINT_RUN_H
 #define CHOKEPOINT_RUN_H
 
+#include "chokepoint/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,7 +43,7 @@ typedef struct ckp_run_options {
 } ckp_run_options;
 
 /* Defaults from the scenario: seed, paths, antithetic from sc; all policies. */
-void ckp_run_options_default(ckp_run_options *o, const ckp_scenario *sc);
+CKP_API void ckp_run_options_default(ckp_run_options *o, const ckp_scenario *sc);
 
 /* Receives each finished batch, in path order, on the calling thread.
  * records[k] holds n * lay->record doubles for the k-th run policy
@@ -99,19 +101,19 @@ typedef struct ckp_run_result {
  * an odd antithetic range, a bad policy index), CKP_ERR_NUMERIC when a path's
  * total loss is not finite (the lowest such path is named), a prep's error,
  * or the sink's error. */
-ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp_sink *sink,
+CKP_API ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp_sink *sink,
                    ckp_run_result **out, ckp_error *err);
 
 /* Merge the result of an adjacent range into `into` (same scenario, seed and
  * policies; b->first_path == into->first_path + into->paths). Exact. */
-ckp_status ckp_run_result_merge(ckp_run_result *into, const ckp_run_result *b, ckp_error *err);
+CKP_API ckp_status ckp_run_result_merge(ckp_run_result *into, const ckp_run_result *b, ckp_error *err);
 
-void ckp_run_result_free(ckp_run_result *r);
+CKP_API void ckp_run_result_free(ckp_run_result *r);
 
 /* Fixed-point helpers. */
-void ckp_fix_add_double(ckp_fix *acc, double v);
-void ckp_fix_add(ckp_fix *acc, const ckp_fix *b);
-double ckp_fix_to_double(const ckp_fix *acc);
+CKP_API void ckp_fix_add_double(ckp_fix *acc, double v);
+CKP_API void ckp_fix_add(ckp_fix *acc, const ckp_fix *b);
+CKP_API double ckp_fix_to_double(const ckp_fix *acc);
 
 /* A sink that keeps every record in memory (for tests and small runs). */
 typedef struct ckp_memsink {
@@ -122,10 +124,10 @@ typedef struct ckp_memsink {
     double **records;        /* npol arrays of paths * record doubles */
     size_t cap;
 } ckp_memsink;
-ckp_memsink *ckp_memsink_create(void);
-void ckp_memsink_free(ckp_memsink *ms);
+CKP_API ckp_memsink *ckp_memsink_create(void);
+CKP_API void ckp_memsink_free(ckp_memsink *ms);
 /* Column j of policy k (paths values), copied into out. */
-void ckp_memsink_column(const ckp_memsink *ms, int k, size_t j, double *out);
+CKP_API void ckp_memsink_column(const ckp_memsink *ms, int k, size_t j, double *out);
 
 #ifdef __cplusplus
 }

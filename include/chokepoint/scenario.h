@@ -11,6 +11,8 @@
 #ifndef CHOKEPOINT_SCENARIO_H
 #define CHOKEPOINT_SCENARIO_H
 
+#include "chokepoint/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,32 +144,32 @@ typedef struct ckp_scenario {
  * the file's directory. On success *out owns a new scenario (free with
  * ckp_scenario_free). On failure *out is NULL and err says file, line, column,
  * key path, what was expected and what was found. */
-ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_error *err);
+CKP_API ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_error *err);
 
 /* Load from text in memory. `name` is used in messages; `basedir` resolves
  * relative CSV paths (NULL: the current directory). */
-ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *name,
+CKP_API ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *name,
                                     const char *basedir, ckp_scenario **out, ckp_error *err);
 
 /* The built-in default scenario (configs/korea-rare-earths.yaml compiled in). */
-const char *ckp_default_scenario_text(size_t *len);
-ckp_status ckp_scenario_load_default(ckp_scenario **out, ckp_error *err);
+CKP_API const char *ckp_default_scenario_text(size_t *len);
+CKP_API ckp_status ckp_scenario_load_default(ckp_scenario **out, ckp_error *err);
 
 /* A self-contained YAML text of the resolved scenario (every matrix inline,
  * every policy fully expanded, numbers with 17 significant digits) that loads
  * back into identical models. *out is malloc'ed; the caller frees it. */
-ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err);
+CKP_API ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err);
 
 /* Index of a policy by name, or -1. */
-int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);
+CKP_API int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);
 
 /* Exposure matrix, S x I row-major, for one policy: for each supplier s and
  * industry i, sum over materials m of C[m,i] * (share of m's supply whose route
  * passes through s, directly or as refiner). out must hold S*I doubles. */
-void ckp_scenario_exposure(const ckp_scenario *sc, int policy, double *out);
+CKP_API void ckp_scenario_exposure(const ckp_scenario *sc, int policy, double *out);
 
 /* Free a scenario and everything it owns. Accepts NULL. */
-void ckp_scenario_free(ckp_scenario *sc);
+CKP_API void ckp_scenario_free(ckp_scenario *sc);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef CHOKEPOINT_SIM_H
 #define CHOKEPOINT_SIM_H
 
+#include "chokepoint/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,7 +56,7 @@ typedef struct ckp_metric_info {
 } ckp_metric_info;
 
 /* The table of metrics, CKP_M_COUNT entries, in record order. */
-const ckp_metric_info *ckp_metric_table(void);
+CKP_API const ckp_metric_info *ckp_metric_table(void);
 
 /* Offsets of each metric inside the record for a model's dimensions. */
 typedef struct ckp_layout {
@@ -70,7 +72,7 @@ typedef struct ckp_layout {
     size_t uniforms;       /* uniforms per path: S + T * (S + S*M + 3M) */
 } ckp_layout;
 
-void ckp_layout_init(ckp_layout *lay, const ckp_model *m);
+CKP_API void ckp_layout_init(ckp_layout *lay, const ckp_model *m);
 
 /* ---- Derived per-policy data ---------------------------------------------- */
 typedef struct ckp_prep ckp_prep;
@@ -79,28 +81,28 @@ typedef struct ckp_prep ckp_prep;
  * supplier and price correlations (refused unless positive definite), the
  * spectral radius of A* (refused if >= 1) and (I - A*)^-1 for static
  * propagation. *out is owned by the caller (ckp_prep_free). */
-ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err);
-void ckp_prep_free(ckp_prep *p);
+CKP_API ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err);
+CKP_API void ckp_prep_free(ckp_prep *p);
 /* The spectral radius of A* as checked by ckp_prep_create: when
  * min(||A*||_1, ||A*||_inf) is below 1 (with room for rounding) it proves the
  * radius below 1 without an eigen solve, and that bound (>= the radius) is
  * returned; otherwise the radius from the eigen solver. */
-double ckp_prep_spectral_radius(const ckp_prep *p);
+CKP_API double ckp_prep_spectral_radius(const ckp_prep *p);
 /* (I - A*)^-1, I*I row-major (NULL for dynamic propagation). */
-const double *ckp_prep_leontief(const ckp_prep *p);
+CKP_API const double *ckp_prep_leontief(const ckp_prep *p);
 
 /* ---- Scratch ---------------------------------------------------------------- */
 typedef struct ckp_work ckp_work;
 /* Scratch for one thread, big enough for any policy of `sc`. */
-ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *err);
-void ckp_work_free(ckp_work *w);
+CKP_API ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *err);
+CKP_API void ckp_work_free(ckp_work *w);
 
 /* ---- Uniforms ---------------------------------------------------------------- */
 /* The lay->uniforms uniforms of path p (MODEL.md section 4 order): S initial
  * regime uniforms, then per month S regime, S*M severity (supplier-major),
  * M price-noise, M jump-indicator, M jump-size. With `antithetic`, an odd path
  * 2j+1 gets 1 - u of path 2j's uniforms. */
-void ckp_path_uniforms(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
+CKP_API void ckp_path_uniforms(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
                        int antithetic, double *u);
 
 /* ---- Optional full trace (for replay); any NULL member is skipped ----------- */
@@ -125,7 +127,7 @@ typedef struct ckp_trace {
  * them). Writes the metrics record (lay->record doubles) to `record`, the
  * per-month observables (T * lay->obs_per_month doubles) to `obs` if not NULL,
  * and the full trace if `trace` is not NULL. No allocation, no I/O. */
-void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *lay,
+CKP_API void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *lay,
                   ckp_work *w, const double *u, double *record, double *obs,
                   ckp_trace *trace);
 

@@ -5,6 +5,8 @@
 #ifndef CHOKEPOINT_STATS_H
 #define CHOKEPOINT_STATS_H
 
+#include "chokepoint/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +37,7 @@ typedef struct ckp_summary {
 } ckp_summary;
 
 /* numpy.quantile(x, p) with the default 'linear' method, on sorted data. */
-double ckp_quantile_sorted(const double *sorted, size_t n, double p);
+CKP_API double ckp_quantile_sorted(const double *sorted, size_t n, double p);
 
 /* Summary of n values x (path order). sd has ddof = 1; se = sd / sqrt(n), or
  * with `antithetic` (n even) the standard error of the mean of pair means.
@@ -44,19 +46,19 @@ double ckp_quantile_sorted(const double *sorted, size_t n, double p);
  * n = 1 gives sd = se = NaN. Errors: a NaN or infinite value is
  * CKP_ERR_NUMERIC (the message names the path); antithetic with odd n is
  * CKP_ERR_USAGE. Sums are compensated and in path order (deterministic). */
-ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
+CKP_API ckp_status ckp_summary_compute(const double *x, size_t n, int antithetic, double *scratch,
                                ckp_summary *out, ckp_error *err);
 
 /* The same summary, bit for bit, using x itself as the sort buffer: on
  * return x holds the values sorted (path order is lost). For callers that can
  * afford one array of n values and no more; allocates nothing but, when both
  * -0.0 and +0.0 occur, one bit per zero. */
-ckp_status ckp_summary_compute_inplace(double *x, size_t n, int antithetic, ckp_summary *out,
+CKP_API ckp_status ckp_summary_compute_inplace(double *x, size_t n, int antithetic, ckp_summary *out,
                                        ckp_error *err);
 
 /* Exceedance curve: levels[k] = k * max / 100, prob[k] = P(x > levels[k]),
  * k = 0..100. */
-void ckp_exceedance(const double *x, size_t n, double *levels, double *prob);
+CKP_API void ckp_exceedance(const double *x, size_t n, double *levels, double *prob);
 
 /* Paired comparison of a policy against the baseline on the same paths:
  * benefit_p = base_p - policy_p. */
@@ -71,7 +73,7 @@ typedef struct ckp_benefit {
  * means when antithetic). has_bcr is set when has_cost and annual_cost > 0;
  * a negative or non-finite cost, or T <= 0 with a cost, is CKP_ERR_USAGE;
  * non-finite values are CKP_ERR_NUMERIC. `scratch` holds n doubles or NULL. */
-ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
+CKP_API ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t n,
                                int antithetic, int has_cost, double annual_cost, int T,
                                double *scratch, ckp_benefit *out, ckp_error *err);
 
@@ -79,7 +81,7 @@ ckp_status ckp_benefit_compute(const double *base, const double *policy, size_t 
  * b[i] = base[i] - policy[i] (path order) computed by the caller; the base
  * and policy values are not seen, so their finiteness is the caller's check.
  * b is left sorted. Allocates as ckp_summary_compute_inplace. */
-ckp_status ckp_benefit_compute_inplace(double *b, size_t n, int antithetic, int has_cost,
+CKP_API ckp_status ckp_benefit_compute_inplace(double *b, size_t n, int antithetic, int has_cost,
                                        double annual_cost, int T, ckp_benefit *out,
                                        ckp_error *err);
 
@@ -87,20 +89,20 @@ ckp_status ckp_benefit_compute_inplace(double *b, size_t n, int antithetic, int 
  * of the first bin at which the cumulative count reaches p * total. `edges`
  * holds the CKP_HIST_BINS upper edges of the bins. For p <= 0 this is the
  * first non-empty bin; an empty histogram gives NaN. */
-double ckp_hist_quantile(const uint64_t *counts, const double *upper_edges, double p);
+CKP_API double ckp_hist_quantile(const uint64_t *counts, const double *upper_edges, double p);
 
 /* Upper edges of the bins for the three kinds (see CKP_HIST_BINS). The top
  * interior edge is exactly 1, cap or Lmax; the out-of-range bin 101 has edge
  * +inf (and for pi, bin 0's edge is 0.1). Bin lookups compare against exactly
  * these doubles, so a value equal to an edge lands in the bin it closes;
  * NaN goes to bin 101. */
-void ckp_hist_edges_unit(double *upper);            /* x and q */
-void ckp_hist_edges_price(double cap, double *upper);
-void ckp_hist_edges_stock(double lmax_days, double *upper);
+CKP_API void ckp_hist_edges_unit(double *upper);            /* x and q */
+CKP_API void ckp_hist_edges_price(double cap, double *upper);
+CKP_API void ckp_hist_edges_stock(double lmax_days, double *upper);
 /* Bin index of a value for each kind. */
-int ckp_hist_bin_unit(double v);
-int ckp_hist_bin_price(double v, double cap);
-int ckp_hist_bin_stock(double v, double lmax_days);
+CKP_API int ckp_hist_bin_unit(double v);
+CKP_API int ckp_hist_bin_price(double v, double cap);
+CKP_API int ckp_hist_bin_stock(double v, double lmax_days);
 
 /* A binner for one observable: its kind, the exact upper edges above and a
  * precomputed scale, so that binning a value costs a multiply (a short
@@ -114,13 +116,13 @@ typedef struct ckp_hist_binner {
     double offset, scale; /* bin estimate: (v or log v) * scale - offset */
     double upper[CKP_HIST_BINS];
 } ckp_hist_binner;
-void ckp_hist_binner_unit(ckp_hist_binner *b);
-void ckp_hist_binner_price(ckp_hist_binner *b, double cap);
-void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days);
-int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
+CKP_API void ckp_hist_binner_unit(ckp_hist_binner *b);
+CKP_API void ckp_hist_binner_price(ckp_hist_binner *b, double cap);
+CKP_API void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days);
+CKP_API int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
 /* out[i] = the bin of v[i] by binner *b[i] (one binner per value, shared
  * binners keep the edge tables few and in cache), i < n. */
-void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
+CKP_API void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
                           uint8_t *out);
 
 #ifdef __cplusplus

@@ -6,7 +6,7 @@
  * LAPACK dgetrf + dgetri).
  * All matrices are row-major. These run once per policy, never per path, so
  * they may allocate. */
-#include "engine/linalg.h"
+#include "engine/linalg/linalg.h"
 
 #include <math.h>
 #include <stdlib.h>

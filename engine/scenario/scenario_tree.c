@@ -4,7 +4,7 @@
  * exhaust the C stack; depth, node count and text length are bounded before
  * anything grows with them. Aliases are refused: expanding them is how small
  * YAML texts become enormous documents, and scenarios never need them. */
-#include "engine/scenario_tree.h"
+#include "engine/scenario/scenario_tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>

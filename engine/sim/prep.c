@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/linalg.h"
-#include "engine/sim_impl.h"
+#include "engine/linalg/linalg.h"
+#include "engine/sim/sim_impl.h"
 
 static void *alloc0(size_t n, size_t size)
 {

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/linalg.h"
-#include "engine/scenario_tree.h"
+#include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_tree.h"
 
 extern const char ckp_default_scenario_yaml[];
 extern const unsigned long ckp_default_scenario_yaml_len;
