@@ -40,6 +40,7 @@
 #endif
 
 #include "chokepoint/output.h"
+#include "engine/run/run_impl.h"
 #include "chokepoint/rng.h"
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"

@@ -5,6 +5,7 @@
  * zeros, subnormals, tiny and large magnitudes, exact powers of two, the
  * saturation at 2^62, infinities and NaN. */
 #include "chokepoint/run.h"
+#include "engine/run/run_impl.h"
 
 #include <math.h>
 #include <stdint.h>

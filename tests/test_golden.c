@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "chokepoint/run.h"
+#include "engine/run/run_impl.h"
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "chokepoint/stats.h"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chokepoint/chokepoint.h"
+#include "engine/run/run_impl.h"
 
 #include "check.h"
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chokepoint/chokepoint.h"
+#include "engine/run/run_impl.h"
 
 #include "check.h"
 

@@ -235,13 +235,13 @@ static double now_seconds(void)
 
 /* Shown only after the run has taken a second, at most five times a second,
  * overwritten in place with a carriage return. */
-static void progress_cb(void *ctx, int64_t done, int64_t total)
+static int progress_cb(void *ctx, int64_t done, int64_t total)
 {
     progress *pg = ctx;
     double t = now_seconds();
     double el = t - pg->start;
     if (el < 1.0 || (t - pg->last < 0.2 && done < total))
-        return;
+        return 0;
     pg->last = t;
     double rate = el > 0 ? (double)done / el : 0.0;
     double left = rate > 0 ? (double)(total - done) / rate : 0.0;
@@ -250,6 +250,7 @@ static void progress_cb(void *ctx, int64_t done, int64_t total)
             (long long)total, rate, ls / 60, ls % 60);
     fflush(stderr);
     pg->shown = 1;
+    return 0;
 }
 
 static void progress_end(progress *pg)
@@ -340,6 +341,7 @@ int ckp_cmd_run(int argc, char **argv)
     ckp_error_clear(&err);
     ckp_scenario *sc = NULL;
     ckp_run_result *res = NULL;
+    ckp_plan *plan = NULL;
     ckp_output *out = NULL;
     ckp_output_file *of = NULL;
     ckp_output_row *rows = NULL;
@@ -417,6 +419,15 @@ int ckp_cmd_run(int argc, char **argv)
         ro.progress_ctx = &pg;
     }
 
+    /* Without a file the table needs only each policy's total loss; per-month
+     * figures are only stored in a file. */
+    ro.month_stats = a.output != NULL;
+    st = ckp_plan_create(sc, &ro, &plan, &err);
+    if (st != CKP_OK) {
+        rc = fail(&err, st);
+        goto done;
+    }
+    const int npol = ckp_plan_npolicies(plan);
     const ckp_sink *sink;
     if (a.output) {
         ckp_output_options oo;
@@ -433,10 +444,7 @@ int ckp_cmd_run(int argc, char **argv)
         }
         sink = ckp_output_sink(out);
     } else {
-        /* The table needs only each policy's total loss; per-month figures are
-         * only stored in a file. */
-        ro.month_stats = 0;
-        ls.npol = 1 + (ro.npolicies > 0 ? ro.npolicies : sc->npolicies);
+        ls.npol = npol;
         ls.loss = calloc((size_t)ls.npol, sizeof *ls.loss);
         if (!ls.loss) {
             rc = fail(&err, ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
@@ -448,7 +456,7 @@ int ckp_cmd_run(int argc, char **argv)
         sink = &small;
     }
 
-    st = ckp_run(sc, &ro, sink, &res, &err);
+    st = ckp_run_plan(plan, sink, &res, &err);
     progress_end(&pg);
     if (st != CKP_OK) {
         ckp_output_abort(out);
@@ -469,7 +477,6 @@ int ckp_cmd_run(int argc, char **argv)
             goto done;
         }
     } else {
-        int npol = res->npol;
         rows = calloc((size_t)npol, sizeof *rows);
         const char **names = calloc((size_t)npol, sizeof *names);
         int *has_cost = calloc((size_t)npol, sizeof *has_cost);
@@ -478,13 +485,12 @@ int ckp_cmd_run(int argc, char **argv)
             st = ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         } else {
             for (int k = 0; k < npol; k++) {
-                const ckp_model *m = &sc->models[res->policy[k]];
-                names[k] = sc->policy_names[res->policy[k]];
-                has_cost[k] = m->has_cost;
-                cost[k] = m->annual_cost;
+                names[k] = ckp_plan_policy_name(plan, k);
+                has_cost[k] = ckp_plan_policy_cost(plan, k, &cost[k]);
             }
             st = ckp_cli_table_rows(npol, names, (const double *const *)ls.loss, (size_t)ls.n,
-                                    res->antithetic, has_cost, cost, res->lay.T, rows, &err);
+                                    ckp_plan_antithetic(plan), has_cost, cost,
+                                    ckp_plan_layout(plan)->T, rows, &err);
         }
         free(names);
         free(has_cost);
@@ -495,9 +501,10 @@ int ckp_cmd_run(int argc, char **argv)
         }
     }
     printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", sc->name,
-           (unsigned long long)res->seed, (long long)res->first_path,
-           (long long)(res->first_path + res->paths - 1), res->antithetic ? ", antithetic" : "");
-    ckp_cli_print_table(stdout, sc->currency, rows, res->npol);
+           (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
+           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
+           ckp_plan_antithetic(plan) ? ", antithetic" : "");
+    ckp_cli_print_table(stdout, sc->currency, rows, npol);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
                 strerror(errno));
@@ -518,6 +525,7 @@ done:
             free(ls.loss[k]);
     free(ls.loss);
     ckp_run_result_free(res);
+    ckp_plan_free(plan);
     ckp_scenario_free(sc);
     free(pol);
     free(cmdline);

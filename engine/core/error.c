@@ -77,6 +77,7 @@ const char *ckp_status_str(ckp_status code)
     case CKP_ERR_HDF5: return "HDF5 error";
     case CKP_ERR_EXISTS: return "file exists";
     case CKP_ERR_INTERNAL: return "internal error";
+    case CKP_ERR_CANCELLED: return "cancelled";
     }
     return "unknown error";
 }

@@ -4,6 +4,7 @@
 
 #include "chokepoint/error.h"
 #include "chokepoint/output.h"
+#include "chokepoint/plan.h"
 #include "chokepoint/rng.h"
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"

@@ -23,7 +23,8 @@ typedef enum ckp_status {
     CKP_ERR_NUMERIC = 5, /* a matrix is singular, not positive definite, ... */
     CKP_ERR_HDF5 = 6,    /* the HDF5 library reported an error */
     CKP_ERR_EXISTS = 7,  /* the target exists and overwriting was not allowed */
-    CKP_ERR_INTERNAL = 8 /* a broken invariant: a bug in chokepoint */
+    CKP_ERR_INTERNAL = 8, /* a broken invariant: a bug in chokepoint */
+    CKP_ERR_CANCELLED = 9 /* the caller's progress callback asked to stop */
 } ckp_status;
 
 /* Where and what. `file`, `line`, `column` and `path` are empty / 0 when they do

@@ -17,7 +17,7 @@ static int run_once(const ckp_scenario *sc, int threads, ckp_memsink **out)
     ckp_run_result *r = NULL;
     ckp_error err;
     ckp_error_clear(&err);
-    if (!ms || ckp_run(sc, &o, &ms->sink, &r, &err) != CKP_OK) {
+    if (!ms || ckp_run(sc, &o, ckp_memsink_sink(ms), &r, &err) != CKP_OK) {
         fprintf(stderr, "consumer: run failed: %s\n", err.message);
         ckp_memsink_free(ms);
         return -1;
@@ -39,10 +39,10 @@ int main(void)
     ckp_memsink *a = NULL, *b = NULL;
     int bad = run_once(sc, 1, &a) || run_once(sc, 2, &b);
     if (!bad) {
-        for (int k = 0; k < a->npol && !bad; k++)
-            bad = memcmp(a->records[k], b->records[k],
-                         (size_t)a->paths * a->record * sizeof(double)) != 0;
-        if (!bad && a->records[0][0] <= 0.0)
+        size_t bytes = (size_t)ckp_memsink_paths(a) * ckp_memsink_record(a) * sizeof(double);
+        for (int k = 0; k < ckp_memsink_npolicies(a) && !bad; k++)
+            bad = memcmp(ckp_memsink_records(a, k), ckp_memsink_records(b, k), bytes) != 0;
+        if (!bad && ckp_memsink_records(a, 0)[0] <= 0.0)
             bad = 1; /* the default scenario loses output on path 0 */
     }
     printf("chokepoint %s: %d policies, %s\n", ckp_version(), sc->npolicies,

@@ -1,0 +1,488 @@
+/* chokepoint: the steppable run (include/chokepoint/run.h, MODEL.md 4-6).
+ *
+ * A step is one batch. Inside it, OpenMP threads take paths; every path draws
+ * its uniforms once and every run policy is simulated on them (common random
+ * numbers). Records land in per-batch arrays at the path's own slot, so the
+ * sink sees them in path order whatever the schedule. Per-month observables
+ * go into per-thread accumulators that hold only integers (fixed-point sums,
+ * histogram counts), folded into the state's totals at the end of every step;
+ * integer addition is associative, so the totals after any step have the same
+ * bits for any thread count, batch size or split of the range.
+ *
+ * Only this module knows about threads. Everything a thread touches inside
+ * the parallel region is allocated before it. */
+#include "engine/run/plan_impl.h"
+#include "engine/run/run_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckp_config.h"
+#include "engine/core/error_impl.h"
+
+#if CKP_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+/* ---- OpenBLAS threads ------------------------------------------------------
+ * The simulation calls dgemm_ for large industry counts, from inside our own
+ * parallel region. A threaded OpenBLAS would then start its own threads from
+ * every one of ours (oversubscription), and its split of the work could in
+ * principle change with its thread count. For the duration of a step we ask
+ * OpenBLAS for one thread and restore its setting afterwards. The symbols are
+ * weak so that the library still links against a BLAS that is not OpenBLAS;
+ * the calls are then skipped. */
+#if defined(__GNUC__) && defined(__ELF__)
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+static int blas_single_begin(void)
+{
+    if (!openblas_set_num_threads || !openblas_get_num_threads)
+        return 0;
+    int before = openblas_get_num_threads();
+    if (before != 1)
+        openblas_set_num_threads(1);
+    return before;
+}
+static void blas_single_end(int before)
+{
+    if (before > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(before);
+}
+#else
+static int blas_single_begin(void) { return 0; }
+static void blas_single_end(int before) { (void)before; }
+#endif
+
+/* One thread's scratch and accumulators.
+ *
+ * A path touches one histogram row per (policy, month, observable), thousands
+ * of rows that do not stay in cache, so counting path by path would be bound
+ * by cache misses. Instead each policy's observables are binned and summed as
+ * soon as the path has produced them (they are still in cache; the sums are
+ * small enough to stay there), and only the bin indices, one byte per cell,
+ * are staged. A flush then counts the staged group cell by cell, so a row is
+ * fetched once per group of up to STAGE_MAX_PATHS paths. Integer counts and
+ * fixed-point sums do not care about the order. */
+typedef struct thread_slot {
+    ckp_work *work;
+    double *u;
+    double *obs;      /* one policy's observables of one path: T * obs_per_month */
+    uint8_t *bins;    /* nstage_max paths * npol * T * obs_per_month bin indices */
+    int nstage;       /* paths staged */
+    ckp_fix *sum;     /* npol * T * obs_per_month, or NULL */
+    /* The same times CKP_HIST_BINS, or NULL. 32-bit counts halve the rows the
+     * flush walks; a batch counts at most one per path and cell, and they are
+     * folded into the state's 64-bit totals after every batch. */
+    uint32_t *hist;
+    int64_t bad_path; /* first path whose loss_total was not finite, or -1 */
+    int bad_policy;
+} thread_slot;
+
+/* Staged bin indices per thread, and the most paths staged at once. */
+#define STAGE_BYTES ((size_t)2 << 20)
+#define STAGE_MAX_PATHS 256
+
+struct ckp_run_state {
+    const ckp_plan *plan;
+    const ckp_sink *sink;
+    ckp_run_result *acc; /* the totals of [first_path, next) */
+    int64_t next, end;
+    int nth;
+    int nstage_max;
+    thread_slot *slots;
+    double **rec;        /* npol batch arrays of batch * record doubles */
+    int broken;          /* a step failed: only ckp_run_abort is allowed */
+};
+
+/* a and b have the same bits. */
+static int same_bits(double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    return ua == ub;
+}
+
+/* Sum policy k's observables of the current path (s->obs) and stage their bins.
+ * The stock observables are o in [obs_L, obs_L + M). */
+static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
+{
+    const size_t obs_per_month = p->lay.obs_per_month, obs_L = p->lay.obs_L;
+    const int T = p->lay.T;
+    const size_t month_block = (size_t)T * obs_per_month;
+    const size_t first = (size_t)k * month_block;
+    uint8_t *out = s->bins + (size_t)s->nstage * p->cells + first;
+    ckp_fix *sum = s->sum + first;
+    const ckp_hist_binner *const *bk = p->binners + (size_t)k * obs_per_month;
+    const size_t obs_L_end = obs_L + (size_t)p->lay.M;
+    ckp_hist_binner_bins(bk, s->obs, obs_per_month, out);
+    for (int t = 1; t < T; t++) {
+        const double *v = s->obs + (size_t)t * obs_per_month;
+        uint8_t *o_t = out + (size_t)t * obs_per_month;
+        ckp_hist_binner_bins(bk, v, obs_L, o_t);
+        ckp_hist_binner_bins(bk + obs_L_end, v + obs_L_end, obs_per_month - obs_L_end,
+                             o_t + obs_L_end);
+        /* A stockpile left at its level holds bitwise the value of the month
+         * before (most non-zero stock cells of the default scenario). The bin
+         * is a pure function of the value and the cell's binner, which is the
+         * same every month, so such a cell takes the previous month's bin.
+         * Only stock cells: x, q and pi practically never repeat, and the
+         * test would cost more than it saves there. */
+        for (size_t o = obs_L; o < obs_L_end; o++) {
+            if (same_bits(v[o], v[o - obs_per_month]))
+                o_t[o] = o_t[o - obs_per_month];
+            else
+                ckp_hist_binner_bins(bk + o, v + o, 1, o_t + o);
+        }
+    }
+    for (size_t c = 0; c < month_block; c++) {
+        /* Exact zeros are common (no shortfall, no inoperability, an empty
+         * stockpile) and add nothing. */
+        if (s->obs[c] != 0.0)
+            ckp_fix_add_double(&sum[c], s->obs[c]);
+    }
+}
+
+/* Count the staged bins into the thread's histograms. Eight neighbouring
+ * cells are counted together, from one 8-byte load per staged path: their
+ * increments go to eight different rows, so consecutive increments never wait
+ * on each other (counting one cell at a time, a run of equal bins such as the
+ * zeros is a chain of dependent read-modify-writes of one counter). */
+static void stage_flush(thread_slot *s, size_t cells)
+{
+    const size_t n = (size_t)s->nstage;
+    size_t cell = 0;
+    for (; cell + 8 <= cells; cell += 8) {
+        const uint8_t *src = s->bins + cell;
+        uint32_t *row = s->hist + cell * CKP_HIST_BINS;
+        for (size_t j = 0; j < n; j++) {
+            uint64_t w;
+            memcpy(&w, src + j * cells, sizeof w);
+            for (int l = 0; l < 8; l++)
+                row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
+        }
+    }
+    for (; cell < cells; cell++) {
+        const uint8_t *src = s->bins + cell;
+        uint32_t *row = s->hist + cell * CKP_HIST_BINS;
+        for (size_t j = 0; j < n; j++)
+            row[src[j * cells]]++;
+    }
+    s->nstage = 0;
+}
+
+static int this_thread(void)
+{
+#if CKP_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static void state_free(ckp_run_state *rs)
+{
+    if (!rs)
+        return;
+    if (rs->slots)
+        for (int i = 0; i < rs->nth; i++) {
+            thread_slot *s = &rs->slots[i];
+            ckp_work_free(s->work);
+            free(s->u);
+            free(s->obs);
+            free(s->bins);
+            free(s->sum);
+            free(s->hist);
+        }
+    free(rs->slots);
+    if (rs->rec)
+        for (int k = 0; k < rs->plan->npol; k++)
+            free(rs->rec[k]);
+    free(rs->rec);
+    ckp_run_result_free(rs->acc);
+    free(rs);
+}
+
+static void *alloc_array(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+/* Per-thread scratch and the batch's record arrays, before any parallel
+ * region. */
+static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
+{
+    const ckp_plan *p = rs->plan;
+    const size_t month_block = (size_t)p->lay.T * p->lay.obs_per_month;
+    rs->nstage_max = 1;
+    if (p->cells > 0 && STAGE_BYTES / p->cells > 1)
+        rs->nstage_max = (int)(STAGE_BYTES / p->cells < STAGE_MAX_PATHS ? STAGE_BYTES / p->cells
+                                                                        : STAGE_MAX_PATHS);
+    rs->rec = calloc((size_t)p->npol, sizeof *rs->rec);
+    rs->slots = calloc((size_t)rs->nth, sizeof *rs->slots);
+    if (!rs->rec || !rs->slots)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory");
+    for (int k = 0; k < p->npol; k++) {
+        rs->rec[k] = alloc_array((size_t)p->batch * p->lay.record, sizeof(double));
+        if (!rs->rec[k])
+            return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for a batch of %lld paths",
+                            (long long)p->batch);
+    }
+    for (int i = 0; i < rs->nth; i++) {
+        thread_slot *s = &rs->slots[i];
+        s->bad_path = -1;
+        CKP_TRY(ckp_work_create(p->sc, &s->work, err));
+        s->u = alloc_array(p->lay.uniforms, sizeof(double));
+        if (p->month_stats) {
+            s->obs = alloc_array(month_block, sizeof(double));
+            s->bins = alloc_array(p->cells * (size_t)rs->nstage_max, 1);
+            s->sum = alloc_array(p->cells, sizeof *s->sum);
+            s->hist = alloc_array(p->hcells, sizeof *s->hist);
+        }
+        if (!s->u || (p->month_stats && (!s->obs || !s->bins || !s->sum || !s->hist)))
+            return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
+    }
+    return CKP_OK;
+}
+
+ckp_status ckp_run_begin(const ckp_plan *plan, const ckp_sink *sink, ckp_run_state **out,
+                         ckp_error *err)
+{
+    return ckp_run_resume(plan, sink, NULL, out, err);
+}
+
+/* `done` continues `plan`: same policies, seed, pairing, statistics, layout
+ * and first path, and no more paths than the plan has. */
+static ckp_status check_resume(const ckp_plan *p, const ckp_run_result *d, ckp_error *err)
+{
+    if (d->npol != p->npol || memcmp(d->policy, p->policy, (size_t)p->npol * sizeof(int)) ||
+        d->seed != p->seed || d->antithetic != p->antithetic ||
+        d->month_stats != p->month_stats || d->lay.record != p->lay.record ||
+        d->lay.T != p->lay.T || d->lay.obs_per_month != p->lay.obs_per_month)
+        return CKP_FAIL(err, CKP_ERR_USAGE,
+                        "resume: the saved state belongs to another run (policies, seed, "
+                        "antithetic, month statistics or layout differ)");
+    if (d->first_path != p->first_path || d->paths < 0 || d->paths > p->paths ||
+        (p->antithetic && d->paths % 2 != 0))
+        return CKP_FAIL(err, CKP_ERR_USAGE,
+                        "resume: the saved state covers paths %lld..+%lld, not a start of the "
+                        "run's range %lld..+%lld",
+                        (long long)d->first_path, (long long)d->paths, (long long)p->first_path,
+                        (long long)p->paths);
+    return CKP_OK;
+}
+
+ckp_status ckp_run_resume(const ckp_plan *plan, const ckp_sink *sink, const ckp_run_result *done,
+                          ckp_run_state **out, ckp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!plan || !out)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: plan and state pointer are required");
+    if (done)
+        CKP_TRY(check_resume(plan, done, err));
+    ckp_run_state *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory");
+    rs->plan = plan;
+    rs->sink = sink;
+    rs->nth = plan->threads;
+    rs->next = plan->first_path;
+    rs->end = plan->first_path + plan->paths;
+    ckp_status st = done ? ckp_run_result_copy(done, &rs->acc, err)
+                         : ckp_run_result_create(plan, &rs->acc, err);
+    if (st == CKP_OK)
+        st = state_scratch(rs, err);
+    if (st != CKP_OK) {
+        state_free(rs);
+        return st;
+    }
+    rs->next += rs->acc->paths;
+    *out = rs;
+    return CKP_OK;
+}
+
+/* The paths [b0, b0 + n) of every policy, on the slots' threads. */
+static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
+{
+    const ckp_plan *p = rs->plan;
+    const int npol = p->npol, month_stats = p->month_stats;
+#if CKP_HAVE_OPENMP
+#pragma omp parallel num_threads(rs->nth)
+#endif
+    {
+        thread_slot *s = &rs->slots[this_thread()];
+#if CKP_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+        for (int64_t i = 0; i < n; i++) {
+            const uint64_t path = (uint64_t)(b0 + i);
+            ckp_path_uniforms(&p->lay, &p->base, path, p->antithetic, s->u);
+            for (int k = 0; k < npol; k++) {
+                double *record = rs->rec[k] + (size_t)i * p->lay.record;
+                ckp_sim_path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,
+                             month_stats ? s->obs : NULL, NULL);
+                if (month_stats)
+                    stage_policy(s, k, p);
+                if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
+                    (s->bad_path < 0 || (int64_t)path < s->bad_path)) {
+                    s->bad_path = (int64_t)path;
+                    s->bad_policy = p->policy[k];
+                }
+            }
+            if (month_stats && ++s->nstage == rs->nstage_max)
+                stage_flush(s, p->cells);
+        }
+        if (month_stats && s->nstage > 0)
+            stage_flush(s, p->cells);
+    }
+}
+
+/* Add every slot's sums and counts to the totals and clear them. Integer
+ * adds: exact, so neither the order of the slots nor the split of the cells
+ * among threads matters. */
+static void fold_slots(ckp_run_state *rs)
+{
+    const ckp_plan *p = rs->plan;
+    ckp_fix *sum = rs->acc->month_sum;
+    uint64_t *hist = rs->acc->hist;
+    const int64_t cells = (int64_t)p->cells;
+#if CKP_HAVE_OPENMP
+#pragma omp parallel for num_threads(rs->nth) schedule(static)
+#endif
+    for (int64_t c = 0; c < cells; c++) {
+        for (int t = 0; t < rs->nth; t++) {
+            thread_slot *s = &rs->slots[t];
+            ckp_fix_add(&sum[c], &s->sum[c]);
+            s->sum[c].hi = 0;
+            s->sum[c].lo = 0;
+            uint64_t *h = hist + (size_t)c * CKP_HIST_BINS;
+            uint32_t *sh = s->hist + (size_t)c * CKP_HIST_BINS;
+            for (int b = 0; b < CKP_HIST_BINS; b++)
+                h[b] += sh[b];
+            memset(sh, 0, CKP_HIST_BINS * sizeof *sh);
+        }
+    }
+}
+
+ckp_status ckp_run_step(ckp_run_state *rs, ckp_error *err)
+{
+    if (!rs || rs->broken)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: step after a failed step");
+    if (rs->next >= rs->end)
+        return CKP_OK;
+    const ckp_plan *p = rs->plan;
+    const int64_t b0 = rs->next;
+    const int64_t n = rs->end - b0 < p->batch ? rs->end - b0 : p->batch;
+    int blas_before = blas_single_begin();
+    simulate_batch(rs, b0, n);
+    if (p->month_stats)
+        fold_slots(rs);
+    blas_single_end(blas_before);
+    /* Per-thread error slots, reported in path order. */
+    int64_t bad = -1;
+    int bad_pol = 0;
+    for (int t = 0; t < rs->nth; t++)
+        if (rs->slots[t].bad_path >= 0 && (bad < 0 || rs->slots[t].bad_path < bad)) {
+            bad = rs->slots[t].bad_path;
+            bad_pol = rs->slots[t].bad_policy;
+        }
+    if (bad >= 0) {
+        rs->broken = 1;
+        return CKP_FAIL(err, CKP_ERR_NUMERIC,
+                        "run: path %lld of policy '%s' gave a non-finite total loss",
+                        (long long)bad, p->sc->policy_names[bad_pol]);
+    }
+    if (rs->sink && rs->sink->write_batch) {
+        ckp_status st = rs->sink->write_batch(rs->sink->ctx, &p->lay, b0, n, p->npol,
+                                              (const double *const *)rs->rec, err);
+        if (st != CKP_OK) {
+            rs->broken = 1;
+            return st;
+        }
+    }
+    rs->acc->paths += n;
+    rs->next += n;
+    return CKP_OK;
+}
+
+int ckp_run_done(const ckp_run_state *rs) { return rs->next >= rs->end; }
+int64_t ckp_run_next_path(const ckp_run_state *rs) { return rs->next; }
+
+ckp_status ckp_run_snapshot(const ckp_run_state *rs, ckp_run_result **out, ckp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!rs || !out)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: state and result pointer are required");
+    if (rs->broken)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: snapshot after a failed step");
+    CKP_TRY(ckp_run_result_copy(rs->acc, out, err));
+    ckp_run_result_means(*out);
+    return CKP_OK;
+}
+
+ckp_status ckp_run_end(ckp_run_state *rs, ckp_run_result **out, ckp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!rs || !out) {
+        state_free(rs);
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: state and result pointer are required");
+    }
+    if (rs->broken) {
+        state_free(rs);
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: end after a failed step");
+    }
+    ckp_run_result_means(rs->acc);
+    *out = rs->acc;
+    rs->acc = NULL;
+    state_free(rs);
+    return CKP_OK;
+}
+
+void ckp_run_abort(ckp_run_state *rs)
+{
+    state_free(rs);
+}
+
+ckp_status ckp_run_plan(const ckp_plan *plan, const ckp_sink *sink, ckp_run_result **out,
+                        ckp_error *err)
+{
+    if (out)
+        *out = NULL;
+    ckp_run_state *rs = NULL;
+    CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
+    while (!ckp_run_done(rs)) {
+        ckp_status st = ckp_run_step(rs, err);
+        if (st != CKP_OK) {
+            ckp_run_abort(rs);
+            return st;
+        }
+        if (plan->progress &&
+            plan->progress(plan->progress_ctx, rs->next - plan->first_path, plan->paths) != 0) {
+            long long done = (long long)(rs->next - plan->first_path);
+            ckp_run_abort(rs);
+            return CKP_FAIL(err, CKP_ERR_CANCELLED, "run: cancelled after %lld of %lld paths",
+                            done, (long long)plan->paths);
+        }
+    }
+    return ckp_run_end(rs, out, err);
+}
+
+ckp_status ckp_run(const ckp_scenario *sc, const ckp_run_options *opt, const ckp_sink *sink,
+                   ckp_run_result **out, ckp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!sc || !opt || !out)
+        return CKP_FAIL(err, CKP_ERR_USAGE,
+                        "run: scenario, options and result pointer are required");
+    ckp_plan *plan = NULL;
+    CKP_TRY(ckp_plan_create(sc, opt, &plan, err));
+    ckp_status st = ckp_run_plan(plan, sink, out, err);
+    ckp_plan_free(plan);
+    return st;
+}
