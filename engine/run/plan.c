@@ -5,6 +5,7 @@
  * run, the writer and the command-line tool read the one plan. */
 #include "engine/run/plan_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,21 @@ static ckp_status plan_preps(ckp_plan *p, ckp_error *err)
     return CKP_OK;
 }
 
+/* CKP_KERNEL names no kernel this machine can run: say which ones it can. */
+static ckp_status kernel_error(ckp_error *err)
+{
+    char names[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < ckp_kernel_count(); i++) {
+        const ckp_kernel *k = ckp_kernel_at(i);
+        if (k->available() && len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
+                                    k->name);
+    }
+    return CKP_FAIL(err, CKP_ERR_USAGE, "CKP_KERNEL=%s: no such kernel on this machine (%s)",
+                    getenv("CKP_KERNEL"), names);
+}
+
 ckp_status ckp_plan_create(const ckp_scenario *sc, const ckp_run_options *opt, ckp_plan **out,
                            ckp_error *err)
 {
@@ -269,7 +285,12 @@ ckp_status ckp_plan_create(const ckp_scenario *sc, const ckp_run_options *opt, c
     p->progress = opt->progress;
     p->progress_ctx = opt->progress_ctx;
     ckp_layout_init(&p->lay, &sc->models[0]);
-    ckp_status st = resolve_policies(p, opt, err);
+    ckp_status st = CKP_OK;
+    p->kernel = ckp_kernel_from_env();
+    if (!p->kernel)
+        st = kernel_error(err);
+    if (st == CKP_OK)
+        st = resolve_policies(p, opt, err);
     if (st == CKP_OK)
         st = plan_sizes(p, opt, err);
     if (st == CKP_OK)
@@ -323,6 +344,7 @@ int ckp_plan_antithetic(const ckp_plan *p) { return p->antithetic; }
 int ckp_plan_month_stats(const ckp_plan *p) { return p->month_stats; }
 int64_t ckp_plan_batch(const ckp_plan *p) { return p->batch; }
 int ckp_plan_threads(const ckp_plan *p) { return p->threads; }
+const char *ckp_plan_kernel(const ckp_plan *p) { return p->kernel->name; }
 const double *ckp_plan_hist_upper(const ckp_plan *p, int k, size_t o)
 {
     return p->hist_upper + ((size_t)k * p->lay.obs_per_month + o) * CKP_HIST_BINS;
@@ -342,7 +364,10 @@ ckp_status ckp_plan_replay(const ckp_plan *p, int k, int64_t path, double *recor
         return CKP_FAIL(err, CKP_ERR_NOMEM, "replay: out of memory");
     }
     ckp_path_uniforms(&p->lay, &p->base, (uint64_t)path, p->antithetic, u);
-    ckp_sim_path(p->model[k], p->prep[k], &p->lay, w, u, record, NULL, trace);
+    ckp_trace_observer to;
+    if (trace)
+        ckp_trace_observer_init(&to, p->model[k], trace);
+    p->kernel->path(p->model[k], p->prep[k], &p->lay, w, u, record, NULL, trace ? &to.ob : NULL);
     free(u);
     ckp_work_free(w);
     return CKP_OK;

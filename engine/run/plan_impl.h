@@ -6,6 +6,7 @@
 
 #include "chokepoint/plan.h"
 #include "chokepoint/stats.h"
+#include "engine/sim/kernel.h"
 
 /* What a histogram needs to bin one observable of one policy. */
 typedef struct ckp_obs_kind {
@@ -27,6 +28,7 @@ struct ckp_plan {
     int month_stats;
     int64_t batch;
     int threads;
+    const ckp_kernel *kernel;  /* the path kernel (CKP_KERNEL or the best one) */
     int (*progress)(void *ctx, int64_t done, int64_t total);
     void *progress_ctx;
 

@@ -322,8 +322,8 @@ static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
             ckp_path_uniforms(&p->lay, &p->base, path, p->antithetic, s->u);
             for (int k = 0; k < npol; k++) {
                 double *record = rs->rec[k] + (size_t)i * p->lay.record;
-                ckp_sim_path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,
-                             month_stats ? s->obs : NULL, NULL);
+                p->kernel->path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,
+                                month_stats ? s->obs : NULL, NULL);
                 if (month_stats)
                     stage_policy(s, k, p);
                 if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&

@@ -130,82 +130,6 @@ static void z_bracket(double c, double *lo, double *hi)
     }
 }
 
-/* Byte keys: arrays appended as they are, so equal bytes of equal length mean
- * equal arrays (the leading counts fix how the rest splits). */
-static size_t put(unsigned char *buf, size_t at, const void *src, size_t bytes)
-{
-    if (buf && bytes)
-        memcpy(buf + at, src, bytes);
-    return at + bytes;
-}
-
-size_t ckp_prep_rkey_bytes(int S, int K, int M)
-{
-    const size_t SK = (size_t)S * K, SKK = SK * K, SKM = SK * M;
-    return sizeof(double) * (SKK + SK + (size_t)S * S + 3 * SKM) +
-           sizeof(int) * (SK + (size_t)S + 1) + SKM;
-}
-
-/* Steps 1-2 of a path read: the cumulative rows (and their last positive
- * entries), the initial distribution, the supplier correlation factor, the
- * block kinds and the triangular parameters. */
-static void rkey_fill(const ckp_model *m, const ckp_prep *p, unsigned char *buf)
-{
-    const int S = m->S, K = m->K, M = m->M;
-    const size_t SK = (size_t)S * K, SKM = SK * M;
-    size_t at = 0;
-    const int hasL = p->Lc != NULL;
-    at = put(buf, at, &hasL, sizeof hasL);
-    at = put(buf, at, p->cumP, sizeof(double) * SK * K);
-    at = put(buf, at, p->lastP, sizeof(int) * SK);
-    at = put(buf, at, p->cumInit, sizeof(double) * SK);
-    at = put(buf, at, p->lastInit, sizeof(int) * (size_t)S);
-    if (hasL)
-        at = put(buf, at, p->Lc, sizeof(double) * (size_t)S * S);
-    else
-        for (size_t k = 0; k < (size_t)S * S; k++)
-            at = put(buf, at, &(double){0.0}, sizeof(double));
-    at = put(buf, at, p->blk, SKM);
-    at = put(buf, at, m->block_min, sizeof(double) * SKM);
-    at = put(buf, at, m->block_mode, sizeof(double) * SKM);
-    put(buf, at, m->block_max, sizeof(double) * SKM);
-}
-
-static size_t count_spare(const ckp_model *m)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < (size_t)m->S * m->M; k++)
-        if (m->spare[k] > 0.0)
-            n++;
-    return n;
-}
-
-/* Step 3 reads the routes and the spare capacity (as prep lists it). */
-static size_t gkey_fill(const ckp_model *m, const ckp_prep *p, unsigned char *buf)
-{
-    const int M = m->M, nr = m->route_off[M];
-    const int nexp = m->route_exp_off[nr];
-    const int nsp = p ? p->sp_off[M] : (int)count_spare(m);
-    size_t at = 0;
-    at = put(buf, at, m->route_off, sizeof(int) * ((size_t)M + 1));
-    at = put(buf, at, m->route_share, sizeof(double) * (size_t)nr);
-    at = put(buf, at, m->route_exp_off, sizeof(int) * ((size_t)nr + 1));
-    at = put(buf, at, m->route_exp, sizeof(int) * (size_t)nexp);
-    if (p) {
-        at = put(buf, at, p->sp_off, sizeof(int) * ((size_t)M + 1));
-        at = put(buf, at, p->sp_sup, sizeof(int) * (size_t)nsp);
-        at = put(buf, at, p->sp_val, sizeof(double) * (size_t)nsp);
-    } else {
-        at += sizeof(int) * ((size_t)M + 1) + (sizeof(int) + sizeof(double)) * (size_t)nsp;
-    }
-    return at;
-}
-
-size_t ckp_prep_gkey_bytes(const ckp_model *m)
-{
-    return gkey_fill(m, NULL, NULL);
-}
-
 ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
 {
     return ckp_prep_create_like(m, NULL, NULL, out, err);
@@ -243,11 +167,8 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
     p->sp_off = alloc0((size_t)M + 1, sizeof(int));
     p->sp_sup = alloc0((size_t)S * M, sizeof(int));
     p->sp_val = alloc0((size_t)S * M, sizeof(double));
-    p->npkey = 5 * (size_t)M + MM;
-    p->pkey = alloc0(p->npkey, sizeof(double));
     if (!p->cumP || !p->lastP || !p->cumInit || !p->lastInit || !p->blk || !p->aup ||
-        !p->adown || !p->neg_inv_eta || !p->pv || !p->sp_off || !p->sp_sup || !p->sp_val ||
-        !p->pkey)
+        !p->adown || !p->neg_inv_eta || !p->pv || !p->sp_off || !p->sp_sup || !p->sp_val)
         goto nomem;
 
     /* Correlations: factorised once; the identity takes the no-transform path. */
@@ -403,15 +324,8 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
         }
         if (m->sigma[j] > 0.0 || m->lambda[j] > 0.0)
             p->noise = 1;
-        p->pkey[j] = m->phi[j];
-        p->pkey[M + j] = m->sigma[j];
-        p->pkey[2 * M + j] = m->lambda[j];
-        p->pkey[3 * M + j] = m->muJ[j];
-        p->pkey[4 * M + j] = m->sigmaJ[j];
     }
     p->sp_off[M] = nsp;
-    if (p->Lp)
-        memcpy(p->pkey + 5 * (size_t)M, p->Lp, MM * sizeof(double));
 
     /* Normal-space brackets of the cumulative rows (copula only). */
     if (p->Lc) {
@@ -424,14 +338,8 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
             z_bracket(p->cumP[k], &p->zlo[k], &p->zhi[k]);
     }
     /* Keys of the stages a policy may share with the one in the work cache. */
-    p->nrkey = ckp_prep_rkey_bytes(S, K, M);
-    p->ngkey = gkey_fill(m, p, NULL);
-    p->rkey = alloc0(p->nrkey, 1);
-    p->gkey = alloc0(p->ngkey, 1);
-    if (!p->rkey || !p->gkey)
+    if (ckp_stage_keys(m, p) != 0)
         goto nomem;
-    rkey_fill(m, p, p->rkey);
-    gkey_fill(m, p, p->gkey);
 
     *out = p;
     return CKP_OK;

@@ -98,6 +98,9 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
                                 const ckp_prep *like, ckp_prep **out, ckp_error *err);
 
 size_t ckp_prep_rkey_bytes(int S, int K, int M);
+/* Fill p's stage keys rkey, gkey and pkey (cache.c) from m and the rest of p;
+ * -1 when out of memory. */
+int ckp_stage_keys(const ckp_model *m, ckp_prep *p);
 size_t ckp_prep_gkey_bytes(const ckp_model *m);
 
 #endif

@@ -87,6 +87,11 @@ CKP_API int ckp_plan_month_stats(const ckp_plan *p);
 CKP_API int64_t ckp_plan_batch(const ckp_plan *p);
 /* Threads the run will use (OpenMP's default resolved). */
 CKP_API int ckp_plan_threads(const ckp_plan *p);
+/* The name of the path kernel the run will use: the best one this machine
+ * has, or the one the environment variable CKP_KERNEL names (an unknown or
+ * unavailable name makes ckp_plan_create fail with CKP_ERR_USAGE). Every
+ * kernel gives the same bits. */
+CKP_API const char *ckp_plan_kernel(const ckp_plan *p);
 /* Upper edges of the CKP_HIST_BINS bins of observable o (o < obs_per_month)
  * of run policy k. */
 CKP_API const double *ckp_plan_hist_upper(const ckp_plan *p, int k, size_t o);

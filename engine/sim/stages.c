@@ -1,0 +1,188 @@
+/* chokepoint: the stages of a path before its month loop (MODEL.md section 3,
+ * steps 1-3, and the price noise of section 3.6): pure computation from the
+ * uniforms and the prep into slots of the work. Whether a stage needs
+ * computing at all is cache.c's business. */
+#include <math.h>
+#include <string.h>
+
+#include "engine/sim/work_impl.h"
+
+/* Copula step 1 for every month: a = Lc z, z = Phi^-1(u), kept in normal
+ * space (the decision Phi(a) <= c is taken by draw_regime_z). */
+void ckp_stage_copula_compute(const ckp_prep *p, ckp_work *w, const double *u, size_t D)
+{
+    const int S = p->S, T = p->T;
+    for (int t = 0; t < T; t++) {
+        const double *ur = u + S + (size_t)t * D;
+        double *v = w->vc + (size_t)t * S;
+        for (int s = 0; s < S; s++)
+            v[s] = ckp_norm_inv(ur[s]);
+        /* Lower triangular: row s only uses z[0..s], so go from the bottom up in place. */
+        for (int s = S - 1; s >= 0; s--) {
+            const double *row = p->Lc + (size_t)s * S;
+            double acc = 0.0;
+            for (int j = 0; j <= s; j++)
+                acc += row[j] * v[j];
+            v[s] = acc;
+        }
+    }
+}
+
+/* Log-price noise for every month: y <- phi y + sigma Lp z + J, stored as exp(y). */
+void ckp_stage_noise_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w,
+                             const double *u, size_t D)
+{
+    const int S = p->S, M = p->M, T = p->T;
+    const size_t off = (size_t)S + (size_t)S * M;
+    double *y = w->y, *z = w->z;
+    for (int j = 0; j < M; j++)
+        y[j] = 0.0;
+    for (int t = 0; t < T; t++) {
+        const double *ub = u + S + (size_t)t * D + off;
+        const double *ueps = ub, *ujump = ub + M, *usize = ub + 2 * M;
+        for (int j = 0; j < M; j++)
+            z[j] = ckp_norm_inv(ueps[j]);
+        for (int j = 0; j < M; j++) {
+            double e = z[j];
+            if (p->Lp) {
+                const double *row = p->Lp + (size_t)j * M;
+                e = 0.0;
+                for (int k = 0; k <= j; k++)
+                    e += row[k] * z[k];
+            }
+            double J = 0.0;
+            if (ujump[j] < m->lambda[j])
+                J = m->muJ[j] + m->sigmaJ[j] * ckp_norm_inv(usize[j]);
+            y[j] = m->phi[j] * y[j] + m->sigma[j] * e + J;
+            w->ey[(size_t)t * M + j] = exp(y[j]);
+        }
+    }
+}
+
+static int draw_regime(const double *cum, int K, int last, double v)
+{
+    for (int j = 0; j < K; j++)
+        if (v <= cum[j])
+            return j;
+    return last;
+}
+
+static double block_value(const ckp_model *m, const ckp_prep *p, size_t x, double u)
+{
+    switch (p->blk[x]) {
+    case BLK_ZERO: return 0.0;
+    case BLK_FIXED: return m->block_min[x];
+    default: return ckp_tri_inv(u, m->block_min[x], m->block_mode[x], m->block_max[x]);
+    }
+}
+
+/* The copula's decision: the first j with Phi(a) <= cum[j] (else `last`),
+ * as draw_regime(cum, K, last, ckp_norm_cdf(a)) decides it. Outside
+ * [lo[j], hi[j]] the comparison with cum[j] is known from a (prep proved
+ * it); inside, Phi is evaluated and the remaining rows compared exactly. */
+static int draw_regime_z(const double *cum, const double *lo, const double *hi, int K,
+                         int last, double a)
+{
+    for (int j = 0; j < K; j++) {
+        if (a <= lo[j])
+            return j;
+        if (a > hi[j])
+            continue;
+        const double v = ckp_norm_cdf(a);
+        for (int i = j; i < K; i++)
+            if (v <= cum[i])
+                return i;
+        return last;
+    }
+    return last;
+}
+
+/* Steps 1-2 of every month into slot r; with `keep`, record the uniforms read
+ * (the cache's key). */
+void ckp_stage_regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w,
+                               const double *u, size_t D, rslot *r, int keep, int exact_cdf)
+{
+    const int S = p->S, K = p->K, M = p->M, T = p->T;
+    const size_t SM = (size_t)S * M;
+    int *k = w->k;
+    double *b = w->b;
+    memset(r->rmon, 0, sizeof(double) * (size_t)S * K);
+    /* Initial state: regimes from their own S uniforms (no copula). */
+    for (int s = 0; s < S; s++)
+        k[s] = draw_regime(p->cumInit + (size_t)s * K, K, p->lastInit[s], u[s]);
+    if (keep) {
+        memcpy(w->ru, u, sizeof(double) * S);
+        w->nsev = 0;
+    }
+    int snap = 0;
+    for (int t = 0; t < T; t++) {
+        const double *ub = u + S + (size_t)t * D;
+        const size_t sev0 = (size_t)(ub - u) + (size_t)S; /* position of this month's b uniforms */
+        if (keep)
+            memcpy(w->ru + S + (size_t)t * S, ub, sizeof(double) * S);
+        int any = t == 0;
+        for (int s = 0; s < S; s++) {
+            const size_t row = (size_t)s * K + k[s];
+            int k2;
+            if (p->Lc && exact_cdf)
+                k2 = draw_regime(p->cumP + row * K, K, p->lastP[row],
+                                 ckp_norm_cdf(w->vc[(size_t)t * S + s]));
+            else if (p->Lc)
+                k2 = draw_regime_z(p->cumP + row * K, p->zlo + row * K, p->zhi + row * K, K,
+                                   p->lastP[row], w->vc[(size_t)t * S + s]);
+            else
+                k2 = draw_regime(p->cumP + row * K, K, p->lastP[row], ub[s]);
+            if (t == 0 || k2 != k[s]) {
+                /* 2. Block fractions stay as they are until the regime changes. */
+                any = 1;
+                const size_t base = ((size_t)s * K + k2) * M;
+                for (int j = 0; j < M; j++) {
+                    const size_t x = base + j, iu = sev0 + (size_t)s * M + j;
+                    if (keep && p->blk[x] == BLK_TRI) {
+                        w->sevi[w->nsev] = iu;
+                        w->sevv[w->nsev++] = u[iu];
+                    }
+                    b[(size_t)s * M + j] = block_value(m, p, x, u[iu]);
+                }
+            }
+            k[s] = k2;
+            r->rk[(size_t)t * S + s] = k2;
+            r->rmon[(size_t)s * K + k2] += 1.0;
+        }
+        r->chg[t] = (unsigned char)any;
+        if (any) {
+            memcpy(r->bs + (size_t)t * SM, b, sizeof(double) * SM);
+            snap = t;
+        }
+        r->bl[t] = snap;
+    }
+}
+
+/* Step 3 of every month: gaps from the routes, spare capacity still usable. */
+void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g)
+{
+    const int S = p->S, M = p->M, T = p->T;
+    for (int t = 0; t < T; t++) {
+        double *gap = g->gap + (size_t)t * M, *spav = g->spav + (size_t)t * M;
+        if (!r->chg[t]) {
+            memcpy(gap, gap - M, sizeof(double) * M);
+            memcpy(spav, spav - M, sizeof(double) * M);
+            continue;
+        }
+        const double *b = r->bs + (size_t)t * S * M;
+        for (int j = 0; j < M; j++) {
+            double gj = 0.0;
+            for (int q = m->route_off[j]; q < m->route_off[j + 1]; q++) {
+                double pass = 1.0;
+                for (int e = m->route_exp_off[q]; e < m->route_exp_off[q + 1]; e++)
+                    pass *= 1.0 - b[(size_t)m->route_exp[e] * M + j];
+                gj += m->route_share[q] * (1.0 - pass);
+            }
+            gap[j] = gj;
+            double sp = 0.0;
+            for (int e = p->sp_off[j]; e < p->sp_off[j + 1]; e++)
+                sp += p->sp_val[e] * (1.0 - b[(size_t)p->sp_sup[e] * M + j]);
+            spav[j] = sp;
+        }
+    }
+}
