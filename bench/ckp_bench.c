@@ -48,6 +48,7 @@
 #include "engine/linalg/linalg.h"
 #include "dgemm.h"
 #include "gen.h"
+#include "engine/sim/sim_impl.h"
 
 /* pid_t and wait4 need more than POSIX.1-2008 on glibc. */
 extern pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru);

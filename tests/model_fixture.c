@@ -1,5 +1,6 @@
 /* chokepoint tests: hand-built models (see model_fixture.h). */
 #include "model_fixture.h"
+#include "engine/sim/sim_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

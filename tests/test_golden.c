@@ -22,6 +22,7 @@
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "chokepoint/stats.h"
+#include "engine/sim/sim_impl.h"
 
 #define GOLDEN_SEED 20260101u
 #define GOLDEN_PATHS 2000

@@ -23,6 +23,7 @@
 #include "engine/run/run_impl.h"
 
 #include "check.h"
+#include "engine/sim/sim_impl.h"
 
 static const char scenario_text[] =
     "version: 1\n"

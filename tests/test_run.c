@@ -16,6 +16,7 @@
 #include "engine/run/run_impl.h"
 
 #include "check.h"
+#include "engine/sim/sim_impl.h"
 
 /* A small scenario with stochastic prices, two materials and three policies:
  * `same` changes a number to the value it already has (so it must give the

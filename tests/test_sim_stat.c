@@ -14,6 +14,7 @@
 
 #include "chokepoint/sim.h"
 #include "model_fixture.h"
+#include "engine/sim/sim_impl.h"
 
 static int failures = 0;
 

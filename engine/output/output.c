@@ -31,6 +31,7 @@
 #include "chokepoint/chokepoint.h"
 #include "engine/run/run_impl.h"
 #include "output_h5.h"
+#include "engine/sim/sim_impl.h"
 
 /* Paths per chunk of a per-path dataset. A chunk of one column is then 32 KiB,
  * a good size for both deflate and column reads, and the write buffer holds

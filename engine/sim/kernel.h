@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "chokepoint/sim.h"
+#include "engine/sim/sim_impl.h"
 
 /* What a kernel shows an observer at the end of month t's material side
  * (steps 1-7 and the material accounting). Arrays of M unless noted; they

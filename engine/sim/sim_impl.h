@@ -10,6 +10,43 @@
 
 #include "chokepoint/sim.h"
 
+/* ---- The simulation's internal API (tests and the run use it) --------------- */
+
+/* The layout of a model's dimensions. */
+void ckp_layout_init(ckp_layout *lay, const ckp_model *m);
+
+/* ---- Derived per-policy data ---------------------------------------------- */
+typedef struct ckp_prep ckp_prep;
+
+/* Check and derive what a policy needs for simulation: Cholesky factors of the
+ * supplier and price correlations (refused unless positive definite), the
+ * spectral radius of A* (refused if >= 1) and (I - A*)^-1 for static
+ * propagation. *out is owned by the caller (ckp_prep_free). */
+ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err);
+void ckp_prep_free(ckp_prep *p);
+/* The spectral radius of A* as checked by ckp_prep_create: when
+ * min(||A*||_1, ||A*||_inf) is below 1 (with room for rounding) it proves the
+ * radius below 1 without an eigen solve, and that bound (>= the radius) is
+ * returned; otherwise the radius from the eigen solver. */
+double ckp_prep_spectral_radius(const ckp_prep *p);
+/* (I - A*)^-1, I*I row-major (NULL for dynamic propagation). */
+const double *ckp_prep_leontief(const ckp_prep *p);
+
+/* ---- Scratch ---------------------------------------------------------------- */
+typedef struct ckp_work ckp_work;
+/* Scratch for one thread, big enough for any policy of `sc`. */
+ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *err);
+void ckp_work_free(ckp_work *w);
+
+/* Simulate one path of one policy from its uniforms `u` (lay->uniforms of
+ * them). Writes the metrics record (lay->record doubles) to `record`, the
+ * per-month observables (T * lay->obs_per_month doubles) to `obs` if not NULL,
+ * and the full trace if `trace` is not NULL. No allocation, no I/O. */
+void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *lay,
+                  ckp_work *w, const double *u, double *record, double *obs,
+                  ckp_trace *trace);
+
+
 /* Block fraction kinds of block[s,k,m]. */
 enum { BLK_ZERO = 0, BLK_FIXED = 1, BLK_TRI = 2 };
 

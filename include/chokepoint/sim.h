@@ -1,9 +1,9 @@
 /* chokepoint: one simulated path (MODEL.md sections 3 and 5).
  *
- * The simulation core does no I/O and allocates nothing per path: a ckp_prep
- * (per policy, built once) holds the derived matrices, a ckp_work (per thread)
- * holds the scratch, and ckp_sim_path turns one path's uniforms into that
- * path's metrics record and per-month observables. */
+ * What a path produces and how it is laid out: the metric table, the layout
+ * of a path's record and per-month observables, the order of its uniforms,
+ * and the trace a replay fills (ckp_plan_replay in plan.h). The simulation
+ * itself (preparation, scratch, kernels) is internal to the library. */
 #ifndef CHOKEPOINT_SIM_H
 #define CHOKEPOINT_SIM_H
 
@@ -72,31 +72,6 @@ typedef struct ckp_layout {
     size_t uniforms;       /* uniforms per path: S + T * (S + S*M + 3M) */
 } ckp_layout;
 
-CKP_API void ckp_layout_init(ckp_layout *lay, const ckp_model *m);
-
-/* ---- Derived per-policy data ---------------------------------------------- */
-typedef struct ckp_prep ckp_prep;
-
-/* Check and derive what a policy needs for simulation: Cholesky factors of the
- * supplier and price correlations (refused unless positive definite), the
- * spectral radius of A* (refused if >= 1) and (I - A*)^-1 for static
- * propagation. *out is owned by the caller (ckp_prep_free). */
-CKP_API ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err);
-CKP_API void ckp_prep_free(ckp_prep *p);
-/* The spectral radius of A* as checked by ckp_prep_create: when
- * min(||A*||_1, ||A*||_inf) is below 1 (with room for rounding) it proves the
- * radius below 1 without an eigen solve, and that bound (>= the radius) is
- * returned; otherwise the radius from the eigen solver. */
-CKP_API double ckp_prep_spectral_radius(const ckp_prep *p);
-/* (I - A*)^-1, I*I row-major (NULL for dynamic propagation). */
-CKP_API const double *ckp_prep_leontief(const ckp_prep *p);
-
-/* ---- Scratch ---------------------------------------------------------------- */
-typedef struct ckp_work ckp_work;
-/* Scratch for one thread, big enough for any policy of `sc`. */
-CKP_API ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *err);
-CKP_API void ckp_work_free(ckp_work *w);
-
 /* ---- Uniforms ---------------------------------------------------------------- */
 /* The lay->uniforms uniforms of path p (MODEL.md section 4 order): S initial
  * regime uniforms, then per month S regime, S*M severity (supplier-major),
@@ -122,14 +97,6 @@ typedef struct ckp_trace {
     double *loss;       /* T*I, loss of the month q_i X_i / 12 */
     double *cost;       /* T*M, extra import cost of the month */
 } ckp_trace;
-
-/* Simulate one path of one policy from its uniforms `u` (lay->uniforms of
- * them). Writes the metrics record (lay->record doubles) to `record`, the
- * per-month observables (T * lay->obs_per_month doubles) to `obs` if not NULL,
- * and the full trace if `trace` is not NULL. No allocation, no I/O. */
-CKP_API void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *lay,
-                  ckp_work *w, const double *u, double *record, double *obs,
-                  ckp_trace *trace);
 
 #ifdef __cplusplus
 }
