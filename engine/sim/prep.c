@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/error_impl.h"
 #include "engine/linalg/linalg.h"
 #include "engine/sim/sim_impl.h"
 
@@ -135,164 +136,150 @@ ckp_status ckp_prep_create(const ckp_model *m, ckp_prep **out, ckp_error *err)
     return ckp_prep_create_like(m, NULL, NULL, out, err);
 }
 
-ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
-                                const ckp_prep *like, ckp_prep **out, ckp_error *err)
+static ckp_status nomem(ckp_error *err, int I)
 {
-    *out = NULL;
-    if (!m || m->S < 1 || m->K < 1 || m->M < 1 || m->I < 1 || m->T < 1)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                             "simulation needs at least one supplier, regime, material, "
-                             "industry and month");
-    const int S = m->S, K = m->K, M = m->M, I = m->I;
-    const size_t SS = (size_t)S * S, MM = (size_t)M * M, II = (size_t)I * I;
-    ckp_prep *p = calloc(1, sizeof *p);
-    if (!p)
-        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    p->S = S;
-    p->K = K;
-    p->M = M;
-    p->I = I;
-    p->T = m->T;
-    ckp_status st = CKP_OK;
+    return CKP_FAIL(err, CKP_ERR_NOMEM,
+                    "out of memory preparing the simulation (I = %d industries)", I);
+}
 
-    p->cumP = alloc0((size_t)S * K * K, sizeof(double));
-    p->lastP = alloc0((size_t)S * K, sizeof(int));
-    p->cumInit = alloc0((size_t)S * K, sizeof(double));
-    p->lastInit = alloc0((size_t)S, sizeof(int));
-    p->blk = alloc0((size_t)S * K * M, 1);
-    p->aup = alloc0((size_t)M, sizeof(double));
-    p->adown = alloc0((size_t)M, sizeof(double));
-    p->neg_inv_eta = alloc0((size_t)M, sizeof(double));
-    p->pv = alloc0((size_t)M, sizeof(double));
-    p->sp_off = alloc0((size_t)M + 1, sizeof(int));
-    p->sp_sup = alloc0((size_t)S * M, sizeof(int));
-    p->sp_val = alloc0((size_t)S * M, sizeof(double));
-    if (!p->cumP || !p->lastP || !p->cumInit || !p->lastInit || !p->blk || !p->aup ||
-        !p->adown || !p->neg_inv_eta || !p->pv || !p->sp_off || !p->sp_sup || !p->sp_val)
-        goto nomem;
-
-    /* Correlations: factorised once; the identity takes the no-transform path. */
+/* Correlations: factorised once; the identity takes the no-transform path. */
+static ckp_status prep_correlations(const ckp_model *m, ckp_prep *p, ckp_error *err)
+{
+    const int S = m->S, M = m->M;
     if (!m->corr_identity) {
-        p->Lc = alloc0(SS, sizeof(double));
+        p->Lc = alloc0((size_t)S * S, sizeof(double));
         if (!p->Lc)
-            goto nomem;
-        if (ckp_linalg_cholesky(m->corr, S, p->Lc) != 0) {
-            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "supplier_correlation",
-                               "the supplier correlation matrix is not symmetric positive "
-                               "definite");
-            goto fail;
-        }
+            return nomem(err, m->I);
+        if (ckp_linalg_cholesky(m->corr, S, p->Lc) != 0)
+            return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "supplier_correlation",
+                                 "the supplier correlation matrix is not symmetric positive "
+                                 "definite");
     }
     if (!m->price_corr_identity) {
-        p->Lp = alloc0(MM, sizeof(double));
+        p->Lp = alloc0((size_t)M * M, sizeof(double));
         if (!p->Lp)
-            goto nomem;
-        if (ckp_linalg_cholesky(m->price_corr, M, p->Lp) != 0) {
-            st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "price_correlation",
-                               "the price correlation matrix is not symmetric positive "
-                               "definite");
-            goto fail;
-        }
+            return nomem(err, m->I);
+        if (ckp_linalg_cholesky(m->price_corr, M, p->Lp) != 0)
+            return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "price_correlation",
+                                 "the price correlation matrix is not symmetric positive "
+                                 "definite");
     }
+    return CKP_OK;
+}
 
-    /* Interdependency: radius check, then the operator each propagation needs.
-     * A policy with the same A* as `like` has passed the check already; else a
-     * norm bound below 1 proves rho < 1 without the eigen solver (dgeev is
-     * ~10 I^3 flops: seconds for I = 2,000), which runs only when the bound
-     * cannot decide (and then gives the radius the refusal reports). */
-    const int same_a = like && like_model && like_model->I == I &&
-                       memcmp(like_model->Astar, m->Astar, sizeof(double) * II) == 0;
-    if (same_a) {
+/* The radius check of A*. A policy with the same A* as `like` has passed it
+ * already (*same_a); else a norm bound below 1 proves rho < 1 without the
+ * eigen solver (dgeev is ~10 I^3 flops: seconds for I = 2,000), which runs
+ * only when the bound cannot decide (and then gives the radius the refusal
+ * reports). */
+static ckp_status prep_radius(const ckp_model *m, const ckp_model *like_model,
+                              const ckp_prep *like, ckp_prep *p, int *same_a, ckp_error *err)
+{
+    const int I = m->I;
+    *same_a = like && like_model && like_model->I == I &&
+              memcmp(like_model->Astar, m->Astar, sizeof(double) * (size_t)I * I) == 0;
+    if (*same_a) {
         p->radius = like->radius;
         p->radius_is_bound = like->radius_is_bound;
     } else {
         p->radius = ckp_linalg_norm_bound(m->Astar, I);
         p->radius_is_bound = ckp_linalg_norm_proves_stable(p->radius, I);
     }
-    if (p->radius_is_bound || same_a) {
-        /* proved below 1 */
-    } else if (ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0) {
-        st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
-                           "the eigenvalues of the interdependency matrix could not be "
-                           "computed (non-finite entries?)");
-        goto fail;
-    }
-    if (!(p->radius < 1.0)) {
-        st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
-                           "the interdependency matrix has spectral radius %.6g; it must be "
-                           "below 1 for inoperability to stay bounded",
-                           p->radius);
-        goto fail;
-    }
-    if (m->propagation == CKP_PROP_STATIC) {
-        if (same_a && like->lshare) {
-            p->lshare = like->lshare;
-            p->lshare->refs++;
-        } else {
-            p->lshare = calloc(1, sizeof *p->lshare);
-            if (!p->lshare)
-                goto nomem;
-            p->lshare->refs = 1;
-            p->lshare->a = alloc0(II, sizeof(double));
-            if (!p->lshare->a)
-                goto nomem;
-            if (ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a) != 0) {
-                st = ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
-                                   "I - A* is singular to working precision");
-                goto fail;
-            }
-        }
-        p->leontief = p->lshare->a;
-        p->J = alloc0((size_t)I, sizeof(int));
-        if (!p->J)
-            goto nomem;
-        for (int i = 0; i < I; i++) {
-            int any = 0;
-            for (int k = 0; k < M; k++)
-                if (m->C[(size_t)k * I + i] > 0.0)
-                    any = 1;
-            if (any)
-                p->J[p->nJ++] = i;
-        }
-        p->Lcols = alloc0((size_t)I * (size_t)p->nJ, sizeof(double));
-        if (!p->Lcols)
-            goto nomem;
-        for (int jj = 0; jj < p->nJ; jj++)
-            for (int i = 0; i < I; i++)
-                p->Lcols[(size_t)jj * I + i] = p->leontief[(size_t)i * I + p->J[jj]];
-        p->use_gemm = I >= CKP_GEMM_MIN_INDUSTRIES;
-    } else {
-        size_t nnz = 0;
-        for (size_t k = 0; k < II; k++)
-            if (m->Astar[k] != 0.0)
-                nnz++;
-        p->a_off = alloc0((size_t)I + 1, sizeof(int));
-        p->a_col = alloc0(nnz, sizeof(int));
-        p->a_val = alloc0(nnz, sizeof(double));
-        if (!p->a_off || !p->a_col || !p->a_val)
-            goto nomem;
-        size_t n = 0;
-        for (int i = 0; i < I; i++) {
-            p->a_off[i] = (int)n;
-            for (int j = 0; j < I; j++) {
-                double v = m->Astar[(size_t)i * I + j];
-                if (v != 0.0) {
-                    p->a_col[n] = j;
-                    p->a_val[n++] = v;
-                }
-            }
-        }
-        p->a_off[I] = (int)n;
-    }
+    if (!p->radius_is_bound && !*same_a && ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0)
+        return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                             "the eigenvalues of the interdependency matrix could not be "
+                             "computed (non-finite entries?)");
+    if (!(p->radius < 1.0))
+        return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                             "the interdependency matrix has spectral radius %.6g; it must be "
+                             "below 1 for inoperability to stay bounded",
+                             p->radius);
+    return CKP_OK;
+}
 
-    /* Regimes. */
+/* Static propagation: (I - A*)^-1 (shared with `like` when A* is the same),
+ * the industries some C[m,i] > 0 reaches and their columns, contiguous. */
+static ckp_status prep_static(const ckp_model *m, const ckp_prep *like, int same_a, ckp_prep *p,
+                              ckp_error *err)
+{
+    const int I = m->I, M = m->M;
+    if (same_a && like->lshare) {
+        p->lshare = like->lshare;
+        p->lshare->refs++;
+    } else {
+        p->lshare = calloc(1, sizeof *p->lshare);
+        if (!p->lshare)
+            return nomem(err, I);
+        p->lshare->refs = 1;
+        p->lshare->a = alloc0((size_t)I * I, sizeof(double));
+        if (!p->lshare->a)
+            return nomem(err, I);
+        if (ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a) != 0)
+            return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
+                                 "I - A* is singular to working precision");
+    }
+    p->leontief = p->lshare->a;
+    p->J = alloc0((size_t)I, sizeof(int));
+    if (!p->J)
+        return nomem(err, I);
+    for (int i = 0; i < I; i++) {
+        int any = 0;
+        for (int k = 0; k < M; k++)
+            if (m->C[(size_t)k * I + i] > 0.0)
+                any = 1;
+        if (any)
+            p->J[p->nJ++] = i;
+    }
+    p->Lcols = alloc0((size_t)I * (size_t)p->nJ, sizeof(double));
+    if (!p->Lcols)
+        return nomem(err, I);
+    for (int jj = 0; jj < p->nJ; jj++)
+        for (int i = 0; i < I; i++)
+            p->Lcols[(size_t)jj * I + i] = p->leontief[(size_t)i * I + p->J[jj]];
+    p->use_gemm = I >= CKP_GEMM_MIN_INDUSTRIES;
+    return CKP_OK;
+}
+
+/* Dynamic propagation: A* in compressed rows, zeros dropped. */
+static ckp_status prep_dynamic(const ckp_model *m, ckp_prep *p, ckp_error *err)
+{
+    const int I = m->I;
+    const size_t II = (size_t)I * I;
+    size_t nnz = 0;
+    for (size_t k = 0; k < II; k++)
+        if (m->Astar[k] != 0.0)
+            nnz++;
+    p->a_off = alloc0((size_t)I + 1, sizeof(int));
+    p->a_col = alloc0(nnz, sizeof(int));
+    p->a_val = alloc0(nnz, sizeof(double));
+    if (!p->a_off || !p->a_col || !p->a_val)
+        return nomem(err, I);
+    size_t n = 0;
+    for (int i = 0; i < I; i++) {
+        p->a_off[i] = (int)n;
+        for (int j = 0; j < I; j++) {
+            double v = m->Astar[(size_t)i * I + j];
+            if (v != 0.0) {
+                p->a_col[n] = j;
+                p->a_val[n++] = v;
+            }
+        }
+    }
+    p->a_off[I] = (int)n;
+    return CKP_OK;
+}
+
+/* Regimes (cumulative rows) and block kinds; the importer never blocks
+ * (MODEL.md section 2). */
+static void prep_regimes(const ckp_model *m, ckp_prep *p)
+{
+    const int S = m->S, K = m->K, M = m->M;
     for (int s = 0; s < S; s++) {
         cumulate(m->init + (size_t)s * K, K, p->cumInit + (size_t)s * K, &p->lastInit[s]);
         for (int k = 0; k < K; k++)
             cumulate(m->P + ((size_t)s * K + k) * K, K, p->cumP + ((size_t)s * K + k) * K,
                      &p->lastP[(size_t)s * K + k]);
     }
-    /* Block kinds; the importer never blocks (MODEL.md section 2). */
     for (int s = 0; s < S; s++)
         for (int k = 0; k < K; k++)
             for (int j = 0; j < M; j++) {
@@ -306,8 +293,12 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
                     kind = BLK_TRI;
                 p->blk[x] = kind;
             }
+}
 
-    /* Materials. */
+/* Per material: ramp decays, price constants, spare capacity by supplier. */
+static void prep_materials(const ckp_model *m, ckp_prep *p)
+{
+    const int S = m->S, M = m->M;
     int nsp = 0;
     for (int j = 0; j < M; j++) {
         p->aup[j] = decay(m->tau_up[j]);
@@ -326,28 +317,81 @@ ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
             p->noise = 1;
     }
     p->sp_off[M] = nsp;
+}
 
+/* Everything prep_* fills, the arrays whose size is known up front. */
+static int prep_alloc(const ckp_model *m, ckp_prep *p)
+{
+    const int S = m->S, K = m->K, M = m->M;
+    p->cumP = alloc0((size_t)S * K * K, sizeof(double));
+    p->lastP = alloc0((size_t)S * K, sizeof(int));
+    p->cumInit = alloc0((size_t)S * K, sizeof(double));
+    p->lastInit = alloc0((size_t)S, sizeof(int));
+    p->blk = alloc0((size_t)S * K * M, 1);
+    p->aup = alloc0((size_t)M, sizeof(double));
+    p->adown = alloc0((size_t)M, sizeof(double));
+    p->neg_inv_eta = alloc0((size_t)M, sizeof(double));
+    p->pv = alloc0((size_t)M, sizeof(double));
+    p->sp_off = alloc0((size_t)M + 1, sizeof(int));
+    p->sp_sup = alloc0((size_t)S * M, sizeof(int));
+    p->sp_val = alloc0((size_t)S * M, sizeof(double));
+    return p->cumP && p->lastP && p->cumInit && p->lastInit && p->blk && p->aup && p->adown &&
+                   p->neg_inv_eta && p->pv && p->sp_off && p->sp_sup && p->sp_val
+               ? 0
+               : -1;
+}
+
+static ckp_status prep_fill(const ckp_model *m, const ckp_model *like_model,
+                            const ckp_prep *like, ckp_prep *p, ckp_error *err)
+{
+    if (prep_alloc(m, p) != 0)
+        return nomem(err, m->I);
+    CKP_TRY(prep_correlations(m, p, err));
+    int same_a = 0;
+    CKP_TRY(prep_radius(m, like_model, like, p, &same_a, err));
+    if (m->propagation == CKP_PROP_STATIC)
+        CKP_TRY(prep_static(m, like, same_a, p, err));
+    else
+        CKP_TRY(prep_dynamic(m, p, err));
+    prep_regimes(m, p);
+    prep_materials(m, p);
     /* Normal-space brackets of the cumulative rows (copula only). */
     if (p->Lc) {
-        const size_t n = (size_t)S * K * K;
+        const size_t n = (size_t)m->S * m->K * m->K;
         p->zlo = alloc0(n, sizeof(double));
         p->zhi = alloc0(n, sizeof(double));
         if (!p->zlo || !p->zhi)
-            goto nomem;
+            return nomem(err, m->I);
         for (size_t k = 0; k < n; k++)
             z_bracket(p->cumP[k], &p->zlo[k], &p->zhi[k]);
     }
     /* Keys of the stages a policy may share with the one in the work cache. */
     if (ckp_stage_keys(m, p) != 0)
-        goto nomem;
+        return nomem(err, m->I);
+    return CKP_OK;
+}
 
+ckp_status ckp_prep_create_like(const ckp_model *m, const ckp_model *like_model,
+                                const ckp_prep *like, ckp_prep **out, ckp_error *err)
+{
+    *out = NULL;
+    if (!m || m->S < 1 || m->K < 1 || m->M < 1 || m->I < 1 || m->T < 1)
+        return CKP_FAIL(err, CKP_ERR_USAGE,
+                        "simulation needs at least one supplier, regime, material, "
+                        "industry and month");
+    ckp_prep *p = calloc(1, sizeof *p);
+    if (!p)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    p->S = m->S;
+    p->K = m->K;
+    p->M = m->M;
+    p->I = m->I;
+    p->T = m->T;
+    ckp_status st = prep_fill(m, like_model, like, p, err);
+    if (st != CKP_OK) {
+        ckp_prep_free(p);
+        return st;
+    }
     *out = p;
     return CKP_OK;
-
-nomem:
-    st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
-                       "out of memory preparing the simulation (I = %d industries)", I);
-fail:
-    ckp_prep_free(p);
-    return st;
 }
