@@ -7,7 +7,7 @@
  * scenario has the same dimensions and names, so policies can be compared on
  * the same random numbers.
  *
- * Only engine/scenario*.c include yaml.h. */
+ * Only engine/scenario/ includes yaml.h. */
 #ifndef CHOKEPOINT_SCENARIO_H
 #define CHOKEPOINT_SCENARIO_H
 
