@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "engine/core/error_impl.h"
 #include "engine/scenario/resolve_impl.h"
 
 static ynode *matrix_node(const double *a, int rows, int cols)
@@ -64,7 +65,7 @@ static int inline_matrices(ynode *doc, const ynode *src, const ckp_model *m)
 ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err)
 {
     if (!out || !sc || !sc->priv)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL, "no scenario to write");
+        return CKP_FAIL(err, CKP_ERR_USAGE, "no scenario to write");
     *out = NULL;
     ynode *doc = ckp_tree_copy(sc->priv->base);
     int bad = !doc || inline_matrices(doc, sc->priv->base, &sc->models[0]);

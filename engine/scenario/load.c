@@ -221,10 +221,10 @@ ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *na
                                     const char *basedir, ckp_scenario **out, ckp_error *err)
 {
     if (!out)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL, "no place for the scenario");
+        return CKP_FAIL(err, CKP_ERR_USAGE, "no place for the scenario");
     *out = NULL;
     if (!text)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL, "no scenario text");
+        return CKP_FAIL(err, CKP_ERR_USAGE, "no scenario text");
     if (!name)
         name = "<string>";
     ckp_error_clear(err);
@@ -279,7 +279,7 @@ ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_erro
     if (out)
         *out = NULL;
     if (!path)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL, "no scenario file given");
+        return CKP_FAIL(err, CKP_ERR_USAGE, "no scenario file given");
     size_t len = 0;
     int too_big = 0;
     errno = 0;
