@@ -160,6 +160,80 @@ CKP_API ckp_status ckp_scenario_load_default(ckp_scenario **out, ckp_error *err)
  * back into identical models. *out is malloc'ed; the caller frees it. */
 CKP_API ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err);
 
+/* ---- reading a scenario ----
+ *
+ * Every accessor takes a scenario from the load functions (NULL is accepted
+ * and gives NULL or 0). Returned texts are owned by the scenario and live
+ * until ckp_scenario_free. An index out of range gives NULL (texts) or 0. */
+
+/* The scenario's `name` (never NULL for a loaded scenario). */
+CKP_API const char *ckp_scenario_name(const ckp_scenario *sc);
+/* The scenario's `description`, or NULL when the file gives none. */
+CKP_API const char *ckp_scenario_description(const ckp_scenario *sc);
+/* The name of the importing economy (`importer`). */
+CKP_API const char *ckp_scenario_importer(const ckp_scenario *sc);
+/* The unit of money of prices, outputs and costs (`currency`, "USD" by default). */
+CKP_API const char *ckp_scenario_currency(const ckp_scenario *sc);
+/* The name the scenario was loaded under, used in messages ("<built-in>" for
+ * the default scenario). */
+CKP_API const char *ckp_scenario_source_name(const ckp_scenario *sc);
+/* The scenario text exactly as read (NUL-terminated). */
+CKP_API const char *ckp_scenario_source_text(const ckp_scenario *sc);
+
+/* Run settings from the file (the command line may override them): `seed`
+ * (1 by default), `paths` (10000 by default), `antithetic` (1 or 0). */
+CKP_API uint64_t ckp_scenario_seed(const ckp_scenario *sc);
+CKP_API int64_t ckp_scenario_paths(const ckp_scenario *sc);
+CKP_API int ckp_scenario_antithetic(const ckp_scenario *sc);
+
+/* The sizes of the dimensions, the same for every policy: suppliers S,
+ * regimes K, materials M, industries I, and the horizon T in months. */
+CKP_API int ckp_scenario_nsuppliers(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nregimes(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nmaterials(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nindustries(const ckp_scenario *sc);
+CKP_API int ckp_scenario_horizon(const ckp_scenario *sc);
+
+/* The name of supplier s < S (a country code), regime k < K, material m < M
+ * or industry i < I, in the order of the file. */
+CKP_API const char *ckp_scenario_supplier(const ckp_scenario *sc, int s);
+CKP_API const char *ckp_scenario_regime(const ckp_scenario *sc, int k);
+CKP_API const char *ckp_scenario_material(const ckp_scenario *sc, int m);
+CKP_API const char *ckp_scenario_industry(const ckp_scenario *sc, int i);
+
+/* The number of policies, the baseline included (>= 1 for a loaded
+ * scenario); policy 0 is the baseline. */
+CKP_API int ckp_scenario_npolicies(const ckp_scenario *sc);
+/* The name of policy p ("baseline" for 0). */
+CKP_API const char *ckp_scenario_policy_name(const ckp_scenario *sc, int p);
+/* The `description` of policy p, or NULL when it has none (always for 0). */
+CKP_API const char *ckp_scenario_policy_description(const ckp_scenario *sc, int p);
+/* How policy p differs from the baseline: lines "key.path: base -> policy"
+ * separated by '\n' (no final newline); "" for the baseline and for a policy
+ * that changes nothing. */
+CKP_API const char *ckp_scenario_policy_diff(const ckp_scenario *sc, int p);
+/* 1 when policy p states an `annual_cost`, and then the cost (currency per
+ * year) in *annual_cost; otherwise 0 and *annual_cost = 0. annual_cost may be
+ * NULL. The baseline never has a cost. */
+CKP_API int ckp_scenario_policy_cost(const ckp_scenario *sc, int p, double *annual_cost);
+
+/* The resolved model of policy p, as the simulation functions take it
+ * (chokepoint/sim.h); owned by the scenario. NULL when p is out of range. */
+CKP_API const ckp_model *ckp_scenario_model(const ckp_scenario *sc, int p);
+
+/* ---- reading a model (from ckp_scenario_model; NULL gives 0 or -1) ---- */
+
+/* The number of routes of all materials together. */
+CKP_API int ckp_model_nroutes(const ckp_model *m);
+/* The index of the importer among the suppliers, or -1 when it is none. */
+CKP_API int ckp_model_importer(const ckp_model *m);
+/* The inoperability rule (`rule`) and the propagation (`propagation`). */
+CKP_API ckp_rule ckp_model_rule(const ckp_model *m);
+CKP_API ckp_propagation ckp_model_propagation(const ckp_model *m);
+/* A month is short of a material when its shortfall is strictly greater than
+ * this fraction of demand (`shortfall_threshold`, 0.01 by default). */
+CKP_API double ckp_model_shortfall_threshold(const ckp_model *m);
+
 /* Index of a policy by name, or -1. */
 CKP_API int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);
 
