@@ -45,6 +45,7 @@
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "dgemm.h"
 #include "gen.h"
 

@@ -21,6 +21,7 @@
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "chokepoint/stats.h"
+#include "engine/scenario/scenario_impl.h"
 
 #define GOLDEN_SEED 20260101u
 #define GOLDEN_PATHS 2000

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chokepoint/chokepoint.h"
+#include "engine/scenario/scenario_impl.h"
 
 #include "check.h"
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chokepoint/chokepoint.h"
+#include "engine/scenario/scenario_impl.h"
 
 #include "check.h"
 

@@ -15,6 +15,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "engine/scenario/scenario_impl.h"
 
 static void replay_usage(FILE *out)
 {

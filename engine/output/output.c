@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "chokepoint/chokepoint.h"
+#include "engine/scenario/scenario_impl.h"
 #include "output_h5.h"
 
 /* Paths per chunk of a per-path dataset. A chunk of one column is then 32 KiB,

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/scenario/scenario_impl.h"
+
 const char *ckp_scenario_name(const ckp_scenario *sc)
 {
     return sc ? sc->name : NULL;

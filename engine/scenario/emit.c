@@ -10,6 +10,7 @@
 
 #include "engine/core/error_impl.h"
 #include "engine/scenario/resolve_impl.h"
+#include "engine/scenario/scenario_impl.h"
 
 static ynode *matrix_node(const double *a, int rows, int cols)
 {

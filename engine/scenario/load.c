@@ -14,6 +14,7 @@
 
 #include "engine/core/error_impl.h"
 #include "engine/scenario/resolve_impl.h"
+#include "engine/scenario/scenario_impl.h"
 #include "engine/scenario/values_impl.h"
 
 extern const char ckp_default_scenario_yaml[];

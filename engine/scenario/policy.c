@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/core/error_impl.h"
+#include "engine/scenario/scenario_impl.h"
 
 /* ---- deep merge --------------------------------------------------------- */
 

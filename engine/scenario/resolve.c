@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/core/error_impl.h"
+#include "engine/scenario/scenario_impl.h"
 #include "engine/scenario/values_impl.h"
 
 /* Shares, initial distributions and transition rows: |sum - 1| <= this. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
 
 static void *alloc0(size_t n, size_t size)

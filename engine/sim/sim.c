@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
 
 /* BLAS (column-major Fortran interface; trailing hidden lengths of the two
