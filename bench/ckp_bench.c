@@ -46,6 +46,7 @@
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "dgemm.h"
 #include "gen.h"
 #include "engine/sim/sim_impl.h"

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/scenario/scenario_impl.h"
+
 static double *dz(size_t n)
 {
     return calloc(n ? n : 1, sizeof(double));

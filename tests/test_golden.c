@@ -23,6 +23,7 @@
 #include "chokepoint/sim.h"
 #include "chokepoint/stats.h"
 #include "engine/sim/sim_impl.h"
+#include "engine/scenario/scenario_impl.h"
 
 #define GOLDEN_SEED 20260101u
 #define GOLDEN_PATHS 2000

@@ -13,6 +13,7 @@
 
 #include "chokepoint/sim.h"
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "model_fixture.h"
 #include "engine/sim/sim_impl.h"
 

@@ -21,6 +21,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "engine/run/run_impl.h"
+#include "engine/scenario/scenario_impl.h"
 
 #include "check.h"
 #include "engine/sim/sim_impl.h"

@@ -3,6 +3,7 @@
  * numbers; policies merge; to_yaml loads back to byte-identical models.
  * Fixtures live in tests/scenarios/{good,bad}. */
 #include "chokepoint/scenario.h"
+#include "engine/scenario/scenario_impl.h"
 
 #include <math.h>
 #include <stdio.h>

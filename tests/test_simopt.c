@@ -23,6 +23,7 @@
 #include "chokepoint/rng.h"
 #include "chokepoint/sim.h"
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
 #include "model_fixture.h"
 

@@ -16,6 +16,7 @@
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "engine/sim/sim_impl.h"
+#include "engine/scenario/scenario_impl.h"
 
 static void replay_usage(FILE *out)
 {

@@ -15,6 +15,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "engine/scenario/scenario_impl.h"
 #include "table.h"
 
 #define MAX_THREADS 4096

@@ -25,45 +25,47 @@ static void usage(FILE *out)
             "Exit status: 0 valid, 2 invalid scenario or bad usage, 1 other failure.\n");
 }
 
-static int maxlen(char **names, int n, int floor)
+/* A column as wide as `name`, at least `floor`. */
+static int width(const char *name, int floor)
 {
-    int w = floor;
-    for (int i = 0; i < n; i++) {
-        int l = (int)strlen(names[i]);
-        if (l > w)
-            w = l;
-    }
-    return w;
+    int l = (int)strlen(name);
+    return l > floor ? l : floor;
 }
 
 static void print_scenario(const ckp_scenario *sc, int policy)
 {
-    const ckp_model *m = &sc->models[0];
-    printf("scenario: %s (%s)\n", sc->name, sc->source_name);
-    if (sc->description)
-        printf("description: %s\n", sc->description);
-    printf("importer: %s, currency: %s\n", sc->importer, sc->currency);
+    const ckp_model *m = ckp_scenario_model(sc, 0);
+    const char *currency = ckp_scenario_currency(sc);
+    int S = ckp_scenario_nsuppliers(sc), I = ckp_scenario_nindustries(sc);
+    int npolicies = ckp_scenario_npolicies(sc);
+    printf("scenario: %s (%s)\n", ckp_scenario_name(sc), ckp_scenario_source_name(sc));
+    if (ckp_scenario_description(sc))
+        printf("description: %s\n", ckp_scenario_description(sc));
+    printf("importer: %s, currency: %s\n", ckp_scenario_importer(sc), currency);
     printf("sizes: %d suppliers, %d regimes, %d materials, %d routes, %d industries, "
            "%d months, %d policies (with the baseline)\n",
-           sc->S, sc->K, sc->M, m->nroutes, sc->I, sc->T, sc->npolicies);
+           S, ckp_scenario_nregimes(sc), ckp_scenario_nmaterials(sc), ckp_model_nroutes(m), I,
+           ckp_scenario_horizon(sc), npolicies);
     static const char *const rules[] = {"independent", "bottleneck", "linear"};
     printf("run settings: paths %lld, seed %llu, antithetic %s, shortfall threshold %g, "
            "propagation %s, rule %s\n",
-           (long long)sc->paths, (unsigned long long)sc->seed, sc->antithetic ? "yes" : "no",
-           m->shortfall_threshold, m->propagation == CKP_PROP_DYNAMIC ? "dynamic" : "static",
-           rules[m->rule]);
+           (long long)ckp_scenario_paths(sc), (unsigned long long)ckp_scenario_seed(sc),
+           ckp_scenario_antithetic(sc) ? "yes" : "no", ckp_model_shortfall_threshold(m),
+           ckp_model_propagation(m) == CKP_PROP_DYNAMIC ? "dynamic" : "static",
+           rules[ckp_model_rule(m)]);
 
     printf("\npolicies:\n");
-    for (int p = 0; p < sc->npolicies; p++) {
-        printf("  %s", sc->policy_names[p]);
-        if (sc->policy_descriptions[p])
-            printf(": %s", sc->policy_descriptions[p]);
-        if (sc->models[p].has_cost)
-            printf(" (annual cost %.6g %s)", sc->models[p].annual_cost, sc->currency);
+    for (int p = 0; p < npolicies; p++) {
+        printf("  %s", ckp_scenario_policy_name(sc, p));
+        if (ckp_scenario_policy_description(sc, p))
+            printf(": %s", ckp_scenario_policy_description(sc, p));
+        double cost = 0;
+        if (ckp_scenario_policy_cost(sc, p, &cost))
+            printf(" (annual cost %.6g %s)", cost, currency);
         printf("\n");
         if (p == 0)
             continue;
-        const char *d = sc->policy_diffs[p];
+        const char *d = ckp_scenario_policy_diff(sc, p);
         if (!d[0]) {
             printf("    (no differences from the baseline)\n");
             continue;
@@ -76,25 +78,26 @@ static void print_scenario(const ckp_scenario *sc, int policy)
         }
     }
 
-    int S = sc->S, I = sc->I;
     double *ex = malloc(sizeof(double) * (size_t)S * (size_t)(I ? I : 1));
     if (!ex)
         return;
     ckp_scenario_exposure(sc, policy, ex);
     printf("\nexposure (%s): share of each industry's critical input that passes through each\n"
            "supplier, directly or as a refiner: sum over materials of criticality x route share\n\n",
-           sc->policy_names[policy]);
+           ckp_scenario_policy_name(sc, policy));
     /* each column as wide as its industry's name, at least 6 for "0.0000" */
-    int w0 = maxlen(sc->suppliers, S, 8);
+    int w0 = 8;
+    for (int s = 0; s < S; s++)
+        w0 = width(ckp_scenario_supplier(sc, s), w0);
     printf("  %-*s", w0, "supplier");
     for (int i = 0; i < I; i++)
-        printf("  %*s", maxlen(&sc->industries[i], 1, 6), sc->industries[i]);
+        printf("  %*s", width(ckp_scenario_industry(sc, i), 6), ckp_scenario_industry(sc, i));
     printf("\n");
     for (int s = 0; s < S; s++) {
-        printf("  %-*s", w0, sc->suppliers[s]);
+        printf("  %-*s", w0, ckp_scenario_supplier(sc, s));
         for (int i = 0; i < I; i++)
-            printf("  %*.4f", maxlen(&sc->industries[i], 1, 6), ex[(size_t)s * I + i]);
-        printf("%s\n", m->importer == s ? "  (importer: domestic, never blocks)" : "");
+            printf("  %*.4f", width(ckp_scenario_industry(sc, i), 6), ex[(size_t)s * I + i]);
+        printf("%s\n", ckp_model_importer(m) == s ? "  (importer: domestic, never blocks)" : "");
     }
     free(ex);
     printf("\nscenario is valid\n");
@@ -144,8 +147,8 @@ int ckp_cmd_validate(int argc, char **argv)
         p = ckp_scenario_policy_index(sc, policy);
         if (p < 0) {
             fprintf(stderr, "chokepoint validate: unknown policy '%s'; expected one of:", policy);
-            for (int k = 0; k < sc->npolicies; k++)
-                fprintf(stderr, " %s", sc->policy_names[k]);
+            for (int k = 0; k < ckp_scenario_npolicies(sc); k++)
+                fprintf(stderr, " %s", ckp_scenario_policy_name(sc, k));
             fprintf(stderr, "\n");
             ckp_scenario_free(sc);
             return 2;

@@ -30,6 +30,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "engine/run/run_impl.h"
+#include "engine/scenario/scenario_impl.h"
 #include "output_h5.h"
 #include "engine/sim/sim_impl.h"
 

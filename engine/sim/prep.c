@@ -10,6 +10,7 @@
 
 #include "engine/core/error_impl.h"
 #include "engine/linalg/linalg.h"
+#include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
 
 static void *alloc0(size_t n, size_t size)

@@ -9,6 +9,7 @@
 #define CKP_SIM_IMPL_H
 
 #include "chokepoint/sim.h"
+#include "engine/scenario/scenario_impl.h"
 
 /* ---- The simulation's internal API (tests and the run use it) --------------- */
 

@@ -7,7 +7,7 @@
  * scenario has the same dimensions and names, so policies can be compared on
  * the same random numbers.
  *
- * Only engine/scenario*.c include yaml.h. */
+ * Only engine/scenario/ includes yaml.h. */
 #ifndef CHOKEPOINT_SCENARIO_H
 #define CHOKEPOINT_SCENARIO_H
 
@@ -50,95 +50,11 @@ typedef enum ckp_propagation {
     CKP_PROP_DYNAMIC = 1 /* q <- clip(q + K (A* q + q0 - q), 0, 1) */
 } ckp_propagation;
 
-/* One policy's fully resolved numbers. All arrays are row-major and owned by
- * the ckp_scenario that holds the model. Index conventions:
- *   s supplier < S, k regime < K, m material < M, i,j industry < I.
- * Quantities of stock are in MONTHS of baseline demand; flows (max_release,
- * trigger, refill, shortfall) in fractions of monthly baseline demand. */
-typedef struct ckp_model {
-    int S, K, M, I, T;
-    int importer; /* index of the importer among the suppliers, or -1 */
-
-    /* Routes of material m are r = route_off[m] .. route_off[m+1]-1.
-     * exp(r) = route_exp[route_exp_off[r] .. route_exp_off[r+1]-1]: the distinct
-     * supplier indices of the route other than the importer (possibly none). */
-    int nroutes;
-    int *route_off;       /* M+1 */
-    double *route_share;  /* nroutes, normalised to sum 1 per material */
-    int *route_exp_off;   /* nroutes+1 */
-    int *route_exp;       /* route_exp_off[nroutes] */
-
-    double *P;            /* S*K*K: P[(s*K + k)*K + j], rows normalised */
-    double *init;         /* S*K: initial regime distribution, normalised */
-    double *corr;         /* S*S: supplier regime correlation R */
-    int corr_identity;    /* 1 when corr is exactly the identity */
-    double *block_min;    /* S*K*M: [(s*K + k)*M + m]; fixed value: min = mode = max */
-    double *block_mode;   /* S*K*M */
-    double *block_max;    /* S*K*M */
-
-    double *spare;        /* S*M: [s*M + m], fraction of baseline demand of m */
-    double *tau_up;       /* M, months; 0 = immediate */
-    double *tau_down;     /* M, months; 0 = immediate */
-
-    double *stock0;       /* M, months of demand */
-    double *target;       /* M, months of demand */
-    double *max_release;  /* M, fraction of monthly demand per month */
-    double *trigger;      /* M, fraction of monthly demand */
-    double *refill;       /* M, fraction of monthly demand per month */
-
-    double *p0;           /* M, currency per unit of volume */
-    double *volume;       /* M, baseline monthly import volume (units) */
-    double *eta;          /* M, price elasticity of demand, > 0 */
-    double *cap;          /* M, cap on the price multiple, > 0.1 */
-    double *price_floor;  /* M, multiple of p0 guaranteed to rerouted supply; 0 = none */
-    double *phi;          /* M, AR(1) coefficient of log-price noise */
-    double *sigma;        /* M, monthly volatility of log-price noise */
-    double *lambda;       /* M, monthly jump probability */
-    double *muJ;          /* M, jump mean (log price) */
-    double *sigmaJ;       /* M, jump sd (log price) */
-    double *price_corr;   /* M*M: Rp */
-    int price_corr_identity;
-
-    double *C;            /* M*I: [m*I + i], criticality */
-    ckp_rule rule;
-    ckp_propagation propagation;
-    double *Astar;        /* I*I: [i*I + j], spectral radius < 1 */
-    double *Kres;         /* I, dynamic resilience in (0, 1] */
-    double *X;            /* I, annual output value (currency) */
-
-    double shortfall_threshold; /* default 0.01 (strictly greater counts) */
-    int has_cost;         /* 1 when the policy states an annual cost */
-    double annual_cost;   /* currency per year, meaningful when has_cost */
-} ckp_model;
-
-typedef struct ckp_scenario {
-    char *name;           /* scenario name (never NULL) */
-    char *description;    /* may be NULL */
-    char *importer;       /* name of the importing economy */
-    char *currency;       /* unit of money for p0, X, costs (e.g. "USD") */
-
-    int S, K, M, I, T;
-    char **suppliers;     /* S names (country codes) */
-    char **regimes;       /* K names */
-    char **materials;     /* M names */
-    char **industries;    /* I names */
-
-    int npolicies;        /* >= 1; index 0 is "baseline" */
-    char **policy_names;  /* npolicies */
-    char **policy_descriptions; /* npolicies, entries may be NULL */
-    char **policy_diffs;  /* npolicies: text lines "key.path: base -> policy", '\n'-separated; [0] empty */
-    ckp_model *models;    /* npolicies */
-
-    /* Run settings from the file (the command line may override them). */
-    uint64_t seed;
-    int64_t paths;
-    int antithetic;
-
-    char *source_name;    /* file name used in messages ("<built-in>" for the default) */
-    char *source_text;    /* the scenario text exactly as read */
-
-    struct ckp_scenario_priv *priv; /* internal: the parsed documents (for to_yaml) */
-} ckp_scenario;
+/* A loaded scenario and one policy's resolved numbers. Both are opaque: a
+ * scenario is made by the load functions, read with the accessors below and
+ * freed with ckp_scenario_free; its models live as long as it does. */
+typedef struct ckp_scenario ckp_scenario;
+typedef struct ckp_model ckp_model;
 
 /* Load and validate a scenario file. CSV files it names are read relative to
  * the file's directory. On success *out owns a new scenario (free with
@@ -159,6 +75,80 @@ CKP_API ckp_status ckp_scenario_load_default(ckp_scenario **out, ckp_error *err)
  * every policy fully expanded, numbers with 17 significant digits) that loads
  * back into identical models. *out is malloc'ed; the caller frees it. */
 CKP_API ckp_status ckp_scenario_to_yaml(const ckp_scenario *sc, char **out, ckp_error *err);
+
+/* ---- reading a scenario ----
+ *
+ * Every accessor takes a scenario from the load functions (NULL is accepted
+ * and gives NULL or 0). Returned texts are owned by the scenario and live
+ * until ckp_scenario_free. An index out of range gives NULL (texts) or 0. */
+
+/* The scenario's `name` (never NULL for a loaded scenario). */
+CKP_API const char *ckp_scenario_name(const ckp_scenario *sc);
+/* The scenario's `description`, or NULL when the file gives none. */
+CKP_API const char *ckp_scenario_description(const ckp_scenario *sc);
+/* The name of the importing economy (`importer`). */
+CKP_API const char *ckp_scenario_importer(const ckp_scenario *sc);
+/* The unit of money of prices, outputs and costs (`currency`, "USD" by default). */
+CKP_API const char *ckp_scenario_currency(const ckp_scenario *sc);
+/* The name the scenario was loaded under, used in messages ("<built-in>" for
+ * the default scenario). */
+CKP_API const char *ckp_scenario_source_name(const ckp_scenario *sc);
+/* The scenario text exactly as read (NUL-terminated). */
+CKP_API const char *ckp_scenario_source_text(const ckp_scenario *sc);
+
+/* Run settings from the file (the command line may override them): `seed`
+ * (1 by default), `paths` (10000 by default), `antithetic` (1 or 0). */
+CKP_API uint64_t ckp_scenario_seed(const ckp_scenario *sc);
+CKP_API int64_t ckp_scenario_paths(const ckp_scenario *sc);
+CKP_API int ckp_scenario_antithetic(const ckp_scenario *sc);
+
+/* The sizes of the dimensions, the same for every policy: suppliers S,
+ * regimes K, materials M, industries I, and the horizon T in months. */
+CKP_API int ckp_scenario_nsuppliers(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nregimes(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nmaterials(const ckp_scenario *sc);
+CKP_API int ckp_scenario_nindustries(const ckp_scenario *sc);
+CKP_API int ckp_scenario_horizon(const ckp_scenario *sc);
+
+/* The name of supplier s < S (a country code), regime k < K, material m < M
+ * or industry i < I, in the order of the file. */
+CKP_API const char *ckp_scenario_supplier(const ckp_scenario *sc, int s);
+CKP_API const char *ckp_scenario_regime(const ckp_scenario *sc, int k);
+CKP_API const char *ckp_scenario_material(const ckp_scenario *sc, int m);
+CKP_API const char *ckp_scenario_industry(const ckp_scenario *sc, int i);
+
+/* The number of policies, the baseline included (>= 1 for a loaded
+ * scenario); policy 0 is the baseline. */
+CKP_API int ckp_scenario_npolicies(const ckp_scenario *sc);
+/* The name of policy p ("baseline" for 0). */
+CKP_API const char *ckp_scenario_policy_name(const ckp_scenario *sc, int p);
+/* The `description` of policy p, or NULL when it has none (always for 0). */
+CKP_API const char *ckp_scenario_policy_description(const ckp_scenario *sc, int p);
+/* How policy p differs from the baseline: lines "key.path: base -> policy"
+ * separated by '\n' (no final newline); "" for the baseline and for a policy
+ * that changes nothing. */
+CKP_API const char *ckp_scenario_policy_diff(const ckp_scenario *sc, int p);
+/* 1 when policy p states an `annual_cost`, and then the cost (currency per
+ * year) in *annual_cost; otherwise 0 and *annual_cost = 0. annual_cost may be
+ * NULL. The baseline never has a cost. */
+CKP_API int ckp_scenario_policy_cost(const ckp_scenario *sc, int p, double *annual_cost);
+
+/* The resolved model of policy p, as the simulation functions take it
+ * (chokepoint/sim.h); owned by the scenario. NULL when p is out of range. */
+CKP_API const ckp_model *ckp_scenario_model(const ckp_scenario *sc, int p);
+
+/* ---- reading a model (from ckp_scenario_model; NULL gives 0 or -1) ---- */
+
+/* The number of routes of all materials together. */
+CKP_API int ckp_model_nroutes(const ckp_model *m);
+/* The index of the importer among the suppliers, or -1 when it is none. */
+CKP_API int ckp_model_importer(const ckp_model *m);
+/* The inoperability rule (`rule`) and the propagation (`propagation`). */
+CKP_API ckp_rule ckp_model_rule(const ckp_model *m);
+CKP_API ckp_propagation ckp_model_propagation(const ckp_model *m);
+/* A month is short of a material when its shortfall is strictly greater than
+ * this fraction of demand (`shortfall_threshold`, 0.01 by default). */
+CKP_API double ckp_model_shortfall_threshold(const ckp_model *m);
 
 /* Index of a policy by name, or -1. */
 CKP_API int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);

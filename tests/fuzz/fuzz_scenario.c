@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chokepoint/scenario.h"
+#include "engine/scenario/scenario_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

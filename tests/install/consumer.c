@@ -45,7 +45,7 @@ int main(void)
         if (!bad && ckp_memsink_records(a, 0)[0] <= 0.0)
             bad = 1; /* the default scenario loses output on path 0 */
     }
-    printf("chokepoint %s: %d policies, %s\n", ckp_version(), sc->npolicies,
+    printf("chokepoint %s: %d policies, %s\n", ckp_version(), ckp_scenario_npolicies(sc),
            bad ? "MISMATCH" : "records identical for 1 and 2 threads");
     ckp_memsink_free(a);
     ckp_memsink_free(b);

@@ -1,10 +1,11 @@
-/* chokepoint: the scenario document tree (see engine/scenario_tree.h).
+/* chokepoint: YAML text to document tree and back, with libyaml (see
+ * tree_impl.h).
  *
  * libyaml's event parser feeds an explicit stack, so a hostile document cannot
  * exhaust the C stack; depth, node count and text length are bounded before
  * anything grows with them. Aliases are refused: expanding them is how small
  * YAML texts become enormous documents, and scenarios never need them. */
-#include "engine/scenario/scenario_tree.h"
+#include "engine/scenario/tree_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,276 +16,6 @@
 /* A mapping with more pairs than this is refused; duplicate keys are found by
  * a linear scan, which must stay cheap. */
 #define MAX_MAP_PAIRS 20000
-
-ynode *ckp_tree_new(ynode_kind kind)
-{
-    ynode *n = calloc(1, sizeof *n);
-    if (n)
-        n->kind = kind;
-    return n;
-}
-
-ynode *ckp_tree_scalar(const char *text, int plain)
-{
-    ynode *n = ckp_tree_new(YN_SCALAR);
-    if (!n)
-        return NULL;
-    n->plain = plain;
-    n->text = strdup(text ? text : "");
-    if (!n->text) {
-        free(n);
-        return NULL;
-    }
-    return n;
-}
-
-void ckp_tree_free(ynode *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n; i++) {
-        ckp_tree_free(n->items[i]);
-        if (n->keys)
-            ckp_tree_free(n->keys[i]);
-    }
-    free(n->items);
-    free(n->keys);
-    free(n->text);
-    free(n);
-}
-
-static int grow(ynode *n)
-{
-    if (n->n < n->cap)
-        return 0;
-    size_t cap = n->cap ? n->cap * 2 : 4;
-    ynode **items = realloc(n->items, cap * sizeof *items);
-    if (!items)
-        return -1;
-    n->items = items;
-    if (n->kind == YN_MAP) {
-        ynode **keys = realloc(n->keys, cap * sizeof *keys);
-        if (!keys)
-            return -1;
-        n->keys = keys;
-    }
-    n->cap = cap;
-    return 0;
-}
-
-int ckp_tree_append(ynode *seq, ynode *item)
-{
-    if (grow(seq))
-        return -1;
-    seq->items[seq->n++] = item;
-    return 0;
-}
-
-static int map_find(const ynode *map, const char *key)
-{
-    if (!map || map->kind != YN_MAP)
-        return -1;
-    for (size_t i = 0; i < map->n; i++)
-        if (strcmp(map->keys[i]->text, key) == 0)
-            return (int)i;
-    return -1;
-}
-
-ynode *ckp_tree_get(const ynode *n, const char *key)
-{
-    int i = map_find(n, key);
-    return i < 0 ? NULL : n->items[i];
-}
-
-ynode *ckp_tree_key_node(const ynode *n, const char *key)
-{
-    int i = map_find(n, key);
-    return i < 0 ? NULL : n->keys[i];
-}
-
-int ckp_tree_set(ynode *map, const char *key, ynode *value)
-{
-    int i = map_find(map, key);
-    if (i >= 0) {
-        ckp_tree_free(map->items[i]);
-        map->items[i] = value;
-        return 0;
-    }
-    ynode *k = ckp_tree_scalar(key, 1);
-    if (!k || grow(map)) {
-        ckp_tree_free(k);
-        return -1;
-    }
-    map->keys[map->n] = k;
-    map->items[map->n++] = value;
-    return 0;
-}
-
-void ckp_tree_remove(ynode *map, const char *key)
-{
-    int i = map_find(map, key);
-    if (i < 0)
-        return;
-    ckp_tree_free(map->keys[i]);
-    ckp_tree_free(map->items[i]);
-    for (size_t j = (size_t)i + 1; j < map->n; j++) {
-        map->keys[j - 1] = map->keys[j];
-        map->items[j - 1] = map->items[j];
-    }
-    map->n--;
-}
-
-ynode *ckp_tree_copy(const ynode *n)
-{
-    if (!n)
-        return NULL;
-    ynode *c = ckp_tree_new(n->kind);
-    if (!c)
-        return NULL;
-    c->line = n->line;
-    c->col = n->col;
-    c->plain = n->plain;
-    if (n->text && !(c->text = strdup(n->text)))
-        goto fail;
-    if (n->n) {
-        c->cap = n->n;
-        c->items = calloc(n->n, sizeof *c->items);
-        if (!c->items)
-            goto fail;
-        if (n->kind == YN_MAP && !(c->keys = calloc(n->n, sizeof *c->keys)))
-            goto fail;
-        for (size_t i = 0; i < n->n; i++) {
-            /* Count as we go so a failure frees exactly what exists. */
-            c->items[i] = ckp_tree_copy(n->items[i]);
-            if (n->kind == YN_MAP)
-                c->keys[i] = ckp_tree_copy(n->keys[i]);
-            c->n = i + 1;
-            if (!c->items[i] || (n->kind == YN_MAP && !c->keys[i]))
-                goto fail;
-        }
-    }
-    return c;
-fail:
-    ckp_tree_free(c);
-    return NULL;
-}
-
-int ckp_tree_item_name(const ynode *item, char *buf, size_t cap)
-{
-    if (!item || item->kind != YN_MAP || cap == 0)
-        return 0;
-    const ynode *name = ckp_tree_get(item, "name");
-    if (name && name->kind == YN_SCALAR) {
-        snprintf(buf, cap, "%s", name->text);
-        return 1;
-    }
-    const ynode *path = ckp_tree_get(item, "path");
-    if (path && path->kind == YN_SEQ && path->n > 0) {
-        size_t used = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < path->n; i++) {
-            if (path->items[i]->kind != YN_SCALAR)
-                return 0;
-            int w = snprintf(buf + used, cap - used, "%s%s", i ? "-" : "", path->items[i]->text);
-            if (w < 0 || (size_t)w >= cap - used)
-                return 1; /* truncated, still an identity */
-            used += (size_t)w;
-        }
-        return 1;
-    }
-    return 0;
-}
-
-/* ---- flow text ---------------------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t cap, used;
-    int full;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b->full)
-        return;
-    if (b->used + n + 4 >= b->cap) {
-        size_t room = b->cap > b->used + 4 ? b->cap - b->used - 4 : 0;
-        memcpy(b->p + b->used, s, room);
-        b->used += room;
-        memcpy(b->p + b->used, "...", 4);
-        b->full = 1;
-        return;
-    }
-    memcpy(b->p + b->used, s, n + 1);
-    b->used += n;
-}
-
-static void flow(const ynode *n, sbuf *b)
-{
-    if (!n) {
-        sb_put(b, "(absent)");
-        return;
-    }
-    switch (n->kind) {
-    case YN_SCALAR:
-        if (!n->plain)
-            sb_put(b, "\"");
-        sb_put(b, n->text);
-        if (!n->plain)
-            sb_put(b, "\"");
-        break;
-    case YN_SEQ:
-        sb_put(b, "[");
-        for (size_t i = 0; i < n->n && !b->full; i++) {
-            if (i)
-                sb_put(b, ", ");
-            flow(n->items[i], b);
-        }
-        sb_put(b, "]");
-        break;
-    case YN_MAP:
-        sb_put(b, "{");
-        for (size_t i = 0; i < n->n && !b->full; i++) {
-            if (i)
-                sb_put(b, ", ");
-            sb_put(b, n->keys[i]->text);
-            sb_put(b, ": ");
-            flow(n->items[i], b);
-        }
-        sb_put(b, "}");
-        break;
-    }
-}
-
-void ckp_tree_flow(const ynode *n, char *buf, size_t cap)
-{
-    if (cap < 8) {
-        if (cap)
-            buf[0] = '\0';
-        return;
-    }
-    sbuf b = {buf, cap, 0, 0};
-    buf[0] = '\0';
-    flow(n, &b);
-}
-
-int ckp_tree_equal(const ynode *a, const ynode *b)
-{
-    if (!a || !b)
-        return a == b;
-    if (a->kind != b->kind || a->n != b->n)
-        return 0;
-    if (a->kind == YN_SCALAR)
-        return strcmp(a->text, b->text) == 0;
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->kind == YN_MAP && strcmp(a->keys[i]->text, b->keys[i]->text) != 0)
-            return 0;
-        if (!ckp_tree_equal(a->items[i], b->items[i]))
-            return 0;
-    }
-    return 1;
-}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -323,7 +54,7 @@ static int attach(frame *stack, int depth, ynode **root, ynode *node, const char
                  node->kind == YN_SEQ ? "sequence" : "mapping");
             return -1;
         }
-        if (map_find(f->node, node->text) >= 0) {
+        if (ckp_tree_find(f->node, node->text) >= 0) {
             yerr(err, CKP_ERR_CONFIG, file, mark, "duplicate key '%s' in one mapping",
                  node->text);
             return -1;
@@ -336,13 +67,70 @@ static int attach(frame *stack, int depth, ynode **root, ynode *node, const char
         f->key = node;
         return 0;
     }
-    if (grow(f->node)) {
+    if (ckp_tree_grow(f->node)) {
         ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
         return -1;
     }
     f->node->keys[f->node->n] = f->key;
     f->node->items[f->node->n++] = node;
     f->key = NULL;
+    return 0;
+}
+
+/* A scalar, or the start of a sequence or mapping: a new node, attached to
+ * its parent (a scalar) or pushed as an open collection. Returns 0, or -1
+ * with err filled. */
+static int start_node(frame *stack, int *depth, ynode **root, long *nodes,
+                      const yaml_event_t *ev, const char *file, ckp_error *err)
+{
+    yaml_mark_t m = ev->start_mark;
+    if (++*nodes > CKP_TREE_MAX_NODES) {
+        yerr(err, CKP_ERR_NOMEM, file, m, "refusing a document with more than %s values",
+             "4000000");
+        return -1;
+    }
+    ynode *node = NULL;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        node = ckp_tree_new(YN_SCALAR);
+        if (node) {
+            node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            node->text = malloc(ev->data.scalar.length + 1);
+            if (node->text) {
+                memcpy(node->text, ev->data.scalar.value, ev->data.scalar.length);
+                node->text[ev->data.scalar.length] = '\0';
+                if (strlen(node->text) != ev->data.scalar.length) {
+                    ckp_tree_free(node);
+                    yerr(err, CKP_ERR_CONFIG, file, m,
+                         "expected text, found a scalar containing a NUL byte%s", "");
+                    return -1;
+                }
+            }
+        }
+    } else {
+        node = ckp_tree_new(ev->type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP);
+    }
+    if (!node || (node->kind == YN_SCALAR && !node->text)) {
+        ckp_tree_free(node);
+        ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
+        return -1;
+    }
+    node->line = (int)m.line + 1;
+    node->col = (int)m.column + 1;
+    if (node->kind == YN_SCALAR) {
+        if (attach(stack, *depth, root, node, file, m, err)) {
+            ckp_tree_free(node);
+            return -1;
+        }
+    } else if (*depth >= CKP_TREE_MAX_DEPTH) {
+        ckp_tree_free(node);
+        yerr(err, CKP_ERR_NOMEM, file, m, "refusing a document nested deeper than %s levels",
+             "64");
+        return -1;
+    } else {
+        stack[*depth].node = node;
+        stack[*depth].key = NULL;
+        (*depth)++;
+    }
     return 0;
 }
 
@@ -381,7 +169,6 @@ ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error 
             break;
         }
         yaml_mark_t m = ev.start_mark;
-        ynode *node = NULL;
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = 1;
@@ -402,55 +189,7 @@ ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error 
         case YAML_SCALAR_EVENT:
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
-            if (++nodes > CKP_TREE_MAX_NODES) {
-                yerr(err, CKP_ERR_NOMEM, file, m,
-                     "refusing a document with more than %s values", "4000000");
-                failed = 1;
-                break;
-            }
-            if (ev.type == YAML_SCALAR_EVENT) {
-                node = ckp_tree_new(YN_SCALAR);
-                if (node) {
-                    node->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-                    node->text = malloc(ev.data.scalar.length + 1);
-                    if (node->text) {
-                        memcpy(node->text, ev.data.scalar.value, ev.data.scalar.length);
-                        node->text[ev.data.scalar.length] = '\0';
-                        if (strlen(node->text) != ev.data.scalar.length) {
-                            ckp_tree_free(node);
-                            yerr(err, CKP_ERR_CONFIG, file, m,
-                                 "expected text, found a scalar containing a NUL byte%s", "");
-                            failed = 1;
-                            break;
-                        }
-                    }
-                }
-            } else {
-                node = ckp_tree_new(ev.type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP);
-            }
-            if (!node || (node->kind == YN_SCALAR && !node->text)) {
-                ckp_tree_free(node);
-                ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
-                failed = 1;
-                break;
-            }
-            node->line = (int)m.line + 1;
-            node->col = (int)m.column + 1;
-            if (node->kind == YN_SCALAR) {
-                if (attach(stack, depth, &root, node, file, m, err)) {
-                    ckp_tree_free(node);
-                    failed = 1;
-                }
-            } else if (depth >= CKP_TREE_MAX_DEPTH) {
-                ckp_tree_free(node);
-                yerr(err, CKP_ERR_NOMEM, file, m,
-                     "refusing a document nested deeper than %s levels", "64");
-                failed = 1;
-            } else {
-                stack[depth].node = node;
-                stack[depth].key = NULL;
-                depth++;
-            }
+            failed = start_node(stack, &depth, &root, &nodes, &ev, file, err) != 0;
             break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT: {

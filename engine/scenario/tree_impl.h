@@ -4,9 +4,11 @@
  * sequences and mappings, each node keeping the line and column where it
  * starts, so that every later check can point at the offending text. Policies
  * are deep-merged on trees, differences are listed on trees, and the resolved
- * scenario is written back from trees. Only engine/scenario*.c include this. */
-#ifndef CKP_SCENARIO_TREE_H
-#define CKP_SCENARIO_TREE_H
+ * scenario is written back from trees. Only engine/scenario/ includes this.
+ * tree.c holds the operations on trees, tree_yaml.c the reading and writing
+ * of YAML text with libyaml. */
+#ifndef CKP_TREE_IMPL_H
+#define CKP_TREE_IMPL_H
 
 #include <stddef.h>
 
@@ -43,6 +45,12 @@ ynode *ckp_tree_scalar(const char *text, int plain);
 int ckp_tree_append(ynode *seq, ynode *item);                 /* 0 ok, -1 nomem */
 int ckp_tree_set(ynode *map, const char *key, ynode *value);  /* replaces; 0 ok, -1 nomem */
 void ckp_tree_remove(ynode *map, const char *key);
+
+/* Room for one more item (sequence) or pair (mapping): 0 ok, -1 nomem. */
+int ckp_tree_grow(ynode *n);
+
+/* Index of `key` among a mapping's keys, or -1 (also when n is not a mapping). */
+int ckp_tree_find(const ynode *map, const char *key);
 
 /* Value of `key` in a mapping, or NULL (also when n is not a mapping). */
 ynode *ckp_tree_get(const ynode *n, const char *key);

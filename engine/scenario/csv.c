@@ -1,0 +1,219 @@
+/* chokepoint: reading files for scenarios (see resolve_impl.h): a whole
+ * regular file (never a FIFO or a device, which could block), and numeric CSV
+ * tables named by a scenario, whose refusals point into the CSV file. */
+#include "engine/scenario/resolve_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/scenario/values_impl.h"
+
+static char *join_dir(const char *dir, const char *file)
+{
+    size_t ld = dir ? strlen(dir) : 0, lf = strlen(file);
+    char *p = malloc(ld + lf + 2);
+    if (!p)
+        return NULL;
+    if (file[0] == '/' || ld == 0) {
+        memcpy(p, file, lf + 1);
+    } else {
+        memcpy(p, dir, ld);
+        p[ld] = '/';
+        memcpy(p + ld + 1, file, lf + 1);
+    }
+    return p;
+}
+
+char *ckp_file_read(const char *path, size_t limit, size_t *len, int *too_big)
+{
+    *too_big = 0;
+    /* Only regular files: a scenario naming a device or a FIFO must not hang,
+     * so the type is checked before opening (opening a FIFO would block) and
+     * again on the open descriptor (the name may have changed in between). */
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return NULL;
+    if (!S_ISREG(sb.st_mode)) {
+        errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap > limit) {
+                *too_big = 1;
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return NULL;
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The cells of one CSV line (cut in place at the commas): the header's names
+ * checked against `names`, or the numbers of row `row` stored in out. */
+static ckp_status csv_cells(ckp_rctx *c, char *line, int lineno, int header, int row, int cols,
+                            char **names, double *out)
+{
+    ynode pos = {0};
+    int col = 0;
+    char *cell = line;
+    for (;;) {
+        char *comma = strchr(cell, ',');
+        if (comma)
+            *comma = '\0';
+        char *t = cell;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        char *e = t + strlen(t);
+        while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        pos.line = lineno;
+        pos.col = (int)(t - line) + 1;
+        if (col >= cols)
+            return ckp_rc_fail(c, &pos, "expected %d columns, found more in row %d", cols, row + 1);
+        if (header) {
+            if (names && strcmp(t, names[col]) != 0)
+                return ckp_rc_fail(c, &pos,
+                                   "expected the header name '%s' in column %d, found '%s'",
+                                   names[col], col + 1, t);
+        } else {
+            double v = 0;
+            int k = ckp_val_parse_num(t, &v);
+            if (k == 1)
+                return ckp_rc_fail(c, &pos, "expected a number, found '%s' (row %d, column %d)", t,
+                                   row + 1, col + 1);
+            if (k == 2)
+                return ckp_rc_fail(c, &pos,
+                                   "expected a finite number, found '%s' (row %d, column %d)", t,
+                                   row + 1, col + 1);
+            out[(size_t)row * cols + col] = v;
+        }
+        col++;
+        if (!comma)
+            break;
+        cell = comma + 1;
+    }
+    if (col != cols) {
+        pos.col = 1;
+        return ckp_rc_fail(c, &pos, "expected %d columns, found %d in row %d", cols, col, row + 1);
+    }
+    return CKP_OK;
+}
+
+/* Read a rows x cols numeric CSV (commas; blank lines and lines starting
+ * with '#' skipped). An optional first row of names, if present, must list
+ * `names` in order. Errors point into the CSV file. */
+ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int rows, int cols,
+                           char **names, double *out)
+{
+    char *path = join_dir(c->basedir, file);
+    if (!path)
+        return ckp_rc_fail_code(c, CKP_ERR_NOMEM, at, "out of memory");
+    size_t len = 0;
+    int too_big = 0;
+    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
+    if (!text) {
+        ckp_status s = too_big
+                           ? ckp_rc_fail_code(c, CKP_ERR_NOMEM, at,
+                                              "refusing CSV file '%s' larger than %zu bytes", path,
+                                              CKP_TREE_MAX_TEXT)
+                           : ckp_rc_fail_code(c, CKP_ERR_IO, at, "cannot read CSV file '%s': %s",
+                                              path, strerror(errno));
+        free(path);
+        return s;
+    }
+    ckp_status st = CKP_OK;
+    int row = 0, lineno = 0, first = 1;
+    char *p = text;
+    /* messages inside the CSV name the CSV, not the scenario */
+    const char *saved_file = c->file;
+    c->file = path;
+    ynode pos = {0};
+    while (*p && !st) {
+        char *eol = strchr(p, '\n');
+        char *next = eol ? eol + 1 : p + strlen(p);
+        if (eol)
+            *eol = '\0';
+        lineno++;
+        size_t l = strlen(p);
+        if (l && p[l - 1] == '\r')
+            p[--l] = '\0';
+        char *q = p;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '\0' || *q == '#') {
+            p = next;
+            continue;
+        }
+        int header = 0;
+        if (first) {
+            double dummy;
+            char *comma = strchr(p, ',');
+            char save = comma ? *comma : '\0';
+            if (comma)
+                *comma = '\0';
+            char *t = p;
+            while (*t == ' ')
+                t++;
+            header = ckp_val_parse_num(t, &dummy) == 1;
+            if (comma)
+                *comma = save;
+        }
+        first = 0;
+        if (!header && row >= rows) {
+            pos.line = lineno;
+            pos.col = 1;
+            st = ckp_rc_fail(c, &pos, "expected %d rows, found more", rows);
+            break;
+        }
+        st = csv_cells(c, p, lineno, header, row, cols, names, out);
+        if (!header)
+            row++;
+        p = next;
+    }
+    if (!st && row != rows) {
+        pos.line = lineno;
+        pos.col = 1;
+        st = ckp_rc_fail(c, &pos, "expected %d rows, found %d", rows, row);
+    }
+    c->file = saved_file;
+    free(text);
+    free(path);
+    return st;
+}

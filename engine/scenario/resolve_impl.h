@@ -1,0 +1,84 @@
+/* chokepoint: resolving scenario documents into models (internal to the
+ * scenario module).
+ *
+ * What the files of the resolution share: the parsed documents a scenario
+ * keeps, the dimension names (dims.c), file and CSV reading (csv.c),
+ * matrices (matrix.c), one document to one model (resolve.c), and policies
+ * merged over the baseline (policy.c). Every function taking a ckp_rctx
+ * refuses through it (diag_impl.h), naming the key path it has reached. */
+#ifndef CKP_RESOLVE_IMPL_H
+#define CKP_RESOLVE_IMPL_H
+
+#include <stddef.h>
+
+#include "chokepoint/scenario.h"
+#include "engine/scenario/diag_impl.h"
+
+/* The documents behind a scenario, kept for ckp_scenario_to_yaml. */
+struct ckp_scenario_priv {
+    ynode *base;      /* the baseline document, without `policies` */
+    ynode **merged;   /* npolicies: [0] NULL (= base); the merged documents */
+    ynode **policy;   /* npolicies: [0] NULL; the policy entries as written */
+};
+
+/* The keys of a scenario document, and those a policy may change (the rest
+ * must be the same for every policy); NULL-terminated. */
+extern const char *const ckp_doc_top_keys[];   /* load.c */
+extern const char *const ckp_doc_policy_keys[]; /* policy.c */
+
+/* ---- dimension names (dims.c) ---- */
+
+/* Index of s among names[0..n-1], or -1. */
+int ckp_names_find(char **names, int n, const char *s);
+/* Free n names and the array. Accepts NULL. */
+void ckp_names_free(char **names, int n);
+/* Index of a name in a dimension (`kind` names it in the message), or a
+ * refusal listing the known names with a "did you mean". */
+ckp_status ckp_rc_lookup(ckp_rctx *c, const ynode *at, char **names, int n, const char *kind,
+                         const char *s, int *out);
+/* Collect regimes, suppliers, materials and industries into the context,
+ * refusing duplicates and sizes beyond the limits of scenario.h. */
+ckp_status ckp_rc_collect_names(ckp_rctx *c, const ynode *doc);
+/* Free the names the context still owns. */
+void ckp_rc_free_names(ckp_rctx *c);
+
+/* ---- files (csv.c) ---- */
+
+/* The whole content of a regular file, NUL-terminated, length in *len, or
+ * NULL (errno says why; *too_big set beyond `limit` bytes). Caller frees. */
+char *ckp_file_read(const char *path, size_t limit, size_t *len, int *too_big);
+/* A rows x cols numeric CSV named `file` (relative to the context's basedir)
+ * into out; an optional header row must list `names` in order. `at` is the
+ * node naming the file. */
+ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int rows, int cols,
+                           char **names, double *out);
+
+/* ---- matrices (matrix.c) ---- */
+
+/* doc[key] as an n x n correlation matrix R (the identity when absent);
+ * *identity = 1 when R is exactly the identity. */
+ckp_status ckp_rc_correlation(ckp_rctx *c, const ynode *doc, const char *key, int n,
+                              char **names, double *R, int *identity);
+/* doc["interdependency"] as the I x I matrix A* (left zero when absent),
+ * refused unless its spectral radius is below 1. */
+ckp_status ckp_rc_interdependency(ckp_rctx *c, const ynode *doc, double *A);
+
+/* ---- models (resolve.c) ---- */
+
+/* Free the arrays of a model and zero it (the struct itself is not freed). */
+void ckp_model_clear(ckp_model *m);
+/* The number of doubles one model of these sizes holds. */
+double ckp_model_doubles(int S, int K, int M, int I);
+/* Resolve one document (the baseline, or a policy merged over it) into m. */
+ckp_status ckp_rc_build_model(ckp_rctx *c, const ynode *doc, int T, double threshold,
+                              ckp_model *m);
+
+/* ---- policies (policy.c) ---- */
+
+/* Merge policy p's changes over a copy of `base` (kept in sc->priv->merged[p]),
+ * resolve it into sc->models[p] and list its differences in
+ * sc->policy_diffs[p]. */
+ckp_status ckp_rc_resolve_policy(ckp_rctx *c, ckp_scenario *sc, const ynode *base,
+                                 const ynode *pol, int p, int T, double threshold);
+
+#endif
