@@ -1,4 +1,4 @@
-/* chokepoint: unit tests of engine/linalg.c.
+/* chokepoint: unit tests of engine/linalg/linalg.c.
  *
  * Known answers: the Leontief inverse of Miller & Blair (2009) chapter 2
  * (copied to tests/data/io/, see its SOURCES note), hand-checkable Cholesky

@@ -1,4 +1,4 @@
-/* chokepoint tests: run orchestration (engine/run.c).
+/* chokepoint tests: run orchestration (engine/run/: plan.c, step.c, result.c).
  *
  * The heart of it is reproducibility: a hash over every per-path record of
  * every policy, the exact per-month sums and the histograms must not move by a
