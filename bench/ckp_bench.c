@@ -845,7 +845,7 @@ static int64_t default_paths(const char *name, const opts *op)
 static int sweep(const opts *op)
 {
     /* Cost against one dimension at a time, the others at the sweep base
-     * (S=10, M=8, I=20, T=60, 2 policies). Scenarios are generated in the
+     * (S=10, M=8, I=20, T=60, 3 policies: the baseline and 2 generated). Scenarios are generated in the
      * child from the spec, so this writes them to a temporary file. */
     static const struct {
         char dim;

@@ -1,5 +1,6 @@
 /* chokepoint: the table of path kernels and the choice among them
- * (engine/sim/kernel.h), and ckp_sim_path, the public one-path call. */
+ * (engine/sim/kernel.h), and ckp_sim_path, the one-path call of the
+ * tests and the bench (always the scalar kernel). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,8 +4,9 @@
  * A kernel turns one path's uniforms into the path's metrics record and
  * per-month observables for one policy, and reports each month to an
  * optional observer (the replay trace is one). Several kernels may exist; all
- * of them compute the same bits, which tests/test_kernels.c checks on random
- * scenarios against the reference kernel. The run takes the plan's kernel:
+ * of them compute the same bits, which tests/kernel_check.c (run by
+ * tests/test_kernels.py) checks on random scenarios against the reference
+ * kernel. The run takes the plan's kernel:
  * the best available one, or the one named by the environment variable
  * CKP_KERNEL. To add a kernel: write its path function in its own file
  * (kernel_NAME.c), give it an availability check (CPU features), add it to
