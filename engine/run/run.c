@@ -12,6 +12,7 @@
  * Only this module knows about threads. Everything a thread touches inside the
  * parallel region is allocated before it. */
 #include "chokepoint/run.h"
+#include "engine/stats/hist_impl.h" /* ckp_hist_binner */
 #include "engine/sim/sim_impl.h" /* ckp_prep_create_like */
 
 #include <math.h>
