@@ -18,7 +18,7 @@ extern "C" {
 
 #define CKP_NQUANTILES 11
 /* 0.001 0.01 0.05 0.1 0.25 0.5 0.75 0.9 0.95 0.99 0.999 */
-extern const double CKP_QUANTILE_PROBS[CKP_NQUANTILES];
+CKP_API extern const double CKP_QUANTILE_PROBS[CKP_NQUANTILES];
 
 #define CKP_EXCEEDANCE_LEVELS 101
 
