@@ -13,16 +13,12 @@
 #include <string.h>
 
 #include "chokepoint/sim.h"
+#include "check.h"
 #include "model_fixture.h"
-
-static int failures = 0;
 
 static void check_close(const char *what, double got, double want, double tol)
 {
-    if (!(fabs(got - want) <= tol)) {
-        fprintf(stderr, "FAIL %s: got %.17g want %.17g (tol %g)\n", what, got, want, tol);
-        failures++;
-    }
+    CHECK(fabs(got - want) <= tol, "%s: got %.17g want %.17g (tol %g)", what, got, want, tol);
 }
 
 /* Everything needed to run paths of one model. */
