@@ -22,6 +22,9 @@ ROOT = os.environ.get('CKP_SOURCE_ROOT', os.path.join(os.path.dirname(__file__),
 EXPORT_TYPES = set('TDBR')
 # Symbols the linker defines in every shared object, not part of any API.
 LINKER_SYMBOLS = {'_init', '_fini', '_edata', '_end', '__bss_start'}
+# Symbols a sanitizer build adds (AddressSanitizer's ODR indicators of the
+# exported globals, for one), not part of any API either.
+SANITIZER_PREFIXES = ('__odr_asan', '__asan_', '__ubsan_', '__sanitizer_', '__sancov_')
 IDENT = r'[A-Za-z_][A-Za-z0-9_]*'
 
 
@@ -88,7 +91,7 @@ def exported_symbols(nm, lib):
         fields = line.split()
         if len(fields) >= 2 and fields[-2] in EXPORT_TYPES:
             name = fields[-1].split('@')[0]
-            if name not in LINKER_SYMBOLS:
+            if name not in LINKER_SYMBOLS and not name.startswith(SANITIZER_PREFIXES):
                 names.add(name)
     return names
 
