@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
+
 __extension__ typedef unsigned __int128 u128;
 __extension__ typedef __int128 i128;
-
-static int failures, checks;
 
 static i128 reference(double v)
 {

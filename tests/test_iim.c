@@ -13,19 +13,15 @@
 
 #include "chokepoint/sim.h"
 #include "engine/linalg/linalg.h"
+#include "check.h"
 #include "engine/scenario/scenario_impl.h"
-#include "model_fixture.h"
 #include "engine/sim/sim_impl.h"
-
-static int failures = 0;
+#include "model_fixture.h"
 static char datadir[2048];
 
 static void check_close(const char *what, double got, double want, double tol)
 {
-    if (!(fabs(got - want) <= tol)) {
-        fprintf(stderr, "FAIL %s: got %.12g want %.12g (tol %g)\n", what, got, want, tol);
-        failures++;
-    }
+    CHECK(fabs(got - want) <= tol, "%s: got %.12g want %.12g (tol %g)", what, got, want, tol);
 }
 
 /* Numbers of a CSV file in reading order; the first line is skipped when

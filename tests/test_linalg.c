@@ -9,24 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "engine/linalg/linalg.h"
-
-static int failures = 0;
 
 static void check_close(const char *what, double got, double want, double tol)
 {
-    if (!(fabs(got - want) <= tol)) {
-        fprintf(stderr, "FAIL %s: got %.17g want %.17g (tol %g)\n", what, got, want, tol);
-        failures++;
-    }
+    CHECK(fabs(got - want) <= tol, "%s: got %.17g want %.17g (tol %g)", what, got, want, tol);
 }
 
 static void check_true(const char *what, int cond)
 {
-    if (!cond) {
-        fprintf(stderr, "FAIL %s\n", what);
-        failures++;
-    }
+    CHECK(cond, "%s", what);
 }
 
 static void test_cholesky(void)

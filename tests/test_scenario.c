@@ -5,6 +5,7 @@
 #include "chokepoint/scenario.h"
 #include "engine/scenario/scenario_impl.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,47 @@ static void test_bad_files(void)
         CHECK(strstr(e.message, b->expect) != NULL, "%s: no '%s' in: %s", b->file, b->expect,
               e.message);
     }
+}
+
+/* The file a bad case's message names: its `where` up to the first ':' (a CSV
+ * file that the YAML file refers to, or the YAML file itself). */
+static int where_names(const bad_case *b, const char *file)
+{
+    size_t n = strcspn(b->where, ":");
+    return strlen(file) == n && strncmp(b->where, file, n) == 0;
+}
+
+/* Every file of tests/scenarios/bad is a case above, or a file that a case's
+ * message names (the CSV files the YAML cases refer to), and every case has
+ * its file: a new fixture cannot go untested, nor an entry outlive its file. */
+static void test_bad_files_listed(void)
+{
+    const size_t ncases = sizeof bad_cases / sizeof bad_cases[0];
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", src("tests/scenarios/bad"));
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "cannot list %s", dir);
+    if (!d)
+        return;
+    unsigned char found[sizeof bad_cases / sizeof bad_cases[0]] = {0};
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.')
+            continue;
+        int listed = 0;
+        for (size_t i = 0; i < ncases; i++) {
+            if (strcmp(bad_cases[i].file, ent->d_name) == 0)
+                found[i] = 1, listed = 1;
+            else if (where_names(&bad_cases[i], ent->d_name))
+                listed = 1;
+        }
+        CHECK(listed, "tests/scenarios/bad/%s has no entry in bad_cases (tests/test_scenario.c)",
+              ent->d_name);
+    }
+    closedir(d);
+    for (size_t i = 0; i < ncases; i++)
+        CHECK(found[i], "bad_cases entry '%s' has no file in tests/scenarios/bad",
+              bad_cases[i].file);
 }
 
 /* ---- absurd sizes, refused before allocating -------------------------------- */
@@ -527,6 +569,7 @@ static void test_default(void)
 int main(void)
 {
     test_bad_files();
+    test_bad_files_listed();
     test_absurd_sizes();
     test_minimal();
     test_base_and_exposure();

@@ -13,18 +13,14 @@
 #include <string.h>
 
 #include "chokepoint/sim.h"
+#include "check.h"
 #include "engine/scenario/scenario_impl.h"
 #include "model_fixture.h"
 #include "engine/sim/sim_impl.h"
 
-static int failures = 0;
-
 static void check_close(const char *what, double got, double want, double tol)
 {
-    if (!(fabs(got - want) <= tol)) {
-        fprintf(stderr, "FAIL %s: got %.17g want %.17g (tol %g)\n", what, got, want, tol);
-        failures++;
-    }
+    CHECK(fabs(got - want) <= tol, "%s: got %.17g want %.17g (tol %g)", what, got, want, tol);
 }
 
 /* Everything needed to run paths of one model. */

@@ -13,20 +13,16 @@
 #include <string.h>
 
 #include "chokepoint/sim.h"
+#include "check.h"
 #include "engine/scenario/scenario_impl.h"
 #include "model_fixture.h"
 #include "engine/sim/sim_impl.h"
-
-static int failures = 0;
 
 static void within(const char *what, double got, double want, double se)
 {
     double z = (got - want) / se;
     printf("%-34s got %.6f want %.6f se %.2e z %+.2f\n", what, got, want, se, z);
-    if (!(fabs(z) <= 4.0)) {
-        fprintf(stderr, "FAIL %s: %.2f standard errors off\n", what, z);
-        failures++;
-    }
+    CHECK(fabs(z) <= 4.0, "%s: %.2f standard errors off", what, z);
 }
 
 typedef struct runner {

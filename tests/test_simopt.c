@@ -25,16 +25,12 @@
 #include "engine/linalg/linalg.h"
 #include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
+#include "check.h"
 #include "model_fixture.h"
-
-static int failures = 0;
 
 static void check(const char *what, int ok)
 {
-    if (!ok) {
-        fprintf(stderr, "FAIL %s\n", what);
-        failures++;
-    }
+    CHECK(ok, "%s", what);
 }
 
 /* Buffers of one path: record, observables and the full trace. */

@@ -3,6 +3,7 @@
  * histogram bins and the fan-chart quantile, plus the edge cases (n = 0,
  * n = 1, all equal, NaN refused). */
 #include "chokepoint/stats.h"
+#include "engine/stats/hist_impl.h"
 
 #include <float.h>
 #include <math.h>

@@ -7,6 +7,7 @@
 #include "chokepoint/plan.h"
 #include "chokepoint/stats.h"
 #include "engine/sim/kernel.h"
+#include "engine/stats/hist_impl.h"
 
 /* What a histogram needs to bin one observable of one policy. */
 typedef struct ckp_obs_kind {

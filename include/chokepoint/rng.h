@@ -28,7 +28,7 @@ typedef struct ckp_pcg64 {
 } ckp_pcg64;
 
 /* The path stride J of MODEL.md section 4: 0x9E3779B97F4A7C15F39CC0605CEDC835. */
-extern const ckp_u128 CKP_PATH_STRIDE;
+CKP_API extern const ckp_u128 CKP_PATH_STRIDE;
 
 /* Standard PCG set-sequence seeding: state = 0, inc = initseq << 1 | 1, step,
  * state += initstate, step. */

@@ -18,7 +18,7 @@ extern "C" {
 
 #define CKP_NQUANTILES 11
 /* 0.001 0.01 0.05 0.1 0.25 0.5 0.75 0.9 0.95 0.99 0.999 */
-extern const double CKP_QUANTILE_PROBS[CKP_NQUANTILES];
+CKP_API extern const double CKP_QUANTILE_PROBS[CKP_NQUANTILES];
 
 #define CKP_EXCEEDANCE_LEVELS 101
 
@@ -103,27 +103,6 @@ CKP_API void ckp_hist_edges_stock(double lmax_days, double *upper);
 CKP_API int ckp_hist_bin_unit(double v);
 CKP_API int ckp_hist_bin_price(double v, double cap);
 CKP_API int ckp_hist_bin_stock(double v, double lmax_days);
-
-/* A binner for one observable: its kind, the exact upper edges above and a
- * precomputed scale, so that binning a value costs a multiply (a short
- * logarithm for pi) and a comparison or two against those edges. The bins are
- * exactly those of ckp_hist_bin_unit / _price / _stock with the same
- * parameter; only the cost differs. */
-typedef struct ckp_hist_binner {
-    int kind;   /* 0 unit (x, q), 1 price, 2 stock */
-    int flat;   /* price with cap <= 0.1: every value in [0.1, top] is bin 1 */
-    double top; /* largest value inside bins 0..100 */
-    double offset, scale; /* bin estimate: (v or log v) * scale - offset */
-    double upper[CKP_HIST_BINS];
-} ckp_hist_binner;
-CKP_API void ckp_hist_binner_unit(ckp_hist_binner *b);
-CKP_API void ckp_hist_binner_price(ckp_hist_binner *b, double cap);
-CKP_API void ckp_hist_binner_stock(ckp_hist_binner *b, double lmax_days);
-CKP_API int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
-/* out[i] = the bin of v[i] by binner *b[i] (one binner per value, shared
- * binners keep the edge tables few and in cache), i < n. */
-CKP_API void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
-                          uint8_t *out);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,10 @@
  *
  * usage: fuzz_scenario_replay DIR|FILE...  Feeds every regular file (of each
  * directory, not recursing) to LLVMFuzzerTestOneInput once. A crash or abort
- * fails the test; refusals are the expected outcome for most inputs. */
+ * fails the test; refusals are the expected outcome for most inputs. The test
+ * passes the corpus (tests/fuzz/corpus) and the folders of fixtures and
+ * configs, which are read where they live rather than copied into the corpus;
+ * a folder with no regular file fails, as it would test nothing. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +24,11 @@ static int feed(const char *path)
     }
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        fprintf(stderr, "out of memory reading %s\n", path);
+        return -1;
+    }
     for (;;) {
         if (n == cap) {
             cap *= 2;
@@ -40,6 +48,30 @@ static int feed(const char *path)
     return 0;
 }
 
+/* Feed the regular files of one directory; the number fed, or -1 when the
+ * directory cannot be read or a file cannot be opened. */
+static int feed_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "cannot read the directory %s\n", dir);
+        return -1;
+    }
+    int files = 0, bad = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            bad |= feed(path) != 0;
+            files++;
+        }
+    }
+    closedir(d);
+    return bad ? -1 : files;
+}
+
 int main(int argc, char **argv)
 {
     int files = 0, bad = 0;
@@ -54,18 +86,11 @@ int main(int argc, char **argv)
             files++;
             continue;
         }
-        DIR *d = opendir(argv[i]);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-                bad |= feed(path) != 0;
-                files++;
-            }
-        }
-        if (d)
-            closedir(d);
+        int n = feed_dir(argv[i]);
+        if (n == 0)
+            fprintf(stderr, "no input in %s\n", argv[i]);
+        bad |= n <= 0;
+        files += n > 0 ? n : 0;
     }
     printf("replayed %d inputs\n", files);
     /* an empty corpus would test nothing */
