@@ -359,9 +359,8 @@ static ckp_status case_stats(const tcase *c, ckp_error *err, int *out_left, uint
     return st;
 }
 
-/* load-rich fails today (the test suite `allocfail`, outside the default
- * setup): resolve_policy in engine/scenario/scenario.c leaks the copy of a
- * policy's change when ckp_tree_set fails on it. The others pass (`unit`). */
+/* load-rich found a leak of a policy change's copy when ckp_tree_set failed
+ * on it (engine/scenario/policy.c), fixed since. */
 static const tcase cases[] = {
     {"stats", case_stats, NULL, 0},
     {"load-minimal", case_load, "configs/examples/minimal.yaml", 0},

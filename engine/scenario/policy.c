@@ -262,8 +262,11 @@ ckp_status ckp_rc_resolve_policy(ckp_rctx *c, ckp_scenario *sc, const ynode *bas
                                  : strcmp(k, "materials") == 0 ? "materials"
                                  : strcmp(k, "industries") == 0 ? "industries"
                                                                 : NULL;
+            /* ckp_tree_set owns the copy only when it succeeds. */
             ynode *one = ckp_tree_new(YN_MAP);
-            if (!one || ckp_tree_set(one, k, ckp_tree_copy(changes->items[i]))) {
+            ynode *copy = one ? ckp_tree_copy(changes->items[i]) : NULL;
+            if (!copy || ckp_tree_set(one, k, copy)) {
+                ckp_tree_free(copy);
                 ckp_tree_free(one);
                 st = ckp_rc_fail_code(c, CKP_ERR_NOMEM, changes, "out of memory");
                 break;
