@@ -160,8 +160,10 @@ int ckp_linalg_leontief_inverse(const double *a, int n, double *inv)
     int *piv = malloc(sizeof(int) * (size_t)n);
     double *work = NULL;
     int rc = -1;
-    if (!piv)
+    if (!piv) {
+        rc = -2;
         goto done;
+    }
     double scale = 0.0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
@@ -195,8 +197,10 @@ int ckp_linalg_leontief_inverse(const double *a, int n, double *inv)
     if (lwork < n)
         lwork = n;
     work = malloc(sizeof(double) * (size_t)lwork);
-    if (!work)
+    if (!work) {
+        rc = -2;
         goto done;
+    }
     dgetri_(&n, inv, &n, piv, work, &lwork, &info);
     if (info != 0)
         goto done;

@@ -23,7 +23,8 @@ double ckp_linalg_norm_bound(const double *a, int n);
  * n-term sum of non-negative numbers, is below 1. */
 int ckp_linalg_norm_proves_stable(double bound, int n);
 
-/* inv = (I - a)^-1. Returns 0 on success, -1 if I - a is singular. */
+/* inv = (I - a)^-1. Returns 0 on success, -1 if I - a is singular, -2 when
+ * out of memory. */
 int ckp_linalg_leontief_inverse(const double *a, int n, double *inv);
 
 /* out = a^k (k >= 0; a^0 = I), by repeated multiplication: the k-th order

@@ -215,7 +215,10 @@ static ckp_status prep_static(const ckp_model *m, const ckp_prep *like, int same
         p->lshare->a = alloc0((size_t)I * I, sizeof(double));
         if (!p->lshare->a)
             return nomem(err, I);
-        if (ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a) != 0)
+        const int rc = ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a);
+        if (rc == -2)
+            return nomem(err, I);
+        if (rc != 0)
             return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
                                  "I - A* is singular to working precision");
     }
