@@ -130,9 +130,11 @@ static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
          * same every month, so such a cell takes the previous month's bin.
          * Only stock cells: x, q and pi practically never repeat, and the
          * test would cost more than it saves there. */
+        const double *v_prev = v - obs_per_month; /* t >= 1: the month before */
+        const uint8_t *o_prev = o_t - obs_per_month;
         for (size_t o = obs_L; o < obs_L_end; o++) {
-            if (same_bits(v[o], v[o - obs_per_month]))
-                o_t[o] = o_t[o - obs_per_month];
+            if (same_bits(v[o], v_prev[o]))
+                o_t[o] = o_prev[o];
             else
                 ckp_hist_binner_bins(bk + o, v + o, 1, o_t + o);
         }
