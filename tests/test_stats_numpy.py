@@ -78,7 +78,8 @@ def check_summary(driver, name, x, anti=False):
 def check_exceed(driver, name, x):
     r = drive(driver, "exceed", x)
     mx = float(np.max(x))
-    levels = [k * mx / 100 for k in range(101)]
+    # MODEL.md 6: levels from 0 to the maximum, the last one the maximum itself.
+    levels = [k * mx / 100 for k in range(100)] + [mx]
     check(r["levels"] == levels, f"{name}: exceedance levels")
     prob = [float(np.count_nonzero(x > lv)) / len(x) for lv in levels]
     check(r["prob"] == prob, f"{name}: exceedance probabilities")
@@ -133,6 +134,14 @@ def main():
     mx = 7.3
     on_levels = np.array([k * mx / 100 for k in range(101)] * 3 + [0.0, mx])
     check_exceed(driver, "on_levels", on_levels)
+    # Every path the same loss, a value where 100 * v / 100 rounds below v:
+    # nothing exceeds the last level, whose probability must be 0 (not 1).
+    same = 4233264490.30243
+    assert 100 * same / 100 != same
+    r = drive(driver, "exceed", np.full(1000, same))
+    check(r["levels"][-1] == same and r["prob"][-1] == 0.0,
+          f"all-equal: last level {r['levels'][-1]!r}, P(loss > it) = {r['prob'][-1]}")
+    check(r["prob"][0] == 1.0 and r["prob"][99] == 1.0, "all-equal: every lower level exceeded")
 
     base = rng.lognormal(3.0, 1.0, size=2000)
     pol = base * rng.uniform(0.5, 1.1, size=2000)

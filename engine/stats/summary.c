@@ -259,8 +259,12 @@ void ckp_exceedance(const double *x, size_t n, double *levels, double *prob)
     for (size_t i = 1; i < n; i++)
         max = x[i] > max ? x[i] : max;
     const int L = CKP_EXCEEDANCE_LEVELS - 1;
-    for (int k = 0; k <= L; k++)
+    for (int k = 0; k < L; k++)
         levels[k] = (double)k * max / (double)L;
+    /* MODEL.md 6: levels from 0 to the maximum. L * max / L can round to one
+     * ulp below max, which would make P(loss > last level) the share of paths
+     * at the maximum instead of 0. */
+    levels[L] = max;
 
     /* counts[c] = number of values exceeding exactly the levels 0..c-1, i.e.
      * c = the number of levels strictly below the value. Levels are
