@@ -147,16 +147,23 @@ static ckp_status run_to_file(const ckp_scenario *sc, const ckp_run_options *ro,
 {
     ckp_output *o = NULL;
     ckp_run_result *r = NULL;
-    ckp_status st = ckp_output_open(path, sc, ro, oo, &o, err);
-    if (st != CKP_OK)
+    ckp_plan *plan = NULL;
+    ckp_status st = ckp_plan_create(sc, ro, &plan, err);
+    if (st == CKP_OK)
+        st = ckp_output_open(path, plan, oo, &o, err);
+    if (st != CKP_OK) {
+        ckp_plan_free(plan);
         return st;
-    st = ckp_run(sc, ro, ckp_output_sink(o), &r, err);
+    }
+    st = ckp_run_plan(plan, ckp_output_sink(o), &r, err);
     if (st != CKP_OK) {
         ckp_output_abort(o);
+        ckp_plan_free(plan);
         return st;
     }
     st = ckp_output_finish(o, r, err);
     ckp_run_result_free(r);
+    ckp_plan_free(plan);
     return st;
 }
 
@@ -322,6 +329,11 @@ int main(void)
     st = ms ? ckp_run(sc, &ro, &ms->sink, &mr, &err) : CKP_ERR_NOMEM;
     CHECK(st == CKP_OK, "memory run: %s", err.message);
 
+    /* The plan of that run, for the writers opened directly below. */
+    ckp_plan *plan = NULL;
+    st = ckp_plan_create(sc, &ro, &plan, &err);
+    CHECK(st == CKP_OK, "plan: %s", err.message);
+
     ckp_output_options oo;
     ckp_output_options_default(&oo);
     oo.command_line = "test_output --demo";
@@ -344,7 +356,7 @@ int main(void)
     ckp_output *o = NULL;
     char fresh[600];
     snprintf(fresh, sizeof fresh, "%s/fresh.h5", dir);
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     CHECK(st == CKP_OK && temp_files(dir) == 1, "open makes one temporary file");
     ckp_output_abort(o);
     CHECK(!file_exists(fresh) && temp_files(dir) == 0, "abort leaves nothing behind");
@@ -352,7 +364,7 @@ int main(void)
     /* A finish with a result that does not match (a run that stopped early,
      * here: fewer paths) fails, leaves the existing target intact. */
     oo.force = 1;
-    st = ckp_output_open(other, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(other, plan, &oo, &o, &err);
     CHECK(st == CKP_OK, "open with force: %s", err.message);
     if (st == CKP_OK) {
         ckp_run_options ro2 = ro;
@@ -368,7 +380,7 @@ int main(void)
           "failed finish: target intact, temporary file removed");
 
     /* A sink that sees a batch out of order stops the run. */
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     if (st == CKP_OK) {
         const ckp_sink *sk = ckp_output_sink(o);
         ckp_layout lay;
@@ -392,15 +404,15 @@ int main(void)
 
     /* Bad input. */
     oo.compress = 10;
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_USAGE, "compression 10 refused");
     oo.compress = 0;
     char nodir[700];
     snprintf(nodir, sizeof nodir, "%s/no/such/dir/x.h5", dir);
-    st = ckp_output_open(nodir, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(nodir, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_IO && strstr(err.message, "no/such/dir"), "missing directory: %s",
           err.message);
-    st = ckp_output_open(dir, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(dir, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_IO, "a directory as target refused");
     write_text(junk, "not hdf5\n");
     st = ckp_output_file_open(junk, &f, &err);
@@ -409,6 +421,7 @@ int main(void)
     st = ckp_output_file_open(fresh, &f, &err);
     CHECK(st == CKP_ERR_IO, "missing file refused");
 
+    ckp_plan_free(plan);
     ckp_run_result_free(mr);
     ckp_memsink_free(ms);
     ckp_scenario_free(sc);

@@ -437,7 +437,7 @@ int ckp_cmd_run(int argc, char **argv)
             oo.compress = (int)a.compress;
         cmdline = join_args(argc, argv);
         oo.command_line = cmdline;
-        st = ckp_output_open(a.output, sc, &ro, &oo, &out, &err);
+        st = ckp_output_open(a.output, plan, &oo, &out, &err);
         if (st != CKP_OK) {
             rc = fail(&err, st);
             goto done;

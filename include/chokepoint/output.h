@@ -6,7 +6,7 @@
  * renames the temporary file onto the target only when everything is written.
  * A reader opens a finished file for `summary`, `replay` and the tests.
  *
- * Only engine/output*.c include hdf5.h. */
+ * Only engine/output/ includes hdf5.h. */
 #ifndef CHOKEPOINT_OUTPUT_H
 #define CHOKEPOINT_OUTPUT_H
 
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "chokepoint/error.h"
+#include "chokepoint/plan.h"
 #include "chokepoint/rng.h"
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"
@@ -47,21 +48,26 @@ typedef struct ckp_output_options {
 CKP_API void ckp_output_options_default(ckp_output_options *o);
 
 /* Create the temporary file beside `path` and write the root attributes and
- * coordinates. `ro` must be the options the run will use (the policy list,
- * seed, path range and antithetic flag are stored from it). Fails with
- * CKP_ERR_EXISTS if `path` exists and oo->force is 0. `sc` and `ro` must
- * outlive the writer. On success *out owns a new writer that must be passed to
- * exactly one of ckp_output_finish or ckp_output_abort. */
-CKP_API ckp_status ckp_output_open(const char *path, const ckp_scenario *sc, const ckp_run_options *ro,
-                           const ckp_output_options *oo, ckp_output **out, ckp_error *err);
+ * coordinates. Everything about the run is taken from `plan`: the policies
+ * in run order, the layout, the seed and base generator, the path range and
+ * the antithetic flag, the histogram edges. `plan` (and its scenario) must
+ * outlive the writer. Fails with CKP_ERR_EXISTS if `path` exists and
+ * oo->force is 0; `oo` may be NULL (defaults). On success *out owns a new
+ * writer that must be passed to exactly one of ckp_output_finish or
+ * ckp_output_abort. */
+CKP_API ckp_status ckp_output_open(const char *path, const ckp_plan *plan,
+                                   const ckp_output_options *oo, ckp_output **out,
+                                   ckp_error *err);
 
 /* The sink to pass to ckp_run: it streams the per-path records into the file.
  * Owned by the writer. */
 CKP_API const ckp_sink *ckp_output_sink(ckp_output *o);
 
 /* Write the summaries, per-month statistics and comparisons, set complete = 1,
- * close, fsync and rename the temporary file onto the target. Always frees
- * `o`; on failure the temporary file is removed and the target is untouched. */
+ * close, fsync and rename the temporary file onto the target. `r` must be
+ * the result of a run of the writer's plan that sent every path of its range
+ * through the sink (CKP_ERR_INTERNAL otherwise). Always frees `o`; on failure
+ * the temporary file is removed and the target is untouched. */
 CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
 
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
@@ -114,7 +120,8 @@ CKP_API ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, 
 CKP_API ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
                                  double *value, ckp_error *err);
 
-/* One row of the policy table, read from the stored summaries. */
+/* One row of the policy table: the summary of the policy's total loss
+ * (loss_total) and its paired comparison with the baseline. */
 typedef struct ckp_output_row {
     char name[128];
     ckp_summary loss;        /* summary of loss_total */
@@ -122,7 +129,8 @@ typedef struct ckp_output_row {
     ckp_benefit benefit;     /* against the baseline (zeros for the baseline) */
 } ckp_output_row;
 
-/* The policy table: *rows (malloc'ed, the caller frees it) gets info->npol rows. */
+/* The policy table, read from the stored summaries: *rows (malloc'ed, the
+ * caller frees it) gets info->npol rows. */
 CKP_API ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
                                  ckp_error *err);
 
