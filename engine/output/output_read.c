@@ -1,6 +1,6 @@
 /* chokepoint: reading a results file back (output.h) for `summary`, `replay`,
- * the tests: the root attributes, one path's record, the worst path and the
- * policy table. Only
+ * the tests and any caller: the root attributes, one path's record, the
+ * worst path, the policy table, and any numeric array by its path. Only
  * finished files (complete = 1) of a known schema are accepted. Every name
  * comes from the schema table (schema.c), as in the writer. */
 #include "chokepoint/output.h"
@@ -419,4 +419,116 @@ ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows
     }
     *rows = r;
     return CKP_OK;
+}
+
+/* ---- Any stored array ----------------------------------------------------------- */
+
+/* The element type a dataset of type t is read as, or 0 with *what naming it. */
+static ckp_output_type array_type(hid_t t, int *unsigned64, const char **what)
+{
+    *unsigned64 = 0;
+    switch (H5Tget_class(t)) {
+    case H5T_FLOAT:
+        return CKP_OUTPUT_DOUBLE;
+    case H5T_INTEGER:
+        *unsigned64 = H5Tget_sign(t) == H5T_SGN_NONE && H5Tget_size(t) >= 8;
+        return CKP_OUTPUT_INT64;
+    case H5T_STRING:
+        *what = "strings";
+        return (ckp_output_type)0;
+    default:
+        *what = "values of a type that is not a number";
+        return (ckp_output_type)0;
+    }
+}
+
+/* Shape of the open dataset ds into out (rank, dims, count). */
+static ckp_status array_shape(const ckp_output_file *f, const char *name, hid_t sp,
+                              ckp_output_array *out, ckp_error *err)
+{
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hssize_t np = H5Sget_simple_extent_npoints(sp);
+    if (rank < 0 || np < 0)
+        return ckp_h5_error(err, "%s: dataset '%s': cannot read its shape", f->path, name);
+    if (rank > CKP_OUTPUT_MAX_RANK)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: dataset '%s' has rank %d, more than %d", f->path,
+                        name, rank, CKP_OUTPUT_MAX_RANK);
+    hsize_t d[CKP_OUTPUT_MAX_RANK];
+    if (rank > 0 && H5Sget_simple_extent_dims(sp, d, NULL) < 0)
+        return ckp_h5_error(err, "%s: dataset '%s': cannot read its shape", f->path, name);
+    out->rank = rank;
+    for (int r = 0; r < rank; r++)
+        out->dims[r] = (size_t)d[r];
+    if ((uint64_t)np > SIZE_MAX / sizeof(double))
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "%s: dataset '%s' is too large to read whole",
+                        f->path, name);
+    out->count = (size_t)np;
+    return CKP_OK;
+}
+
+/* Read the values of ds (shape and type already in out). */
+static ckp_status array_values(const ckp_output_file *f, const char *name, hid_t ds,
+                               int unsigned64, ckp_output_array *out, ckp_error *err)
+{
+    void *v = malloc((out->count ? out->count : 1) * sizeof(double));
+    if (!v)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory reading '%s'", name);
+    if (out->type == CKP_OUTPUT_DOUBLE)
+        out->f64 = v;
+    else
+        out->i64 = v;
+    hid_t memtype = out->type == CKP_OUTPUT_DOUBLE ? H5T_NATIVE_DOUBLE
+                    : unsigned64                   ? H5T_NATIVE_UINT64
+                                                   : H5T_NATIVE_INT64;
+    if (out->count > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        return ckp_h5_error(err, "%s: cannot read dataset '%s'", f->path, name);
+    /* Unsigned 64-bit values (histogram counts) share int64's bits below 2^63. */
+    for (size_t i = 0; unsigned64 && i < out->count; i++)
+        if (((const uint64_t *)v)[i] > (uint64_t)INT64_MAX)
+            return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset '%s' holds a value above INT64_MAX",
+                            f->path, name);
+    return CKP_OK;
+}
+
+ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
+                                 ckp_output_array *out, ckp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!name || !name[0])
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: no dataset name given", f->path);
+    hid_t ds = H5Dopen2(f->file, name, H5P_DEFAULT);
+    if (ds < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: no dataset '%s'", f->path, name);
+    }
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    ckp_status st = CKP_OK;
+    int unsigned64 = 0;
+    const char *what = "";
+    if (t < 0 || sp < 0)
+        st = ckp_h5_error(err, "%s: dataset '%s'", f->path, name);
+    else if (!(out->type = array_type(t, &unsigned64, &what)))
+        st = CKP_FAIL(err, CKP_ERR_USAGE, "%s: dataset '%s' holds %s, not numbers", f->path,
+                      name, what);
+    if (st == CKP_OK)
+        st = array_shape(f, name, sp, out, err);
+    if (st == CKP_OK)
+        st = array_values(f, name, ds, unsigned64, out, err);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Dclose(ds);
+    if (st != CKP_OK)
+        ckp_output_array_free(out);
+    return st;
+}
+
+void ckp_output_array_free(ckp_output_array *a)
+{
+    if (!a)
+        return;
+    free(a->f64);
+    free(a->i64);
+    memset(a, 0, sizeof *a);
 }

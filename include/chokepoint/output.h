@@ -4,7 +4,8 @@
  * target, batch by batch, computes the summaries at the end by reading each
  * per-path column back (so memory never grows with the number of paths), and
  * renames the temporary file onto the target only when everything is written.
- * A reader opens a finished file for `summary`, `replay` and the tests.
+ * A reader opens a finished file for `summary`, `replay` and the tests, and
+ * reads any stored array by its path in the file.
  *
  * Only engine/output/ includes hdf5.h. */
 #ifndef CHOKEPOINT_OUTPUT_H
@@ -133,6 +134,48 @@ typedef struct ckp_output_row {
  * caller frees it) gets info->npol rows. */
 CKP_API ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
                                  ckp_error *err);
+
+/* The policy table of a run held in memory: loss_total[k] holds the n total
+ * losses, in path order, of run policy k of `plan` (k = 0 the baseline).
+ * Names, costs, the antithetic flag and the horizon come from the plan. The
+ * figures are computed by the same code as the ones the writer stores, so
+ * this table equals ckp_output_read_table of the run's file bit for bit.
+ * *rows (malloc'ed, the caller frees it) gets ckp_plan_npolicies(plan) rows.
+ * Allocates one array of n doubles. */
+CKP_API ckp_status ckp_output_table_rows(const ckp_plan *plan, const double *const *loss_total,
+                                         size_t n, ckp_output_row **rows, ckp_error *err);
+
+/* ---- Any stored array ---------------------------------------------------------- */
+
+#define CKP_OUTPUT_MAX_RANK 8
+
+typedef enum ckp_output_type {
+    CKP_OUTPUT_DOUBLE = 1, /* floating-point datasets, read as double */
+    CKP_OUTPUT_INT64 = 2   /* integer datasets (counts, indices, months), read as int64 */
+} ckp_output_type;
+
+/* A numeric dataset read whole, in C (row-major) order. */
+typedef struct ckp_output_array {
+    ckp_output_type type;
+    int rank;                         /* 0 for a scalar */
+    size_t dims[CKP_OUTPUT_MAX_RANK]; /* dims[0 .. rank) */
+    size_t count;                     /* product of the dims (1 for a scalar) */
+    double *f64;                      /* count values when type is CKP_OUTPUT_DOUBLE, else NULL */
+    int64_t *i64;                     /* count values when type is CKP_OUTPUT_INT64, else NULL */
+} ckp_output_array;
+
+/* Read the dataset at `name`, its path inside the file (e.g.
+ * "policies/baseline/summary/loss_total", "month", "policies/detente/
+ * comparison/benefit"; docs/output-format.md lists them), into *out, which
+ * the caller releases with ckp_output_array_free. Refuses, naming the file
+ * and the dataset, a name that is no dataset (CKP_ERR_USAGE), a dataset that
+ * is not numbers (strings: CKP_ERR_USAGE), of rank above
+ * CKP_OUTPUT_MAX_RANK, or with unsigned values above INT64_MAX (CKP_ERR_IO).
+ * Memory: the whole dataset (count * 8 bytes). */
+CKP_API ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
+                                         ckp_output_array *out, ckp_error *err);
+/* Free the values of a; a is left empty. Accepts NULL and an empty array. */
+CKP_API void ckp_output_array_free(ckp_output_array *a);
 
 #ifdef __cplusplus
 }
