@@ -42,9 +42,9 @@ typedef struct ckp_output_options {
 } ckp_output_options;
 
 /* Defaults: force 0, compress CKP_OUTPUT_DEFAULT_COMPRESS, command_line NULL.
- * Deflate level 1 (with shuffle) halves the file for about a fifth more CPU
- * time; higher levels save under 2 % more and cost much more time
- * (docs/output-format.md has the measurements). */
+ * Deflate level 1 (with shuffle) about halves the file for about a seventh
+ * more CPU time; higher levels save under 2 % more and cost more time, level
+ * 9 more than twice as much (docs/output-format.md has the measurements). */
 #define CKP_OUTPUT_DEFAULT_COMPRESS 1
 CKP_API void ckp_output_options_default(ckp_output_options *o);
 
