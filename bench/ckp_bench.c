@@ -460,6 +460,7 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
     ckp_sink sink = {&cs, count_write};
     ckp_run_result *res = NULL;
     ckp_output *out = NULL;
+    ckp_plan *plan = NULL; /* with a file: the writer takes the run's plan */
     char h5[1024];
     double t0 = now(), c0 = cpu_now();
     if (op->h5_dir) {
@@ -469,11 +470,15 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
         ckp_output_options_default(&oo);
         oo.force = 1;
         snprintf(h5, sizeof h5, "%s/ckp_bench_%ld.h5", op->h5_dir, (long)getpid());
-        if (ckp_output_open(h5, sc, &o, &oo, &out, err) != CKP_OK)
+        if (ckp_plan_create(sc, &o, &plan, err) != CKP_OK)
             return -1;
+        if (ckp_output_open(h5, plan, &oo, &out, err) != CKP_OK) {
+            ckp_plan_free(plan);
+            return -1;
+        }
         cs.next = ckp_output_sink(out);
     }
-    ckp_status st = ckp_run(sc, &o, &sink, &res, err);
+    ckp_status st = plan ? ckp_run_plan(plan, &sink, &res, err) : ckp_run(sc, &o, &sink, &res, err);
     if (out) {
         if (st == CKP_OK)
             st = ckp_output_finish(out, res, err);
@@ -481,6 +486,7 @@ static int run_once(const ckp_scenario *sc, int64_t paths, int threads, const op
             ckp_output_abort(out);
         unlink(h5);
     }
+    ckp_plan_free(plan);
     *secs = now() - t0;
     *cpu = cpu_now() - c0;
     if (st != CKP_OK) {

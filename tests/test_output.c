@@ -8,6 +8,8 @@
  *  - a path replayed from the file's own resolved scenario and generator
  *    state gives the stored record;
  *  - stored summaries and comparisons equal stats.h on the memory columns;
+ *  - the table computed in memory (ckp_output_table_rows) equals the table
+ *    read from the file bit for bit; any array reads back by its path;
  *  - safe writing: no overwrite without force, abort and failed finish leave
  *    the target untouched and no temporary file behind, force replaces;
  *  - bad input and a file that is not a results file are refused. */
@@ -149,16 +151,23 @@ static ckp_status run_to_file(const ckp_scenario *sc, const ckp_run_options *ro,
 {
     ckp_output *o = NULL;
     ckp_run_result *r = NULL;
-    ckp_status st = ckp_output_open(path, sc, ro, oo, &o, err);
-    if (st != CKP_OK)
+    ckp_plan *plan = NULL;
+    ckp_status st = ckp_plan_create(sc, ro, &plan, err);
+    if (st == CKP_OK)
+        st = ckp_output_open(path, plan, oo, &o, err);
+    if (st != CKP_OK) {
+        ckp_plan_free(plan);
         return st;
-    st = ckp_run(sc, ro, ckp_output_sink(o), &r, err);
+    }
+    st = ckp_run_plan(plan, ckp_output_sink(o), &r, err);
     if (st != CKP_OK) {
         ckp_output_abort(o);
+        ckp_plan_free(plan);
         return st;
     }
     st = ckp_output_finish(o, r, err);
     ckp_run_result_free(r);
+    ckp_plan_free(plan);
     return st;
 }
 
@@ -287,6 +296,92 @@ static void check_contents(const ckp_scenario *sc, const ckp_run_options *ro,
     ckp_output_file_close(f);
 }
 
+static int same_row(const ckp_output_row *a, const ckp_output_row *b)
+{
+    ckp_summary sa = a->loss, sb = b->loss;
+    ckp_benefit ba = a->benefit, bb = b->benefit;
+    return strcmp(a->name, b->name) == 0 && a->is_baseline == b->is_baseline &&
+           memcmp(&sa.count, &sb.count, 6 * sizeof(double)) == 0 &&
+           same_bits(sa.q, sb.q, CKP_NQUANTILES) &&
+           memcmp(&sa.var95, &sb.var95, 4 * sizeof(double)) == 0 &&
+           memcmp(&ba.mean, &bb.mean, 3 * sizeof(double)) == 0 &&
+           same_bits(ba.q, bb.q, CKP_NQUANTILES) && ba.has_bcr == bb.has_bcr &&
+           (!ba.has_bcr || memcmp(&ba.bcr, &bb.bcr, sizeof(double)) == 0);
+}
+
+/* The table of the memory run equals the file's; arrays read by path. */
+static void check_table_and_arrays(const ckp_plan *plan, const ckp_memsink *ms, const char *path)
+{
+    ckp_error err;
+    ckp_error_clear(&err);
+    ckp_output_file *f = NULL;
+    ckp_status st = ckp_output_file_open(path, &f, &err);
+    CHECK(st == CKP_OK, "open the results file: %s", err.message);
+    if (st != CKP_OK)
+        return;
+    const ckp_layout *lay = ckp_plan_layout(plan);
+    int npol = ckp_plan_npolicies(plan);
+    double *loss[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < npol && k < 3; k++) {
+        loss[k] = malloc(PATHS * sizeof *loss[k]);
+        if (loss[k])
+            ckp_memsink_column(ms, k, lay->offset[CKP_M_LOSS_TOTAL], loss[k]);
+    }
+    ckp_output_row *mem = NULL, *file = NULL;
+    st = ckp_output_table_rows(plan, (const double *const *)loss, PATHS, &mem, &err);
+    CHECK(st == CKP_OK, "table from memory: %s", err.message);
+    if (st == CKP_OK)
+        st = ckp_output_read_table(f, &file, &err);
+    for (int k = 0; st == CKP_OK && k < npol; k++)
+        CHECK(same_row(&mem[k], &file[k]), "policy %d: memory table equals the file's", k);
+    free(mem);
+
+    /* Arrays by path: doubles, int64 (months, histogram counts), a scalar. */
+    ckp_output_array a;
+    st = ckp_output_read_array(f, "policies/baseline/summary/loss_total", &a, &err);
+    CHECK(st == CKP_OK && a.type == CKP_OUTPUT_DOUBLE && a.rank == 1 && a.dims[0] == 10 &&
+              a.count == 10 && a.f64 && !a.i64 && file && a.f64[1] == file[0].loss.mean &&
+              a.f64[9] == file[0].loss.cvar99,
+          "summary/loss_total as an array: %s", err.message);
+    ckp_output_array_free(&a);
+    CHECK(a.f64 == NULL && a.count == 0, "array_free empties the array");
+    st = ckp_output_read_array(f, "policies/stockpile/loss", &a, &err);
+    CHECK(st == CKP_OK && a.rank == 2 && a.dims[0] == PATHS && a.dims[1] == (size_t)lay->I &&
+              a.f64 && same_bits(a.f64, ms->records[1] + lay->offset[CKP_M_LOSS], 1),
+          "per-path loss (path, industry) as an array: %s", err.message);
+    ckp_output_array_free(&a);
+    st = ckp_output_read_array(f, "month", &a, &err);
+    CHECK(st == CKP_OK && a.type == CKP_OUTPUT_INT64 && a.count == (size_t)lay->T && a.i64 &&
+              a.i64[0] == 1 && a.i64[lay->T - 1] == lay->T,
+          "month coordinate as int64: %s", err.message);
+    ckp_output_array_free(&a);
+    st = ckp_output_read_array(f, "policies/baseline/month/shortfall_hist", &a, &err);
+    int64_t total = 0;
+    for (size_t i = 0; st == CKP_OK && i < CKP_HIST_BINS; i++)
+        total += a.i64[i];
+    CHECK(st == CKP_OK && a.type == CKP_OUTPUT_INT64 && a.rank == 3 &&
+              a.dims[2] == CKP_HIST_BINS && total == PATHS,
+          "histogram counts as int64, one month's bins sum to the paths: %s", err.message);
+    ckp_output_array_free(&a);
+    st = ckp_output_read_array(f, "policies/alliance/comparison/bcr", &a, &err);
+    CHECK(st == CKP_OK && a.rank == 0 && a.count == 1 && isnan(a.f64[0]),
+          "a scalar (NaN bcr without a cost): %s", err.message);
+    ckp_output_array_free(&a);
+    st = ckp_output_read_array(f, "policies/baseline/no_such", &a, &err);
+    CHECK(st == CKP_ERR_USAGE && strstr(err.message, path) && strstr(err.message, "no_such") &&
+              !a.f64 && !a.i64,
+          "missing dataset refused, naming file and dataset: %s", err.message);
+    st = ckp_output_read_array(f, "policies", &a, &err);
+    CHECK(st == CKP_ERR_USAGE, "a group is no dataset: %s", err.message);
+    st = ckp_output_read_array(f, "policy", &a, &err);
+    CHECK(st == CKP_ERR_USAGE && strstr(err.message, "strings") && strstr(err.message, "policy"),
+          "strings refused: %s", err.message);
+    for (int k = 0; k < 3; k++)
+        free(loss[k]);
+    free(file);
+    ckp_output_file_close(f);
+}
+
 int main(void)
 {
     const char *tmpdir = getenv("TMPDIR");
@@ -324,6 +419,11 @@ int main(void)
     st = ms ? ckp_run(sc, &ro, &ms->sink, &mr, &err) : CKP_ERR_NOMEM;
     CHECK(st == CKP_OK, "memory run: %s", err.message);
 
+    /* The plan of that run, for the writers opened directly below. */
+    ckp_plan *plan = NULL;
+    st = ckp_plan_create(sc, &ro, &plan, &err);
+    CHECK(st == CKP_OK, "plan: %s", err.message);
+
     ckp_output_options oo;
     ckp_output_options_default(&oo);
     oo.command_line = "test_output --demo";
@@ -333,6 +433,8 @@ int main(void)
     CHECK(temp_files(dir) == 0, "no temporary file left after success");
     if (st == CKP_OK && mr)
         check_contents(sc, &ro, ms, mr, path);
+    if (st == CKP_OK && plan)
+        check_table_and_arrays(plan, ms, path);
 
     /* Without force an existing file is refused and stays as it was. */
     write_text(other, "precious\n");
@@ -346,7 +448,7 @@ int main(void)
     ckp_output *o = NULL;
     char fresh[600];
     snprintf(fresh, sizeof fresh, "%s/fresh.h5", dir);
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     CHECK(st == CKP_OK && temp_files(dir) == 1, "open makes one temporary file");
     ckp_output_abort(o);
     CHECK(!file_exists(fresh) && temp_files(dir) == 0, "abort leaves nothing behind");
@@ -354,7 +456,7 @@ int main(void)
     /* A finish with a result that does not match (a run that stopped early,
      * here: fewer paths) fails, leaves the existing target intact. */
     oo.force = 1;
-    st = ckp_output_open(other, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(other, plan, &oo, &o, &err);
     CHECK(st == CKP_OK, "open with force: %s", err.message);
     if (st == CKP_OK) {
         ckp_run_options ro2 = ro;
@@ -370,7 +472,7 @@ int main(void)
           "failed finish: target intact, temporary file removed");
 
     /* A sink that sees a batch out of order stops the run. */
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     if (st == CKP_OK) {
         const ckp_sink *sk = ckp_output_sink(o);
         ckp_layout lay;
@@ -394,15 +496,15 @@ int main(void)
 
     /* Bad input. */
     oo.compress = 10;
-    st = ckp_output_open(fresh, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(fresh, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_USAGE, "compression 10 refused");
     oo.compress = 0;
     char nodir[700];
     snprintf(nodir, sizeof nodir, "%s/no/such/dir/x.h5", dir);
-    st = ckp_output_open(nodir, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(nodir, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_IO && strstr(err.message, "no/such/dir"), "missing directory: %s",
           err.message);
-    st = ckp_output_open(dir, sc, &ro, &oo, &o, &err);
+    st = ckp_output_open(dir, plan, &oo, &o, &err);
     CHECK(st == CKP_ERR_IO, "a directory as target refused");
     write_text(junk, "not hdf5\n");
     st = ckp_output_file_open(junk, &f, &err);
@@ -411,6 +513,7 @@ int main(void)
     st = ckp_output_file_open(fresh, &f, &err);
     CHECK(st == CKP_ERR_IO, "missing file refused");
 
+    ckp_plan_free(plan);
     ckp_run_result_free(mr);
     ckp_memsink_free(ms);
     ckp_scenario_free(sc);

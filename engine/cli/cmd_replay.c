@@ -1,9 +1,10 @@
 /* chokepoint: `chokepoint replay FILE --path N`, one path again, month by month.
  *
- * The resolved scenario, the base generator (state and increment) and the
- * antithetic flag stored in the file are all a path needs: its uniforms are
- * regenerated, the policy is simulated with a full trace, and the metrics the
- * replay produces are compared bit for bit with the record stored in the file.
+ * The resolved scenario, the seed and the antithetic flag stored in the file
+ * are all a path needs: they make a run plan (whose base generator must be
+ * the one stored), the plan replays the path of the policy with a full trace
+ * (ckp_plan_replay), and the metrics the replay produces are compared bit for
+ * bit with the record stored in the file.
  * A difference means the file cannot be reproduced by this engine (a different
  * version, or a damaged file): it is reported and the exit status is 1. */
 #include <errno.h>
@@ -15,8 +16,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
-#include "engine/sim/sim_impl.h"
-#include "engine/scenario/scenario_impl.h"
+#include "engine/core/error_impl.h"
 
 static void replay_usage(FILE *out)
 {
@@ -163,15 +163,17 @@ static void slot_label(const ckp_scenario *sc, ckp_dimset ds, size_t c, char *bu
 {
     switch (ds) {
     case CKP_DIMS_INDUSTRY:
-        snprintf(buf, cap, "%s", sc->industries[c]);
+        snprintf(buf, cap, "%s", ckp_scenario_industry(sc, (int)c));
         break;
     case CKP_DIMS_MATERIAL:
-        snprintf(buf, cap, "%s", sc->materials[c]);
+        snprintf(buf, cap, "%s", ckp_scenario_material(sc, (int)c));
         break;
-    case CKP_DIMS_SUPPLIER_REGIME:
-        snprintf(buf, cap, "%s/%s", sc->suppliers[c / (size_t)sc->K],
-                 sc->regimes[c % (size_t)sc->K]);
+    case CKP_DIMS_SUPPLIER_REGIME: {
+        const size_t K = (size_t)ckp_scenario_nregimes(sc);
+        snprintf(buf, cap, "%s/%s", ckp_scenario_supplier(sc, (int)(c / K)),
+                 ckp_scenario_regime(sc, (int)(c % K)));
         break;
+    }
     default:
         snprintf(buf, cap, "total");
         break;
@@ -186,12 +188,12 @@ static void print_csv(FILE *out, const ckp_scenario *sc, const ckp_layout *lay,
     for (int m1 = 0; m1 < T; m1++) {
         int mo = m1 + 1;
         for (int s = 0; s < S; s++)
-            fprintf(out, "supplier,%d,%s,regime,%s\n", mo, sc->suppliers[s],
-                    sc->regimes[t->regime[m1 * S + s]]);
+            fprintf(out, "supplier,%d,%s,regime,%s\n", mo, ckp_scenario_supplier(sc, s),
+                    ckp_scenario_regime(sc, t->regime[m1 * S + s]));
         for (int s = 0; s < S; s++)
             for (int m = 0; m < M; m++)
-                fprintf(out, "block,%d,%s/%s,block,%.17g\n", mo, sc->suppliers[s],
-                        sc->materials[m], t->block[((size_t)m1 * S + s) * M + m]);
+                fprintf(out, "block,%d,%s/%s,block,%.17g\n", mo, ckp_scenario_supplier(sc, s),
+                        ckp_scenario_material(sc, m), t->block[((size_t)m1 * S + s) * M + m]);
         for (int m = 0; m < M; m++) {
             size_t i = (size_t)m1 * M + m;
             const struct {
@@ -203,14 +205,14 @@ static void print_csv(FILE *out, const ckp_scenario *sc, const ckp_layout *lay,
                      {"shortfall", t->shortfall[i]}, {"price", t->price[i]},
                      {"extra_cost", t->cost[i]}};
             for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-                fprintf(out, "material,%d,%s,%s,%.17g\n", mo, sc->materials[m], v[k].n, v[k].v);
+                fprintf(out, "material,%d,%s,%s,%.17g\n", mo, ckp_scenario_material(sc, m), v[k].n, v[k].v);
         }
         for (int i1 = 0; i1 < I; i1++) {
             size_t i = (size_t)m1 * I + i1;
-            fprintf(out, "industry,%d,%s,q0,%.17g\n", mo, sc->industries[i1], t->q0[i]);
-            fprintf(out, "industry,%d,%s,inoperability,%.17g\n", mo, sc->industries[i1],
+            fprintf(out, "industry,%d,%s,q0,%.17g\n", mo, ckp_scenario_industry(sc, i1), t->q0[i]);
+            fprintf(out, "industry,%d,%s,inoperability,%.17g\n", mo, ckp_scenario_industry(sc, i1),
                     t->inop[i]);
-            fprintf(out, "industry,%d,%s,loss,%.17g\n", mo, sc->industries[i1], t->loss[i]);
+            fprintf(out, "industry,%d,%s,loss,%.17g\n", mo, ckp_scenario_industry(sc, i1), t->loss[i]);
         }
     }
     const ckp_metric_info *mt = ckp_metric_table();
@@ -230,25 +232,25 @@ static void print_table(FILE *out, const ckp_scenario *sc, const ckp_layout *lay
     for (int m1 = 0; m1 < T; m1++) {
         fprintf(out, "month %d   regimes:", m1 + 1);
         for (int s = 0; s < S; s++)
-            fprintf(out, " %s=%s", sc->suppliers[s], sc->regimes[t->regime[m1 * S + s]]);
+            fprintf(out, " %s=%s", ckp_scenario_supplier(sc, s), ckp_scenario_regime(sc, t->regime[m1 * S + s]));
         fprintf(out, "\n  %-16s %9s %9s %9s %9s %10s %9s %9s   block by supplier\n", "material",
                 "supply", "reroute", "release", "short", "stock_d", "price", "ramp");
         for (int m = 0; m < M; m++) {
             size_t i = (size_t)m1 * M + m;
-            fprintf(out, "  %-16s %9.4f %9.4f %9.4f %9.4f %10.2f %9.4f %9.4f  ", sc->materials[m],
+            fprintf(out, "  %-16s %9.4f %9.4f %9.4f %9.4f %10.2f %9.4f %9.4f  ", ckp_scenario_material(sc, m),
                     t->supply[i], t->reroute[i], t->release[i], t->shortfall[i],
                     t->stock_days[i], t->price[i], t->ramp[i]);
             for (int s = 0; s < S; s++) {
                 double b = t->block[((size_t)m1 * S + s) * M + m];
                 if (b != 0.0)
-                    fprintf(out, " %s=%.3f", sc->suppliers[s], b);
+                    fprintf(out, " %s=%.3f", ckp_scenario_supplier(sc, s), b);
             }
             fputc('\n', out);
         }
         fprintf(out, "  %-16s %9s %9s %14s\n", "industry", "q0", "inop", "loss");
         for (int i1 = 0; i1 < I; i1++) {
             size_t i = (size_t)m1 * I + i1;
-            fprintf(out, "  %-16s %9.4f %9.4f %14.6g\n", sc->industries[i1], t->q0[i],
+            fprintf(out, "  %-16s %9.4f %9.4f %14.6g\n", ckp_scenario_industry(sc, i1), t->q0[i],
                     t->inop[i], t->loss[i]);
         }
     }
@@ -262,6 +264,92 @@ static void print_table(FILE *out, const ckp_scenario *sc, const ckp_layout *lay
         }
 }
 
+/* The index of `policy` in the file's run order, or -1 (then listed on stderr). */
+static int file_policy(const char *file, const ckp_output_info *in, const char *policy)
+{
+    for (int i = 0; i < in->npol; i++)
+        if (strcmp(in->policy_names[i], policy) == 0)
+            return i;
+    fprintf(stderr, "chokepoint replay: %s: no policy '%s' in the file (it has:", file, policy);
+    for (int i = 0; i < in->npol; i++)
+        fprintf(stderr, " %s", in->policy_names[i]);
+    fprintf(stderr, ")\n");
+    return -1;
+}
+
+/* A plan of the file's run for scenario policy p alone (with the baseline):
+ * the file's seed, path range and antithetic flag. *k gets p's run index. */
+static ckp_status replay_plan(const ckp_scenario *sc, const ckp_output_info *in, int p,
+                              ckp_plan **plan, int *k, ckp_error *err)
+{
+    ckp_run_options ro;
+    ckp_run_options_default(&ro, sc);
+    ro.seed = in->seed;
+    ro.first_path = in->first_path;
+    ro.paths = in->paths;
+    ro.antithetic = in->antithetic;
+    ro.npolicies = 1;
+    ro.policies = &p;
+    ro.month_stats = 0;
+    ro.threads = 1;
+    CKP_TRY(ckp_plan_create(sc, &ro, plan, err));
+    *k = 0;
+    for (int i = 0; i < ckp_plan_npolicies(*plan); i++)
+        if (ckp_plan_policy(*plan, i) == p)
+            *k = i;
+    return CKP_OK;
+}
+
+static int same_generator(const ckp_pcg64 *a, const ckp_pcg64 *b)
+{
+    return a->state.hi == b->state.hi && a->state.lo == b->state.lo && a->inc.hi == b->inc.hi &&
+           a->inc.lo == b->inc.lo;
+}
+
+/* Print the replayed path, its first uniforms, and check its metrics against
+ * the stored ones. Returns the exit status. */
+static int report(const replay_args *a, const char *policy, const ckp_output_info *in,
+                  const ckp_scenario *sc, const ckp_plan *plan, const ckp_trace *t,
+                  const double *rec, const double *stored, double *u)
+{
+    const ckp_layout *lay = ckp_plan_layout(plan);
+    int csv = a->format && strcmp(a->format, "csv") == 0;
+    if (!csv)
+        printf("%s: path %lld, policy '%s', seed %llu%s\n\n", a->file, a->path, policy,
+               (unsigned long long)in->seed, in->antithetic ? ", antithetic" : "");
+    if (csv)
+        print_csv(stdout, sc, lay, t, rec);
+    else
+        print_table(stdout, sc, lay, t, rec);
+    size_t nu = (unsigned long long)a->uniforms < lay->uniforms ? (size_t)a->uniforms
+                                                                : lay->uniforms;
+    if (nu) {
+        ckp_path_uniforms(lay, ckp_plan_base(plan), (uint64_t)a->path, ckp_plan_antithetic(plan),
+                          u);
+        if (!csv)
+            printf("\nfirst %zu uniforms of the path\n", nu);
+    }
+    for (size_t i = 0; i < nu; i++)
+        printf(csv ? "uniform,,%zu,u,%.17g\n" : "  %zu %.17g\n", i, u[i]);
+    size_t ndiff = 0;
+    for (size_t i = 0; i < lay->record; i++)
+        ndiff += memcmp(&rec[i], &stored[i], sizeof(double)) != 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chokepoint replay: cannot write to standard output\n");
+        return 1;
+    }
+    if (ndiff) {
+        fprintf(stderr,
+                "chokepoint replay: %s: %zu of %zu replayed metrics differ from the stored "
+                "ones (file written by chokepoint %s, this is %s)\n",
+                a->file, ndiff, lay->record, in->engine_version, ckp_version());
+        return 1;
+    }
+    if (!csv)
+        printf("\nall %zu metrics equal the stored ones bit for bit\n", lay->record);
+    return 0;
+}
+
 int ckp_cmd_replay(int argc, char **argv)
 {
     replay_args a;
@@ -272,14 +360,12 @@ int ckp_cmd_replay(int argc, char **argv)
         return pr > 0 ? 0 : 2;
     }
     const char *policy = a.policy ? a.policy : "baseline";
-    int csv = a.format && strcmp(a.format, "csv") == 0;
 
     ckp_error err;
     ckp_error_clear(&err);
     ckp_output_file *f = NULL;
     ckp_scenario *sc = NULL;
-    ckp_prep *prep = NULL;
-    ckp_work *work = NULL;
+    ckp_plan *plan = NULL;
     char *yaml = NULL;
     double *u = NULL, *rec = NULL, *stored = NULL;
     traces tr;
@@ -291,16 +377,8 @@ int ckp_cmd_replay(int argc, char **argv)
     if (st != CKP_OK)
         goto fail;
     const ckp_output_info *in = ckp_output_file_info(f);
-    int k = -1;
-    for (int i = 0; i < in->npol; i++)
-        if (strcmp(in->policy_names[i], policy) == 0)
-            k = i;
+    int k = file_policy(a.file, in, policy);
     if (k < 0) {
-        fprintf(stderr, "chokepoint replay: %s: no policy '%s' in the file (it has:", a.file,
-                policy);
-        for (int i = 0; i < in->npol; i++)
-            fprintf(stderr, " %s", in->policy_names[i]);
-        fprintf(stderr, ")\n");
         rc = 2;
         goto done;
     }
@@ -321,56 +399,32 @@ int ckp_cmd_replay(int argc, char **argv)
                                        &err)) != CKP_OK)
         goto fail;
     int p = ckp_scenario_policy_index(sc, policy);
-    if (p < 0 || sc->T != in->horizon_months) {
+    if (p < 0 || ckp_scenario_horizon(sc) != in->horizon_months) {
         fprintf(stderr, "chokepoint replay: %s: the stored scenario does not match the file\n",
                 a.file);
         goto done;
     }
-    ckp_layout lay;
-    ckp_layout_init(&lay, &sc->models[p]);
-    u = malloc(lay.uniforms * sizeof *u);
-    rec = malloc(lay.record * sizeof *rec);
-    stored = malloc(lay.record * sizeof *stored);
-    if (!u || !rec || !stored || alloc_trace(&tr, &lay) != 0) {
-        st = ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    int kp = 0;
+    if ((st = replay_plan(sc, in, p, &plan, &kp, &err)) != CKP_OK)
         goto fail;
-    }
-    if ((st = ckp_output_read_record(f, k, (int64_t)a.path, &lay, stored, &err)) != CKP_OK ||
-        (st = ckp_prep_create(&sc->models[p], &prep, &err)) != CKP_OK ||
-        (st = ckp_work_create(sc, &work, &err)) != CKP_OK)
-        goto fail;
-    ckp_path_uniforms(&lay, &in->base, (uint64_t)a.path, in->antithetic, u);
-    ckp_sim_path(&sc->models[p], prep, &lay, work, u, rec, NULL, &tr.t);
-
-    if (!csv)
-        printf("%s: path %lld, policy '%s', seed %llu%s\n\n", a.file, a.path, policy,
-               (unsigned long long)in->seed, in->antithetic ? ", antithetic" : "");
-    if (csv)
-        print_csv(stdout, sc, &lay, &tr.t, rec);
-    else
-        print_table(stdout, sc, &lay, &tr.t, rec);
-    size_t nu = (unsigned long long)a.uniforms < lay.uniforms ? (size_t)a.uniforms : lay.uniforms;
-    if (nu && !csv)
-        printf("\nfirst %zu uniforms of the path\n", nu);
-    for (size_t i = 0; i < nu; i++)
-        printf(csv ? "uniform,,%zu,u,%.17g\n" : "  %zu %.17g\n", i, u[i]);
-    size_t ndiff = 0;
-    for (size_t i = 0; i < lay.record; i++)
-        ndiff += memcmp(&rec[i], &stored[i], sizeof(double)) != 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "chokepoint replay: cannot write to standard output\n");
-        goto done;
-    }
-    if (ndiff) {
+    if (!same_generator(ckp_plan_base(plan), &in->base)) {
         fprintf(stderr,
-                "chokepoint replay: %s: %zu of %zu replayed metrics differ from the stored "
-                "ones (file written by chokepoint %s, this is %s)\n",
-                a.file, ndiff, lay.record, in->engine_version, ckp_version());
+                "chokepoint replay: %s: the stored generator is not the one of the stored seed\n",
+                a.file);
         goto done;
     }
-    if (!csv)
-        printf("\nall %zu metrics equal the stored ones bit for bit\n", lay.record);
-    rc = 0;
+    const ckp_layout *lay = ckp_plan_layout(plan);
+    u = malloc((lay->uniforms ? lay->uniforms : 1) * sizeof *u);
+    rec = malloc(lay->record * sizeof *rec);
+    stored = malloc(lay->record * sizeof *stored);
+    if (!u || !rec || !stored || alloc_trace(&tr, lay) != 0) {
+        st = CKP_FAIL(&err, CKP_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if ((st = ckp_output_read_record(f, k, (int64_t)a.path, lay, stored, &err)) != CKP_OK ||
+        (st = ckp_plan_replay(plan, kp, (int64_t)a.path, rec, &tr.t, &err)) != CKP_OK)
+        goto fail;
+    rc = report(&a, policy, in, sc, plan, &tr.t, rec, stored, u);
     goto done;
 fail:
     fprintf(stderr, "chokepoint replay: %s\n", err.message[0] ? err.message : ckp_status_str(st));
@@ -381,8 +435,7 @@ done:
     free(rec);
     free(stored);
     free(yaml);
-    ckp_work_free(work);
-    ckp_prep_free(prep);
+    ckp_plan_free(plan);
     ckp_scenario_free(sc);
     ckp_output_file_close(f);
     return rc;

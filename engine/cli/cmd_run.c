@@ -15,7 +15,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
-#include "engine/scenario/scenario_impl.h"
+#include "engine/core/error_impl.h"
 #include "table.h"
 
 #define MAX_THREADS 4096
@@ -282,9 +282,8 @@ static ckp_status loss_write(void *ctx, const ckp_layout *lay, int64_t first_pat
         for (int k = 0; k < npol; k++) {
             double *p = realloc(ls->loss[k], (size_t)cap * sizeof *p);
             if (!p)
-                return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
-                                     "out of memory keeping %lld total losses",
-                                     (long long)cap);
+                return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory keeping %lld total losses",
+                                (long long)cap);
             ls->loss[k] = p;
         }
         ls->cap = cap;
@@ -323,6 +322,100 @@ static int fail(const ckp_error *err, ckp_status st)
     return ckp_status_exit_code(st);
 }
 
+/* The run options from the defaults, the scenario and the command line
+ * (*pol gets the policy indices, freed by the caller). Returns 0 to go on, or
+ * the exit status after a message. */
+static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_options *ro,
+                         int **pol)
+{
+    ckp_run_options_default(ro, sc);
+    if (a->have_paths)
+        ro->paths = (int64_t)a->paths;
+    if (a->have_seed)
+        ro->seed = a->seed;
+    if (a->have_first)
+        ro->first_path = (int64_t)a->first_path;
+    if (a->antithetic)
+        ro->antithetic = 1;
+    ro->threads = (int)a->threads;
+    ro->batch = (int64_t)a->batch;
+    if (a->npolicies > 0) {
+        *pol = malloc((size_t)a->npolicies * sizeof **pol);
+        if (!*pol) {
+            fprintf(stderr, "chokepoint run: out of memory\n");
+            return 1;
+        }
+        for (int i = 0; i < a->npolicies; i++) {
+            (*pol)[i] = ckp_scenario_policy_index(sc, a->policies[i]);
+            if ((*pol)[i] < 0) {
+                fprintf(stderr, "chokepoint run: unknown policy '%s'; the scenario '%s' has:",
+                        a->policies[i], ckp_scenario_name(sc));
+                for (int k = 0; k < ckp_scenario_npolicies(sc); k++)
+                    fprintf(stderr, " %s", ckp_scenario_policy_name(sc, k));
+                fprintf(stderr, "\n");
+                return 2;
+            }
+        }
+        ro->npolicies = a->npolicies;
+        ro->policies = *pol;
+    }
+    if (ro->antithetic && (ro->paths % 2 != 0 || ro->first_path % 2 != 0)) {
+        fprintf(stderr,
+                "chokepoint run: antithetic runs need an even number of paths and an even "
+                "first path (got %lld paths from path %lld)\n",
+                (long long)ro->paths, (long long)ro->first_path);
+        return 2;
+    }
+    if (ro->first_path > INT64_MAX - ro->paths) {
+        fprintf(stderr, "chokepoint run: --first-path plus --paths is too large\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* What a run writes to: the HDF5 writer with -o (*out), else the small sink
+ * of total losses (ls). *cmdline is freed by the caller. */
+static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
+                            ckp_output **out, char **cmdline, loss_sink *ls, ckp_sink *small,
+                            const ckp_sink **sink, ckp_error *err)
+{
+    if (a->output) {
+        ckp_output_options oo;
+        ckp_output_options_default(&oo);
+        oo.force = a->force;
+        if (a->have_compress)
+            oo.compress = (int)a->compress;
+        *cmdline = join_args(argc, argv);
+        oo.command_line = *cmdline;
+        CKP_TRY(ckp_output_open(a->output, plan, &oo, out, err));
+        *sink = ckp_output_sink(*out);
+        return CKP_OK;
+    }
+    ls->npol = ckp_plan_npolicies(plan);
+    ls->loss = calloc((size_t)ls->npol, sizeof *ls->loss);
+    if (!ls->loss)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    small->ctx = ls;
+    small->write_batch = loss_write;
+    *sink = small;
+    return CKP_OK;
+}
+
+/* The table after the run: with -o finish the file (which frees `out`) and
+ * read the table back from it, so that what is printed is what was written;
+ * without, the same figures from the total losses kept in memory. */
+static ckp_status table_rows(const char *output, ckp_output *out, const ckp_run_result *res,
+                             const ckp_plan *plan, const loss_sink *ls, ckp_output_file **of,
+                             ckp_output_row **rows, ckp_error *err)
+{
+    if (!out)
+        return ckp_output_table_rows(plan, (const double *const *)ls->loss, (size_t)ls->n, rows,
+                                     err);
+    CKP_TRY(ckp_output_finish(out, res, err));
+    CKP_TRY(ckp_output_file_open(output, of, err));
+    return ckp_output_read_table(*of, rows, err);
+}
+
 int ckp_cmd_run(int argc, char **argv)
 {
     run_args a;
@@ -353,6 +446,7 @@ int ckp_cmd_run(int argc, char **argv)
     progress pg;
     memset(&pg, 0, sizeof pg);
     ckp_sink small = {NULL, NULL};
+    const ckp_sink *sink = NULL;
     ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
                            : ckp_scenario_load_default(&sc, &err);
     if (st != CKP_OK) {
@@ -364,148 +458,39 @@ int ckp_cmd_run(int argc, char **argv)
             rc = 2;
         goto done;
     }
-
     ckp_run_options ro;
-    ckp_run_options_default(&ro, sc);
-    if (a.have_paths)
-        ro.paths = (int64_t)a.paths;
-    if (a.have_seed)
-        ro.seed = a.seed;
-    if (a.have_first)
-        ro.first_path = (int64_t)a.first_path;
-    if (a.antithetic)
-        ro.antithetic = 1;
-    ro.threads = (int)a.threads;
-    ro.batch = (int64_t)a.batch;
-    if (a.npolicies > 0) {
-        pol = malloc((size_t)a.npolicies * sizeof *pol);
-        if (!pol) {
-            rc = fail(&err, ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
-                                          "out of memory"));
-            goto done;
-        }
-        for (int i = 0; i < a.npolicies; i++) {
-            pol[i] = ckp_scenario_policy_index(sc, a.policies[i]);
-            if (pol[i] < 0) {
-                fprintf(stderr, "chokepoint run: unknown policy '%s'; the scenario '%s' has:",
-                        a.policies[i], sc->name);
-                for (int k = 0; k < sc->npolicies; k++)
-                    fprintf(stderr, " %s", sc->policy_names[k]);
-                fprintf(stderr, "\n");
-                rc = 2;
-                goto done;
-            }
-        }
-        ro.npolicies = a.npolicies;
-        ro.policies = pol;
-    }
-    if (ro.antithetic && (ro.paths % 2 != 0 || ro.first_path % 2 != 0)) {
-        fprintf(stderr,
-                "chokepoint run: antithetic runs need an even number of paths and an even "
-                "first path (got %lld paths from path %lld)\n",
-                (long long)ro.paths, (long long)ro.first_path);
-        rc = 2;
+    if ((rc = build_options(&a, sc, &ro, &pol)) != 0)
         goto done;
-    }
-    if (ro.first_path > INT64_MAX - ro.paths) {
-        fprintf(stderr, "chokepoint run: --first-path plus --paths is too large\n");
-        rc = 2;
-        goto done;
-    }
-
     pg.enabled = !a.quiet && isatty(STDERR_FILENO);
     pg.start = pg.last = now_seconds();
     if (pg.enabled) {
         ro.progress = progress_cb;
         ro.progress_ctx = &pg;
     }
-
     /* Without a file the table needs only each policy's total loss; per-month
      * figures are only stored in a file. */
     ro.month_stats = a.output != NULL;
-    st = ckp_plan_create(sc, &ro, &plan, &err);
-    if (st != CKP_OK) {
+    if ((st = ckp_plan_create(sc, &ro, &plan, &err)) != CKP_OK ||
+        (st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err)) !=
+            CKP_OK) {
         rc = fail(&err, st);
         goto done;
     }
-    const int npol = ckp_plan_npolicies(plan);
-    const ckp_sink *sink;
-    if (a.output) {
-        ckp_output_options oo;
-        ckp_output_options_default(&oo);
-        oo.force = a.force;
-        if (a.have_compress)
-            oo.compress = (int)a.compress;
-        cmdline = join_args(argc, argv);
-        oo.command_line = cmdline;
-        st = ckp_output_open(a.output, sc, &ro, &oo, &out, &err);
-        if (st != CKP_OK) {
-            rc = fail(&err, st);
-            goto done;
-        }
-        sink = ckp_output_sink(out);
-    } else {
-        ls.npol = npol;
-        ls.loss = calloc((size_t)ls.npol, sizeof *ls.loss);
-        if (!ls.loss) {
-            rc = fail(&err, ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL,
-                                          "out of memory"));
-            goto done;
-        }
-        small.ctx = &ls;
-        small.write_batch = loss_write;
-        sink = &small;
-    }
-
     st = ckp_run_plan(plan, sink, &res, &err);
     progress_end(&pg);
+    if (st == CKP_OK) {
+        st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
+        out = NULL; /* finished or freed */
+    }
     if (st != CKP_OK) {
-        ckp_output_abort(out);
-        out = NULL;
         rc = fail(&err, st);
         goto done;
     }
-
-    if (out) {
-        st = ckp_output_finish(out, res, &err);
-        out = NULL;
-        if (st == CKP_OK)
-            st = ckp_output_file_open(a.output, &of, &err);
-        if (st == CKP_OK)
-            st = ckp_output_read_table(of, &rows, &err);
-        if (st != CKP_OK) {
-            rc = fail(&err, st);
-            goto done;
-        }
-    } else {
-        rows = calloc((size_t)npol, sizeof *rows);
-        const char **names = calloc((size_t)npol, sizeof *names);
-        int *has_cost = calloc((size_t)npol, sizeof *has_cost);
-        double *cost = calloc((size_t)npol, sizeof *cost);
-        if (!rows || !names || !has_cost || !cost) {
-            st = ckp_error_set(&err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        } else {
-            for (int k = 0; k < npol; k++) {
-                names[k] = ckp_plan_policy_name(plan, k);
-                has_cost[k] = ckp_plan_policy_cost(plan, k, &cost[k]);
-            }
-            st = ckp_cli_table_rows(npol, names, (const double *const *)ls.loss, (size_t)ls.n,
-                                    ckp_plan_antithetic(plan), has_cost, cost,
-                                    ckp_plan_layout(plan)->T, rows, &err);
-        }
-        free(names);
-        free(has_cost);
-        free(cost);
-        if (st != CKP_OK) {
-            rc = fail(&err, st);
-            goto done;
-        }
-    }
-    printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", sc->name,
+    printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
            (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
            (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
            ckp_plan_antithetic(plan) ? ", antithetic" : "");
-    ckp_cli_print_table(stdout, sc->currency, rows, npol);
+    ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
                 strerror(errno));

@@ -3,14 +3,13 @@
  * The table is meant to be read by a person at a terminal: one money unit for
  * every column so that rows compare at a glance, three or four significant
  * figures, and the benefit shown next to its standard error so that a benefit
- * within noise of zero is visible as such. */
+ * within noise of zero is visible as such. The rows themselves come from the
+ * library (ckp_output_read_table, ckp_output_table_rows): this file only
+ * prints them. */
 #include "table.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include "chokepoint/stats.h"
 
 /* The money unit: the largest of thousand, million, billion, trillion that
  * keeps the biggest figure of the table at or above 1. */
@@ -88,27 +87,4 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
             line[--len] = '\0';
         fprintf(out, "%s\n", line);
     }
-}
-
-ckp_status ckp_cli_table_rows(int npol, const char *const *names, const double *const *loss,
-                              size_t n, int antithetic, const int *has_cost,
-                              const double *annual_cost, int T, ckp_output_row *rows,
-                              ckp_error *err)
-{
-    double *scratch = malloc((n ? n : 1) * sizeof *scratch);
-    if (!scratch)
-        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "table: out of memory");
-    ckp_status st = CKP_OK;
-    for (int k = 0; k < npol && st == CKP_OK; k++) {
-        ckp_output_row *r = &rows[k];
-        memset(r, 0, sizeof *r);
-        snprintf(r->name, sizeof r->name, "%s", names[k]);
-        r->is_baseline = k == 0;
-        st = ckp_summary_compute(loss[k], n, antithetic, scratch, &r->loss, err);
-        if (st == CKP_OK && k > 0)
-            st = ckp_benefit_compute(loss[0], loss[k], n, antithetic, has_cost[k],
-                                     annual_cost[k], T, scratch, &r->benefit, err);
-    }
-    free(scratch);
-    return st;
 }

@@ -1,5 +1,8 @@
-/* chokepoint: reading a results file back (for `summary`, `replay` and the
- * tests). Only finished files (complete = 1) of a known schema are accepted. */
+/* chokepoint: reading a results file back (output.h) for `summary`, `replay`,
+ * the tests and any caller: the root attributes, one path's record, the
+ * worst path, the policy table, and any numeric array by its path. Only
+ * finished files (complete = 1) of a known schema are accepted. Every name
+ * comes from the schema table (schema.c), as in the writer. */
 #include "chokepoint/output.h"
 
 #include <math.h>
@@ -7,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output_h5.h"
+#include "engine/core/error_impl.h"
+#include "h5_impl.h"
+#include "schema_impl.h"
 
 struct ckp_output_file {
     ckp_h5_quiet quiet;
@@ -18,28 +23,26 @@ struct ckp_output_file {
     ckp_output_info info;
 };
 
-static ckp_status read_attr(ckp_output_file *f, hid_t loc, const char *name, hid_t memtype,
+static ckp_status read_attr(const ckp_output_file *f, hid_t loc, const char *name, hid_t memtype,
                             void *v, ckp_error *err)
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) {
         H5Eclear2(H5E_DEFAULT);
-        return ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                             "%s: not a chokepoint results file (no attribute '%s')", f->path,
-                             name);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: not a chokepoint results file (no attribute '%s')",
+                        f->path, name);
     }
     herr_t rc = H5Aread(a, memtype, v);
+    ckp_status st = rc < 0 ? ckp_h5_error(err, "%s: attribute '%s'", f->path, name) : CKP_OK;
     H5Aclose(a);
-    return rc < 0 ? ckp_h5_error(err, "%s: attribute '%s'", f->path, name) : CKP_OK;
+    return st;
 }
 
-static ckp_status read_attr_str(ckp_output_file *f, hid_t loc, const char *name, char **out,
+static ckp_status read_attr_str(const ckp_output_file *f, hid_t loc, const char *name, char **out,
                                 ckp_error *err)
 {
     char *p = NULL;
-    ckp_status st = read_attr(f, loc, name, f->str, &p, err);
-    if (st != CKP_OK)
-        return st;
+    CKP_TRY(read_attr(f, loc, name, f->str, &p, err));
     size_t n = p ? strlen(p) : 0;
     *out = malloc(n + 1);
     if (*out) {
@@ -49,7 +52,7 @@ static ckp_status read_attr_str(ckp_output_file *f, hid_t loc, const char *name,
     }
     if (p)
         H5free_memory(p);
-    return *out ? CKP_OK : ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    return *out ? CKP_OK : CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
 }
 
 void ckp_output_file_close(ckp_output_file *f)
@@ -76,7 +79,7 @@ void ckp_output_file_close(ckp_output_file *f)
 /* Policy names in run order, from the root `policy` coordinate. */
 static ckp_status read_policy_names(ckp_output_file *f, ckp_error *err)
 {
-    hid_t ds = H5Dopen2(f->file, "policy", H5P_DEFAULT);
+    hid_t ds = H5Dopen2(f->file, ckp_schema_dim[CKP_D_POLICY].name, H5P_DEFAULT);
     if (ds < 0)
         return ckp_h5_error(err, "%s: no policy coordinate", f->path);
     hid_t sp = H5Dget_space(ds);
@@ -91,7 +94,7 @@ static ckp_status read_policy_names(ckp_output_file *f, ckp_error *err)
     raw = calloc((size_t)n, sizeof *raw);
     f->names = calloc((size_t)n, sizeof *f->names);
     if (!raw || !f->names) {
-        st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
     if (H5Dread(ds, f->str, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
@@ -104,7 +107,7 @@ static ckp_status read_policy_names(ckp_output_file *f, ckp_error *err)
         size_t len = strlen(s);
         f->names[k] = malloc(len + 1);
         if (!f->names[k])
-            st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         else
             memcpy(f->names[k], s, len + 1);
     }
@@ -117,75 +120,26 @@ done:
     return st;
 }
 
-ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_error *err)
+/* The root attributes past schema_version and complete, and the policy names. */
+static ckp_status read_root(ckp_output_file *f, ckp_error *err)
 {
-    *out = NULL;
-    ckp_output_file *f = calloc(1, sizeof *f);
-    if (!f)
-        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    ckp_h5_quiet_begin(&f->quiet);
-    f->file = f->str = -1;
-    ckp_status st = CKP_OK;
-    size_t n = strlen(path) + 1;
-    f->path = malloc(n);
-    if (!f->path) {
-        st = ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        goto fail;
-    }
-    memcpy(f->path, path, n);
-    if (H5Fis_hdf5(path) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        st = ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                           "%s: cannot open: not an HDF5 file or not readable", path);
-        goto fail;
-    }
-    if ((f->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-        st = ckp_h5_error(err, "%s: cannot open", path);
-        goto fail;
-    }
-    if ((f->str = ckp_h5_str_type()) < 0) {
-        st = ckp_h5_error(err, "string type");
-        goto fail;
-    }
     ckp_output_info *in = &f->info;
-    int32_t schema = 0, complete = 0, T = 0, anti = 0;
-    if ((st = read_attr(f, f->file, "schema_version", H5T_NATIVE_INT32, &schema, err)) != CKP_OK)
-        goto fail;
-    if (schema < 1 || schema > CKP_OUTPUT_SCHEMA_VERSION) {
-        st = ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                           "%s: schema version %d is not supported (this engine reads up to %d)",
-                           path, (int)schema, CKP_OUTPUT_SCHEMA_VERSION);
-        goto fail;
-    }
-    if ((st = read_attr(f, f->file, "complete", H5T_NATIVE_INT32, &complete, err)) != CKP_OK)
-        goto fail;
-    if (complete != 1) {
-        st = ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                           "%s: the file is incomplete (its run did not finish)", path);
-        goto fail;
-    }
-    if ((st = read_attr(f, f->file, "seed", H5T_NATIVE_UINT64, &in->seed, err)) != CKP_OK ||
-        (st = read_attr(f, f->file, "state_hi", H5T_NATIVE_UINT64, &in->base.state.hi, err)) !=
-            CKP_OK ||
-        (st = read_attr(f, f->file, "state_lo", H5T_NATIVE_UINT64, &in->base.state.lo, err)) !=
-            CKP_OK ||
-        (st = read_attr(f, f->file, "inc_hi", H5T_NATIVE_UINT64, &in->base.inc.hi, err)) !=
-            CKP_OK ||
-        (st = read_attr(f, f->file, "inc_lo", H5T_NATIVE_UINT64, &in->base.inc.lo, err)) !=
-            CKP_OK ||
-        (st = read_attr(f, f->file, "first_path", H5T_NATIVE_INT64, &in->first_path, err)) !=
-            CKP_OK ||
-        (st = read_attr(f, f->file, "paths", H5T_NATIVE_INT64, &in->paths, err)) != CKP_OK ||
-        (st = read_attr(f, f->file, "horizon_months", H5T_NATIVE_INT32, &T, err)) != CKP_OK ||
-        (st = read_attr(f, f->file, "antithetic", H5T_NATIVE_INT32, &anti, err)) != CKP_OK ||
-        (st = read_attr_str(f, f->file, "engine_version", &f->engine_version, err)) != CKP_OK ||
-        (st = read_attr_str(f, f->file, "created_utc", &f->created_utc, err)) != CKP_OK ||
-        (st = read_attr_str(f, f->file, "command_line", &f->command_line, err)) != CKP_OK ||
-        (st = read_attr_str(f, f->file, "currency", &f->currency, err)) != CKP_OK ||
-        (st = read_policy_names(f, err)) != CKP_OK)
-        goto fail;
-    in->schema_version = schema;
-    in->complete = complete;
+    hid_t r = f->file;
+    int32_t T = 0, anti = 0;
+    CKP_TRY(read_attr(f, r, CKP_A_SEED, H5T_NATIVE_UINT64, &in->seed, err));
+    CKP_TRY(read_attr(f, r, CKP_A_STATE_HI, H5T_NATIVE_UINT64, &in->base.state.hi, err));
+    CKP_TRY(read_attr(f, r, CKP_A_STATE_LO, H5T_NATIVE_UINT64, &in->base.state.lo, err));
+    CKP_TRY(read_attr(f, r, CKP_A_INC_HI, H5T_NATIVE_UINT64, &in->base.inc.hi, err));
+    CKP_TRY(read_attr(f, r, CKP_A_INC_LO, H5T_NATIVE_UINT64, &in->base.inc.lo, err));
+    CKP_TRY(read_attr(f, r, CKP_A_FIRST_PATH, H5T_NATIVE_INT64, &in->first_path, err));
+    CKP_TRY(read_attr(f, r, CKP_A_PATHS, H5T_NATIVE_INT64, &in->paths, err));
+    CKP_TRY(read_attr(f, r, CKP_A_HORIZON, H5T_NATIVE_INT32, &T, err));
+    CKP_TRY(read_attr(f, r, CKP_A_ANTITHETIC, H5T_NATIVE_INT32, &anti, err));
+    CKP_TRY(read_attr_str(f, r, CKP_A_ENGINE_VERSION, &f->engine_version, err));
+    CKP_TRY(read_attr_str(f, r, CKP_A_CREATED_UTC, &f->created_utc, err));
+    CKP_TRY(read_attr_str(f, r, CKP_A_COMMAND_LINE, &f->command_line, err));
+    CKP_TRY(read_attr_str(f, r, CKP_A_CURRENCY, &f->currency, err));
+    CKP_TRY(read_policy_names(f, err));
     in->horizon_months = T;
     in->antithetic = anti;
     in->engine_version = f->engine_version;
@@ -193,11 +147,58 @@ ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_err
     in->command_line = f->command_line;
     in->currency = f->currency;
     in->policy_names = (const char *const *)f->names;
+    return CKP_OK;
+}
+
+/* Open f->path and check that it is a finished results file of a schema we read. */
+static ckp_status open_checked(ckp_output_file *f, ckp_error *err)
+{
+    const char *path = f->path;
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot open: not an HDF5 file or not readable",
+                        path);
+    }
+    if ((f->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        return ckp_h5_error(err, "%s: cannot open", path);
+    if ((f->str = ckp_h5_str_type()) < 0)
+        return ckp_h5_error(err, "string type");
+    int32_t schema = 0, complete = 0;
+    CKP_TRY(read_attr(f, f->file, CKP_A_SCHEMA_VERSION, H5T_NATIVE_INT32, &schema, err));
+    if (schema < 1 || schema > CKP_OUTPUT_SCHEMA_VERSION)
+        return CKP_FAIL(err, CKP_ERR_IO,
+                        "%s: schema version %d is not supported (this engine reads up to %d)",
+                        path, (int)schema, CKP_OUTPUT_SCHEMA_VERSION);
+    CKP_TRY(read_attr(f, f->file, CKP_A_COMPLETE, H5T_NATIVE_INT32, &complete, err));
+    if (complete != 1)
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: the file is incomplete (its run did not finish)",
+                        path);
+    f->info.schema_version = schema;
+    f->info.complete = complete;
+    return read_root(f, err);
+}
+
+ckp_status ckp_output_file_open(const char *path, ckp_output_file **out, ckp_error *err)
+{
+    *out = NULL;
+    ckp_output_file *f = calloc(1, sizeof *f);
+    if (!f)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    ckp_h5_quiet_begin(&f->quiet);
+    f->file = f->str = -1;
+    size_t n = strlen(path) + 1;
+    f->path = malloc(n);
+    ckp_status st = f->path ? CKP_OK : CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    if (st == CKP_OK) {
+        memcpy(f->path, path, n);
+        st = open_checked(f, err);
+    }
+    if (st != CKP_OK) {
+        ckp_output_file_close(f);
+        return st;
+    }
     *out = f;
     return CKP_OK;
-fail:
-    ckp_output_file_close(f);
-    return st;
 }
 
 const ckp_output_info *ckp_output_file_info(const ckp_output_file *f)
@@ -209,27 +210,65 @@ ckp_status ckp_output_read_text(const ckp_output_file *f, const char *name, char
                                 ckp_error *err)
 {
     *out = NULL;
-    return read_attr_str((ckp_output_file *)f, f->file, name, out, err);
+    return read_attr_str(f, f->file, name, out, err);
 }
 
-static hid_t open_in_policy(const ckp_output_file *f, int policy, const char *rel)
+/* Open dataset `name` of group g of policy index `policy`, or < 0. */
+static hid_t open_in_policy(const ckp_output_file *f, int policy, ckp_group g, const char *name)
 {
     char p[1024];
-    snprintf(p, sizeof p, "policies/%s/%s", f->names[policy], rel);
+    if (ckp_schema_path(p, sizeof p, f->names[policy], g, name) != 0)
+        return -1;
     return H5Dopen2(f->file, p, H5P_DEFAULT);
+}
+
+static ckp_status check_policy(const ckp_output_file *f, int policy, ckp_error *err)
+{
+    if (policy < 0 || policy >= f->info.npol)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "policy index %d out of range (the file has %d)",
+                        policy, f->info.npol);
+    return CKP_OK;
+}
+
+/* The largest value of the n values of ds and its index (the lowest of ties),
+ * read in fixed slices so that memory stays bounded whatever n. */
+static ckp_status column_max(const ckp_output_file *f, hid_t ds, hid_t fs, hsize_t n,
+                             hsize_t *best, double *bestv, ckp_error *err)
+{
+    enum { SLICE = 65536 };
+    const char *name = ckp_metric_table()[CKP_M_LOSS_TOTAL].name;
+    double *buf = malloc(SLICE * sizeof *buf);
+    ckp_status st = buf ? CKP_OK : CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    *best = 0;
+    *bestv = -INFINITY;
+    for (hsize_t start = 0; st == CKP_OK && start < n; start += SLICE) {
+        hsize_t cnt = n - start < SLICE ? n - start : SLICE;
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0)
+            st = ckp_h5_error(err, "%s: cannot read '%s'", f->path, name);
+        if (ms >= 0)
+            H5Sclose(ms);
+        for (hsize_t k = 0; st == CKP_OK && k < cnt; k++)
+            if (buf[k] > *bestv) {
+                *bestv = buf[k];
+                *best = start + k;
+            }
+    }
+    free(buf);
+    return st;
 }
 
 ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
                                  double *value, ckp_error *err)
 {
     const ckp_output_info *in = &f->info;
-    if (policy < 0 || policy >= in->npol)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                             "policy index %d out of range (the file has %d)", policy, in->npol);
-    hid_t ds = open_in_policy(f, policy, "loss_total");
+    CKP_TRY(check_policy(f, policy, err));
+    const char *name = ckp_metric_table()[CKP_M_LOSS_TOTAL].name;
+    hid_t ds = open_in_policy(f, policy, CKP_G_NONE, name);
     if (ds < 0)
-        return ckp_h5_error(err, "%s: policy '%s' has no dataset 'loss_total'", f->path,
-                            f->names[policy]);
+        return ckp_h5_error(err, "%s: policy '%s' has no dataset '%s'", f->path, f->names[policy],
+                            name);
     hid_t fs = H5Dget_space(ds);
     hsize_t n = 0;
     if (fs < 0 || H5Sget_simple_extent_ndims(fs) != 1 ||
@@ -237,34 +276,12 @@ ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *
         if (fs >= 0)
             H5Sclose(fs);
         H5Dclose(ds);
-        return ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                             "%s: dataset 'loss_total' does not hold one value per path",
-                             f->path);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset '%s' does not hold one value per path",
+                        f->path, name);
     }
-    /* Read in fixed slices so memory stays bounded whatever the number of paths;
-     * ties go to the lowest path index. */
-    enum { SLICE = 65536 };
-    double *buf = malloc(SLICE * sizeof *buf);
-    ckp_status st = buf ? CKP_OK
-                        : ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     hsize_t best = 0;
     double bestv = -INFINITY;
-    for (hsize_t start = 0; st == CKP_OK && start < n; start += SLICE) {
-        hsize_t cnt = n - start < SLICE ? n - start : SLICE;
-        hid_t ms = H5Screate_simple(1, &cnt, NULL);
-        if (ms < 0 ||
-            H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0)
-            st = ckp_h5_error(err, "%s: cannot read 'loss_total'", f->path);
-        if (ms >= 0)
-            H5Sclose(ms);
-        for (hsize_t k = 0; st == CKP_OK && k < cnt; k++)
-            if (buf[k] > bestv) {
-                bestv = buf[k];
-                best = start + k;
-            }
-    }
-    free(buf);
+    ckp_status st = column_max(f, ds, fs, n, &best, &bestv, err);
     H5Sclose(fs);
     H5Dclose(ds);
     if (st == CKP_OK) {
@@ -275,77 +292,115 @@ ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *
     return st;
 }
 
+/* Metric mi of the record of path `row` (0-based in the file) from ds. */
+static ckp_status read_slot(const ckp_output_file *f, hid_t ds, const ckp_metric_info *mi,
+                            size_t expect, int64_t row, double *out, ckp_error *err)
+{
+    const ckp_output_info *in = &f->info;
+    hid_t fs = H5Dget_space(ds);
+    int rank = fs < 0 ? -1 : H5Sget_simple_extent_ndims(fs);
+    hsize_t dims[3] = {0, 1, 1};
+    if (rank < 1 || rank > 3 || H5Sget_simple_extent_dims(fs, dims, NULL) < 0) {
+        ckp_status st = ckp_h5_error(err, "%s: bad dataset '%s'", f->path, mi->name);
+        if (fs >= 0)
+            H5Sclose(fs);
+        return st;
+    }
+    size_t len = 1;
+    for (int r = 1; r < rank; r++)
+        len *= (size_t)dims[r];
+    if (len != expect || dims[0] != (hsize_t)in->paths) {
+        H5Sclose(fs);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset '%s' has %zu values per path, expected %zu",
+                        f->path, mi->name, len, expect);
+    }
+    hsize_t start[3] = {(hsize_t)row, 0, 0};
+    hsize_t cnt[3] = {1, dims[1], dims[2]};
+    hsize_t mlen = (hsize_t)len;
+    hid_t ms = H5Screate_simple(1, &mlen, NULL);
+    int bad = ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
+              H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, out) < 0;
+    ckp_status st = bad ? ckp_h5_error(err, "%s: cannot read '%s' of path %lld", f->path,
+                                       mi->name, (long long)(in->first_path + row))
+                        : CKP_OK;
+    if (ms >= 0)
+        H5Sclose(ms);
+    H5Sclose(fs);
+    return st;
+}
+
 ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, int64_t path,
                                   const ckp_layout *lay, double *record, ckp_error *err)
 {
     const ckp_output_info *in = &f->info;
-    if (policy < 0 || policy >= in->npol)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                             "policy index %d out of range (the file has %d)", policy, in->npol);
+    CKP_TRY(check_policy(f, policy, err));
     if (path < in->first_path || path >= in->first_path + in->paths)
-        return ckp_error_set(err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                             "path %lld is not in the file (it holds paths %lld..%lld)",
-                             (long long)path, (long long)in->first_path,
-                             (long long)(in->first_path + in->paths - 1));
+        return CKP_FAIL(err, CKP_ERR_USAGE,
+                        "path %lld is not in the file (it holds paths %lld..%lld)",
+                        (long long)path, (long long)in->first_path,
+                        (long long)(in->first_path + in->paths - 1));
     const ckp_metric_info *mt = ckp_metric_table();
     for (int j = 0; j < CKP_M_COUNT; j++) {
-        hid_t ds = open_in_policy(f, policy, mt[j].name);
+        hid_t ds = open_in_policy(f, policy, CKP_G_NONE, mt[j].name);
         if (ds < 0)
             return ckp_h5_error(err, "%s: policy '%s' has no dataset '%s'", f->path,
                                 f->names[policy], mt[j].name);
-        hid_t fs = H5Dget_space(ds);
-        int rank = fs < 0 ? -1 : H5Sget_simple_extent_ndims(fs);
-        hsize_t dims[3] = {0, 1, 1};
-        if (rank < 1 || rank > 3 || H5Sget_simple_extent_dims(fs, dims, NULL) < 0) {
-            if (fs >= 0)
-                H5Sclose(fs);
-            H5Dclose(ds);
-            return ckp_h5_error(err, "%s: bad dataset '%s'", f->path, mt[j].name);
-        }
-        size_t len = 1;
-        for (int r = 1; r < rank; r++)
-            len *= (size_t)dims[r];
-        if (len != lay->length[j] || dims[0] != (hsize_t)in->paths) {
-            H5Sclose(fs);
-            H5Dclose(ds);
-            return ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                                 "%s: dataset '%s' has %zu values per path, expected %zu",
-                                 f->path, mt[j].name, len, lay->length[j]);
-        }
-        hsize_t start[3] = {(hsize_t)(path - in->first_path), 0, 0};
-        hsize_t cnt[3] = {1, dims[1], dims[2]};
-        hsize_t mlen = (hsize_t)len;
-        hid_t ms = H5Screate_simple(1, &mlen, NULL);
-        int bad = ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
-                  H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT,
-                          record + lay->offset[j]) < 0;
-        if (ms >= 0)
-            H5Sclose(ms);
-        H5Sclose(fs);
+        ckp_status st = read_slot(f, ds, &mt[j], lay->length[j], path - in->first_path,
+                                  record + lay->offset[j], err);
         H5Dclose(ds);
-        if (bad)
-            return ckp_h5_error(err, "%s: cannot read '%s' of path %lld", f->path, mt[j].name,
-                                (long long)path);
+        if (st != CKP_OK)
+            return st;
     }
     return CKP_OK;
 }
 
-static ckp_status read_doubles(const ckp_output_file *f, int policy, const char *rel, double *v,
-                               size_t n, ckp_error *err)
+/* Exactly n doubles of dataset `name` of group g of policy index `policy`. */
+static ckp_status read_doubles(const ckp_output_file *f, int policy, ckp_group g,
+                               const char *name, double *v, size_t n, ckp_error *err)
 {
-    hid_t ds = open_in_policy(f, policy, rel);
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/%s", ckp_schema_group[g], name);
+    hid_t ds = open_in_policy(f, policy, g, name);
     if (ds < 0)
         return ckp_h5_error(err, "%s: policy '%s' has no '%s'", f->path, f->names[policy], rel);
     hid_t sp = H5Dget_space(ds);
     hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
-    int bad = np != (hssize_t)n || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-                                           H5P_DEFAULT, v) < 0;
+    int bad = np != (hssize_t)n ||
+              H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
+    ckp_status st = bad ? ckp_h5_error(err, "%s: cannot read '%s' of policy '%s'", f->path, rel,
+                                       f->names[policy])
+                        : CKP_OK;
     if (sp >= 0)
         H5Sclose(sp);
     H5Dclose(ds);
-    return bad ? ckp_h5_error(err, "%s: cannot read '%s' of policy '%s'", f->path, rel,
-                              f->names[policy])
-               : CKP_OK;
+    return st;
+}
+
+/* Row k of the table from summary/, quantiles/ and comparison/ of policy k. */
+static ckp_status read_row(const ckp_output_file *f, int k, ckp_output_row *w, ckp_error *err)
+{
+    const char *lt = ckp_metric_table()[CKP_M_LOSS_TOTAL].name;
+    const ckp_ds_info *ds = ckp_schema_ds;
+    snprintf(w->name, sizeof w->name, "%s", f->names[k]);
+    w->is_baseline = k == 0;
+    double s[CKP_NSTAT];
+    CKP_TRY(read_doubles(f, k, CKP_G_SUMMARY, lt, s, CKP_NSTAT, err));
+    CKP_TRY(read_doubles(f, k, CKP_G_QUANTILES, lt, w->loss.q, CKP_NQUANTILES, err));
+    ckp_schema_stats_unpack(s, &w->loss);
+    if (k == 0)
+        return CKP_OK;
+    ckp_benefit *b = &w->benefit;
+    double bcr = NAN;
+    CKP_TRY(read_doubles(f, k, CKP_G_COMPARISON, ds[CKP_DS_BENEFIT_MEAN].name, &b->mean, 1, err));
+    CKP_TRY(read_doubles(f, k, CKP_G_COMPARISON, ds[CKP_DS_BENEFIT_SE].name, &b->se, 1, err));
+    CKP_TRY(read_doubles(f, k, CKP_G_COMPARISON, ds[CKP_DS_P_POSITIVE].name, &b->p_positive, 1,
+                         err));
+    CKP_TRY(read_doubles(f, k, CKP_G_COMPARISON, ds[CKP_DS_BENEFIT_QUANTILES].name, b->q,
+                         CKP_NQUANTILES, err));
+    CKP_TRY(read_doubles(f, k, CKP_G_COMPARISON, ds[CKP_DS_BCR].name, &bcr, 1, err));
+    b->has_bcr = !isnan(bcr);
+    b->bcr = b->has_bcr ? bcr : 0.0;
+    return CKP_OK;
 }
 
 ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
@@ -354,47 +409,126 @@ ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows
     int npol = f->info.npol;
     ckp_output_row *r = calloc((size_t)npol, sizeof *r);
     if (!r)
-        return ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
     ckp_status st = CKP_OK;
-    for (int k = 0; k < npol && st == CKP_OK; k++) {
-        ckp_output_row *w = &r[k];
-        snprintf(w->name, sizeof w->name, "%s", f->names[k]);
-        w->is_baseline = k == 0;
-        double s[10];
-        if ((st = read_doubles(f, k, "summary/loss_total", s, 10, err)) != CKP_OK ||
-            (st = read_doubles(f, k, "quantiles/loss_total", w->loss.q, CKP_NQUANTILES, err)) !=
-                CKP_OK)
-            break;
-        w->loss.count = s[0];
-        w->loss.mean = s[1];
-        w->loss.sd = s[2];
-        w->loss.se = s[3];
-        w->loss.min = s[4];
-        w->loss.max = s[5];
-        w->loss.var95 = s[6];
-        w->loss.cvar95 = s[7];
-        w->loss.var99 = s[8];
-        w->loss.cvar99 = s[9];
-        if (k == 0)
-            continue;
-        double bcr = NAN;
-        if ((st = read_doubles(f, k, "comparison/benefit_mean", &w->benefit.mean, 1, err)) !=
-                CKP_OK ||
-            (st = read_doubles(f, k, "comparison/benefit_se", &w->benefit.se, 1, err)) !=
-                CKP_OK ||
-            (st = read_doubles(f, k, "comparison/p_positive", &w->benefit.p_positive, 1, err)) !=
-                CKP_OK ||
-            (st = read_doubles(f, k, "comparison/benefit_quantiles", w->benefit.q,
-                               CKP_NQUANTILES, err)) != CKP_OK ||
-            (st = read_doubles(f, k, "comparison/bcr", &bcr, 1, err)) != CKP_OK)
-            break;
-        w->benefit.has_bcr = !isnan(bcr);
-        w->benefit.bcr = w->benefit.has_bcr ? bcr : 0.0;
-    }
+    for (int k = 0; k < npol && st == CKP_OK; k++)
+        st = read_row(f, k, &r[k], err);
     if (st != CKP_OK) {
         free(r);
         return st;
     }
     *rows = r;
     return CKP_OK;
+}
+
+/* ---- Any stored array ----------------------------------------------------------- */
+
+/* The element type a dataset of type t is read as, or 0 with *what naming it. */
+static ckp_output_type array_type(hid_t t, int *unsigned64, const char **what)
+{
+    *unsigned64 = 0;
+    switch (H5Tget_class(t)) {
+    case H5T_FLOAT:
+        return CKP_OUTPUT_DOUBLE;
+    case H5T_INTEGER:
+        *unsigned64 = H5Tget_sign(t) == H5T_SGN_NONE && H5Tget_size(t) >= 8;
+        return CKP_OUTPUT_INT64;
+    case H5T_STRING:
+        *what = "strings";
+        return (ckp_output_type)0;
+    default:
+        *what = "values of a type that is not a number";
+        return (ckp_output_type)0;
+    }
+}
+
+/* Shape of the open dataset ds into out (rank, dims, count). */
+static ckp_status array_shape(const ckp_output_file *f, const char *name, hid_t sp,
+                              ckp_output_array *out, ckp_error *err)
+{
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hssize_t np = H5Sget_simple_extent_npoints(sp);
+    if (rank < 0 || np < 0)
+        return ckp_h5_error(err, "%s: dataset '%s': cannot read its shape", f->path, name);
+    if (rank > CKP_OUTPUT_MAX_RANK)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: dataset '%s' has rank %d, more than %d", f->path,
+                        name, rank, CKP_OUTPUT_MAX_RANK);
+    hsize_t d[CKP_OUTPUT_MAX_RANK];
+    if (rank > 0 && H5Sget_simple_extent_dims(sp, d, NULL) < 0)
+        return ckp_h5_error(err, "%s: dataset '%s': cannot read its shape", f->path, name);
+    out->rank = rank;
+    for (int r = 0; r < rank; r++)
+        out->dims[r] = (size_t)d[r];
+    if ((uint64_t)np > SIZE_MAX / sizeof(double))
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "%s: dataset '%s' is too large to read whole",
+                        f->path, name);
+    out->count = (size_t)np;
+    return CKP_OK;
+}
+
+/* Read the values of ds (shape and type already in out). */
+static ckp_status array_values(const ckp_output_file *f, const char *name, hid_t ds,
+                               int unsigned64, ckp_output_array *out, ckp_error *err)
+{
+    void *v = malloc((out->count ? out->count : 1) * sizeof(double));
+    if (!v)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory reading '%s'", name);
+    if (out->type == CKP_OUTPUT_DOUBLE)
+        out->f64 = v;
+    else
+        out->i64 = v;
+    hid_t memtype = out->type == CKP_OUTPUT_DOUBLE ? H5T_NATIVE_DOUBLE
+                    : unsigned64                   ? H5T_NATIVE_UINT64
+                                                   : H5T_NATIVE_INT64;
+    if (out->count > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        return ckp_h5_error(err, "%s: cannot read dataset '%s'", f->path, name);
+    /* Unsigned 64-bit values (histogram counts) share int64's bits below 2^63. */
+    for (size_t i = 0; unsigned64 && i < out->count; i++)
+        if (((const uint64_t *)v)[i] > (uint64_t)INT64_MAX)
+            return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset '%s' holds a value above INT64_MAX",
+                            f->path, name);
+    return CKP_OK;
+}
+
+ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
+                                 ckp_output_array *out, ckp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!name || !name[0])
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: no dataset name given", f->path);
+    hid_t ds = H5Dopen2(f->file, name, H5P_DEFAULT);
+    if (ds < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return CKP_FAIL(err, CKP_ERR_USAGE, "%s: no dataset '%s'", f->path, name);
+    }
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    ckp_status st = CKP_OK;
+    int unsigned64 = 0;
+    const char *what = "";
+    if (t < 0 || sp < 0)
+        st = ckp_h5_error(err, "%s: dataset '%s'", f->path, name);
+    else if (!(out->type = array_type(t, &unsigned64, &what)))
+        st = CKP_FAIL(err, CKP_ERR_USAGE, "%s: dataset '%s' holds %s, not numbers", f->path,
+                      name, what);
+    if (st == CKP_OK)
+        st = array_shape(f, name, sp, out, err);
+    if (st == CKP_OK)
+        st = array_values(f, name, ds, unsigned64, out, err);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Dclose(ds);
+    if (st != CKP_OK)
+        ckp_output_array_free(out);
+    return st;
+}
+
+void ckp_output_array_free(ckp_output_array *a)
+{
+    if (!a)
+        return;
+    free(a->f64);
+    free(a->i64);
+    memset(a, 0, sizeof *a);
 }

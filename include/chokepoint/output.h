@@ -4,9 +4,10 @@
  * target, batch by batch, computes the summaries at the end by reading each
  * per-path column back (so memory never grows with the number of paths), and
  * renames the temporary file onto the target only when everything is written.
- * A reader opens a finished file for `summary`, `replay` and the tests.
+ * A reader opens a finished file for `summary`, `replay` and the tests, and
+ * reads any stored array by its path in the file.
  *
- * Only engine/output*.c include hdf5.h. */
+ * Only engine/output/ includes hdf5.h. */
 #ifndef CHOKEPOINT_OUTPUT_H
 #define CHOKEPOINT_OUTPUT_H
 
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "chokepoint/error.h"
+#include "chokepoint/plan.h"
 #include "chokepoint/rng.h"
 #include "chokepoint/run.h"
 #include "chokepoint/scenario.h"
@@ -40,28 +42,33 @@ typedef struct ckp_output_options {
 } ckp_output_options;
 
 /* Defaults: force 0, compress CKP_OUTPUT_DEFAULT_COMPRESS, command_line NULL.
- * Deflate level 1 (with shuffle) halves the file for about a fifth more CPU
- * time; higher levels save under 2 % more and cost much more time
- * (docs/output-format.md has the measurements). */
+ * Deflate level 1 (with shuffle) about halves the file for about a seventh
+ * more CPU time; higher levels save under 2 % more and cost more time, level
+ * 9 more than twice as much (docs/output-format.md has the measurements). */
 #define CKP_OUTPUT_DEFAULT_COMPRESS 1
 CKP_API void ckp_output_options_default(ckp_output_options *o);
 
 /* Create the temporary file beside `path` and write the root attributes and
- * coordinates. `ro` must be the options the run will use (the policy list,
- * seed, path range and antithetic flag are stored from it). Fails with
- * CKP_ERR_EXISTS if `path` exists and oo->force is 0. `sc` and `ro` must
- * outlive the writer. On success *out owns a new writer that must be passed to
- * exactly one of ckp_output_finish or ckp_output_abort. */
-CKP_API ckp_status ckp_output_open(const char *path, const ckp_scenario *sc, const ckp_run_options *ro,
-                           const ckp_output_options *oo, ckp_output **out, ckp_error *err);
+ * coordinates. Everything about the run is taken from `plan`: the policies
+ * in run order, the layout, the seed and base generator, the path range and
+ * the antithetic flag, the histogram edges. `plan` (and its scenario) must
+ * outlive the writer. Fails with CKP_ERR_EXISTS if `path` exists and
+ * oo->force is 0; `oo` may be NULL (defaults). On success *out owns a new
+ * writer that must be passed to exactly one of ckp_output_finish or
+ * ckp_output_abort. */
+CKP_API ckp_status ckp_output_open(const char *path, const ckp_plan *plan,
+                                   const ckp_output_options *oo, ckp_output **out,
+                                   ckp_error *err);
 
 /* The sink to pass to ckp_run: it streams the per-path records into the file.
  * Owned by the writer. */
 CKP_API const ckp_sink *ckp_output_sink(ckp_output *o);
 
 /* Write the summaries, per-month statistics and comparisons, set complete = 1,
- * close, fsync and rename the temporary file onto the target. Always frees
- * `o`; on failure the temporary file is removed and the target is untouched. */
+ * close, fsync and rename the temporary file onto the target. `r` must be
+ * the result of a run of the writer's plan that sent every path of its range
+ * through the sink (CKP_ERR_INTERNAL otherwise). Always frees `o`; on failure
+ * the temporary file is removed and the target is untouched. */
 CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
 
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
@@ -114,7 +121,8 @@ CKP_API ckp_status ckp_output_read_record(const ckp_output_file *f, int policy, 
 CKP_API ckp_status ckp_output_find_worst(const ckp_output_file *f, int policy, int64_t *path,
                                  double *value, ckp_error *err);
 
-/* One row of the policy table, read from the stored summaries. */
+/* One row of the policy table: the summary of the policy's total loss
+ * (loss_total) and its paired comparison with the baseline. */
 typedef struct ckp_output_row {
     char name[128];
     ckp_summary loss;        /* summary of loss_total */
@@ -122,9 +130,52 @@ typedef struct ckp_output_row {
     ckp_benefit benefit;     /* against the baseline (zeros for the baseline) */
 } ckp_output_row;
 
-/* The policy table: *rows (malloc'ed, the caller frees it) gets info->npol rows. */
+/* The policy table, read from the stored summaries: *rows (malloc'ed, the
+ * caller frees it) gets info->npol rows. */
 CKP_API ckp_status ckp_output_read_table(const ckp_output_file *f, ckp_output_row **rows,
                                  ckp_error *err);
+
+/* The policy table of a run held in memory: loss_total[k] holds the n total
+ * losses, in path order, of run policy k of `plan` (k = 0 the baseline).
+ * Names, costs, the antithetic flag and the horizon come from the plan. The
+ * figures are computed by the same code as the ones the writer stores, so
+ * this table equals ckp_output_read_table of the run's file bit for bit.
+ * *rows (malloc'ed, the caller frees it) gets ckp_plan_npolicies(plan) rows.
+ * Allocates one array of n doubles. */
+CKP_API ckp_status ckp_output_table_rows(const ckp_plan *plan, const double *const *loss_total,
+                                         size_t n, ckp_output_row **rows, ckp_error *err);
+
+/* ---- Any stored array ---------------------------------------------------------- */
+
+#define CKP_OUTPUT_MAX_RANK 8
+
+typedef enum ckp_output_type {
+    CKP_OUTPUT_DOUBLE = 1, /* floating-point datasets, read as double */
+    CKP_OUTPUT_INT64 = 2   /* integer datasets (counts, indices, months), read as int64 */
+} ckp_output_type;
+
+/* A numeric dataset read whole, in C (row-major) order. */
+typedef struct ckp_output_array {
+    ckp_output_type type;
+    int rank;                         /* 0 for a scalar */
+    size_t dims[CKP_OUTPUT_MAX_RANK]; /* dims[0 .. rank) */
+    size_t count;                     /* product of the dims (1 for a scalar) */
+    double *f64;                      /* count values when type is CKP_OUTPUT_DOUBLE, else NULL */
+    int64_t *i64;                     /* count values when type is CKP_OUTPUT_INT64, else NULL */
+} ckp_output_array;
+
+/* Read the dataset at `name`, its path inside the file (e.g.
+ * "policies/baseline/summary/loss_total", "month", "policies/detente/
+ * comparison/benefit"; docs/output-format.md lists them), into *out, which
+ * the caller releases with ckp_output_array_free. Refuses, naming the file
+ * and the dataset, a name that is no dataset (CKP_ERR_USAGE), a dataset that
+ * is not numbers (strings: CKP_ERR_USAGE), of rank above
+ * CKP_OUTPUT_MAX_RANK, or with unsigned values above INT64_MAX (CKP_ERR_IO).
+ * Memory: the whole dataset (count * 8 bytes). */
+CKP_API ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
+                                         ckp_output_array *out, ckp_error *err);
+/* Free the values of a; a is left empty. Accepts NULL and an empty array. */
+CKP_API void ckp_output_array_free(ckp_output_array *a);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,46 @@
+/* chokepoint: HDF5 helpers shared by the writer and the reader (internal
+ * header of the output module, the only one that includes hdf5.h): quiet
+ * error handling, the error stack as a message, the string type, and scalar
+ * attributes. */
+#ifndef CKP_H5_IMPL_H
+#define CKP_H5_IMPL_H
+
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "chokepoint/error.h"
+
+/* Silence HDF5's own printing of its error stack for the lifetime of a writer
+ * or reader (the stack becomes our error message instead), and put back what
+ * was there before when done. */
+typedef struct ckp_h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} ckp_h5_quiet;
+void ckp_h5_quiet_begin(ckp_h5_quiet *q);
+void ckp_h5_quiet_end(const ckp_h5_quiet *q);
+
+/* Turn HDF5's current error stack into `err` (code CKP_ERR_HDF5), prefixed by
+ * the printf-style context, and clear the stack. Returns CKP_ERR_HDF5. Take
+ * it before any further HDF5 call: a successful call clears the stack. */
+ckp_status ckp_h5_error(ckp_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Variable-length UTF-8 string type (the caller closes it), or < 0. */
+hid_t ckp_h5_str_type(void);
+
+/* Scalar attributes of loc, replacing one of the same name: < 0 on failure
+ * (the error stack says why). ckp_h5_attr_str writes "" for NULL; `str` is
+ * the string type of ckp_h5_str_type. */
+herr_t ckp_h5_attr_write(hid_t loc, const char *name, hid_t type, const void *v);
+herr_t ckp_h5_attr_str(hid_t loc, const char *name, hid_t str, const char *v);
+herr_t ckp_h5_attr_i32(hid_t loc, const char *name, int v);
+herr_t ckp_h5_attr_i64(hid_t loc, const char *name, int64_t v);
+herr_t ckp_h5_attr_u64(hid_t loc, const char *name, uint64_t v);
+herr_t ckp_h5_attr_f64(hid_t loc, const char *name, double v);
+
+#endif

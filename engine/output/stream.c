@@ -1,0 +1,173 @@
+/* chokepoint: streaming of the per-path records into the file (writer_impl.h).
+ *
+ * Records arrive through the sink batch by batch; they are buffered until one
+ * chunk's worth of paths (o->chunk) is there and then written column by
+ * column, so each write fills whole chunks and memory is bounded by one chunk
+ * of records per policy. Compressed chunks go through the codec (chunk.c).
+ * The summaries read the columns back through ckp_writer_read_rows. */
+#include "writer_impl.h"
+
+#include <string.h>
+
+#include "engine/core/error_impl.h"
+
+/* Start of slot c of a per-path dataset of the given rank at path `first`:
+ * (path), (path, e) or (path, supplier, regime). */
+static void slot_start(const ckp_output *o, int rank, size_t c, int64_t first, hsize_t *start)
+{
+    start[0] = (hsize_t)first;
+    start[1] = start[2] = 0;
+    if (rank == 2)
+        start[1] = c;
+    else if (rank == 3) {
+        start[1] = c / o->dimlen[CKP_D_REGIME];
+        start[2] = c % o->dimlen[CKP_D_REGIME];
+    }
+}
+
+/* A failed write of the n buffered paths: the error stack becomes the
+ * message. Call it before any further HDF5 call (a successful call, a close
+ * included, clears the stack). */
+static ckp_status paths_error(const ckp_output *o, int64_t n, ckp_error *err)
+{
+    return ckp_h5_error(err, "%s: cannot write the paths %lld..%lld", o->pub.target,
+                        (long long)(o->first_path + o->written),
+                        (long long)(o->first_path + o->written + n - 1));
+}
+
+/* Append the n buffered paths to the path coordinate of policy k. */
+static ckp_status write_path_coord(ckp_output *o, int k, int64_t n, hsize_t total,
+                                   ckp_error *err)
+{
+    hid_t ps = o->pg[k].scale[CKP_D_PATH];
+    hsize_t start = (hsize_t)o->written, cnt = (hsize_t)n;
+    hid_t fs = -1, ms = -1;
+    int bad = H5Dset_extent(ps, &total) < 0 || (fs = H5Dget_space(ps)) < 0 ||
+              (ms = H5Screate_simple(1, &cnt, NULL)) < 0 ||
+              H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+              H5Dwrite(ps, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, o->pathcol) < 0;
+    ckp_status st = bad ? paths_error(o, n, err) : CKP_OK;
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (ms >= 0)
+        H5Sclose(ms);
+    return st;
+}
+
+/* Write the n buffered paths of metric j of policy k, one column at a time;
+ * ms is a memory space of n doubles. */
+static ckp_status write_metric(ckp_output *o, int k, int j, int64_t n, hsize_t total, hid_t ms,
+                               ckp_error *err)
+{
+    const ckp_metric_info *mi = &ckp_metric_table()[j];
+    const double *b = o->buf + (size_t)k * o->chunk * o->lay->record;
+    size_t rec = o->lay->record;
+    hid_t ds = o->pp[k * CKP_M_COUNT + j];
+    ckp_dim dims[3] = {CKP_D_PATH, CKP_D_PATH, CKP_D_PATH};
+    int rank = 1 + ckp_schema_metric_dims(mi->dims, dims + 1);
+    hsize_t ext[3];
+    ext[0] = total;
+    for (int r = 1; r < rank; r++)
+        ext[r] = o->dimlen[dims[r]];
+    hid_t fs = -1;
+    int bad = H5Dset_extent(ds, ext) < 0 || (fs = H5Dget_space(ds)) < 0;
+    size_t off = o->lay->offset[j], len = o->lay->length[j];
+    for (size_t c = 0; c < len && !bad; c++) {
+        for (int64_t i = 0; i < n; i++)
+            o->col[i] = b[(size_t)i * rec + off + c];
+        hsize_t st3[3], ct3[3] = {(hsize_t)n, 1, 1};
+        slot_start(o, rank, c, o->written, st3);
+        if (o->direct)
+            bad = ckp_codec_put(&o->codec, ds, st3, o->col, (size_t)n) < 0;
+        else
+            bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
+                  H5Dwrite(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, o->col) < 0;
+    }
+    ckp_status st = bad ? paths_error(o, n, err) : CKP_OK;
+    if (fs >= 0)
+        H5Sclose(fs);
+    return st;
+}
+
+ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err)
+{
+    int64_t n = o->buffered;
+    if (n == 0)
+        return CKP_OK;
+    hsize_t total = (hsize_t)(o->written + n), cnt = (hsize_t)n;
+    for (int64_t i = 0; i < n; i++)
+        o->pathcol[i] = o->first_path + o->written + i;
+    for (int k = 0; k < o->npol; k++) {
+        CKP_TRY(write_path_coord(o, k, n, total, err));
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        ckp_status st = ms < 0 ? paths_error(o, n, err) : CKP_OK;
+        for (int j = 0; j < CKP_M_COUNT && st == CKP_OK; j++)
+            st = write_metric(o, k, j, n, total, ms, err);
+        if (ms >= 0)
+            H5Sclose(ms);
+        if (st != CKP_OK)
+            return st;
+    }
+    o->written += n;
+    o->buffered = 0;
+    return CKP_OK;
+}
+
+ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
+                            int npol, const double *const *records, ckp_error *err)
+{
+    ckp_output *o = ctx;
+    if (o->failed)
+        return CKP_FAIL(err, CKP_ERR_INTERNAL, "output: write after an earlier failure");
+    if (npol != o->npol || lay->record != o->lay->record ||
+        first_path != o->first_path + o->written + o->buffered || n < 0 ||
+        o->written + o->buffered + n > o->paths) {
+        o->failed = 1;
+        return CKP_FAIL(err, CKP_ERR_INTERNAL,
+                        "output: unexpected batch (paths %lld+%lld, %d policies)",
+                        (long long)first_path, (long long)n, npol);
+    }
+    size_t rec = o->lay->record;
+    int64_t done = 0;
+    while (done < n) {
+        int64_t room = (int64_t)o->chunk - o->buffered;
+        int64_t take = n - done < room ? n - done : room;
+        for (int k = 0; k < o->npol; k++)
+            memcpy(o->buf + ((size_t)k * o->chunk + (size_t)o->buffered) * rec,
+                   records[k] + (size_t)done * rec, (size_t)take * rec * sizeof(double));
+        o->buffered += take;
+        done += take;
+        if (o->buffered == (int64_t)o->chunk) {
+            ckp_status st = ckp_writer_flush(o, err);
+            if (st != CKP_OK) {
+                o->failed = 1;
+                return st;
+            }
+        }
+    }
+    return CKP_OK;
+}
+
+const ckp_sink *ckp_output_sink(ckp_output *o)
+{
+    return &o->sink;
+}
+
+ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
+                                int64_t count, double *x, ckp_error *err)
+{
+    hsize_t st3[3], ct3[3] = {(hsize_t)count, 1, 1};
+    slot_start(o, rank, c, first, st3);
+    hsize_t n = (hsize_t)count;
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
+    int bad = fs < 0 || ms < 0 ||
+              H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
+              H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
+    ckp_status st =
+        bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target) : CKP_OK;
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (ms >= 0)
+        H5Sclose(ms);
+    return st;
+}

@@ -1,0 +1,246 @@
+/* chokepoint: what finish writes per policy (writer_impl.h): summary/,
+ * quantiles/ and exceedance/ from the per-path columns read back, month/ from
+ * the run result's sums and histograms, comparison/ from the paired benefits.
+ *
+ * Every per-path column is read back, one at a time, into one path-length
+ * array x, where it is summarised and sorted in place (table.c, stats.h):
+ * that array is the only memory that grows with the number of paths. */
+#include "writer_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/error_impl.h"
+#include "table_impl.h"
+
+/* The per-path dataset of metric j of run policy k. */
+static hid_t metric_ds(const ckp_output *o, int k, int j)
+{
+    return o->pp[k * CKP_M_COUNT + j];
+}
+
+/* Read column c of the per-path dataset ds (all paths) into x. */
+static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, double *x,
+                              ckp_error *err)
+{
+    return ckp_writer_read_rows(o, ds, rank, c, 0, o->paths, x, err);
+}
+
+/* exceedance/ of policy k: the level coordinate and prob. */
+static ckp_status write_exceedance(ckp_output *o, ckp_grp *ge, const double *lev,
+                                   const double *prob, ckp_error *err)
+{
+    CKP_TRY(ckp_writer_scale(o, ge, CKP_D_LEVEL, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, lev, 0, err));
+    return ckp_writer_put_ds(o, ge, CKP_DS_EXCEEDANCE_PROB, prob, err);
+}
+
+/* summary/, quantiles/ and exceedance/ of policy k. x holds paths doubles: each
+ * column is read into it and sorted there (the summary needs no other copy). */
+static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *err)
+{
+    const ckp_metric_info *mt = ckp_metric_table();
+    ckp_grp gs, gq, ge;
+    ckp_grp_init(&gs);
+    ckp_grp_init(&gq);
+    ckp_grp_init(&ge);
+    double *st = NULL, *q = NULL;
+    ckp_status s = CKP_OK;
+    hid_t pg = o->pg[k].id;
+    if ((s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_SUMMARY], &gs, err)) != CKP_OK ||
+        (s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_QUANTILES], &gq, err)) != CKP_OK ||
+        (s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_EXCEEDANCE], &ge, err)) != CKP_OK)
+        goto done;
+    size_t maxlen = 1;
+    for (int j = 0; j < CKP_M_COUNT; j++)
+        if (o->lay->length[j] > maxlen)
+            maxlen = o->lay->length[j];
+    st = malloc(maxlen * CKP_NSTAT * sizeof *st);
+    q = malloc(maxlen * CKP_NQUANTILES * sizeof *q);
+    if (!st || !q) {
+        s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int j = 0; j < CKP_M_COUNT; j++) {
+        ckp_dim dims[4];
+        int rank = ckp_schema_metric_dims(mt[j].dims, dims);
+        for (size_t c = 0; c < o->lay->length[j]; c++) {
+            ckp_summary sm;
+            double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
+            if ((s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
+                goto done;
+            /* The curve before the summary sorts x (it is taken in path order, as
+             * it always was; a non-finite value fails the summary below). */
+            if (j == CKP_M_LOSS_TOTAL)
+                ckp_exceedance(x, (size_t)o->paths, lev, prob);
+            if ((s = ckp_table_summary(o->plan, x, (size_t)o->paths, &sm, err)) != CKP_OK)
+                goto done;
+            ckp_schema_stats_pack(&sm, st + c * CKP_NSTAT);
+            memcpy(q + c * CKP_NQUANTILES, sm.q, sizeof sm.q);
+            if (j == CKP_M_LOSS_TOTAL && (s = write_exceedance(o, &ge, lev, prob, err)) != CKP_OK)
+                goto done;
+        }
+        dims[rank] = CKP_D_STAT;
+        if ((s = ckp_writer_put(o, &gs, mt[j].name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank + 1,
+                                dims, st, 0, mt[j].units, mt[j].long_name, err)) != CKP_OK)
+            goto done;
+        dims[rank] = CKP_D_QUANTILE;
+        if ((s = ckp_writer_put(o, &gq, mt[j].name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank + 1,
+                                dims, q, 0, mt[j].units, mt[j].long_name, err)) != CKP_OK)
+            goto done;
+    }
+done:
+    free(st);
+    free(q);
+    ckp_grp_close(&gs);
+    ckp_grp_close(&gq);
+    ckp_grp_close(&ge);
+    return s;
+}
+
+/* The first observable of each kind of month/ in the layout's per-month block. */
+static size_t obs_offset(const ckp_layout *lay, ckp_month_obs kind)
+{
+    switch (kind) {
+    case CKP_MO_SHORTFALL:
+        return lay->obs_x;
+    case CKP_MO_INOPERABILITY:
+        return lay->obs_q;
+    case CKP_MO_PRICE:
+        return lay->obs_pi;
+    default:
+        return lay->obs_L;
+    }
+}
+
+/* Per-month arrays of one kind of observable (n elements) of one policy. */
+typedef struct month_arrays {
+    double *mean;    /* T * n */
+    uint64_t *hist;  /* T * n * CKP_HIST_BINS */
+    double *edges;   /* n * CKP_HIST_BINS */
+    double *band;    /* T * n * CKP_NQUANTILES */
+} month_arrays;
+
+/* Fill a for the n observables of `kind` of run policy k. */
+static void month_fill(const ckp_output *o, int k, const ckp_run_result *r, ckp_month_obs kind,
+                       size_t n, month_arrays *a)
+{
+    const ckp_layout *lay = o->lay;
+    size_t obs = lay->obs_per_month, T = (size_t)lay->T;
+    const double *mean = ckp_run_result_month_mean(r, k);
+    const uint64_t *hist = ckp_run_result_hist(r, k);
+    for (size_t e = 0; e < n; e++) {
+        size_t ob = obs_offset(lay, kind) + e;
+        const double *up = ckp_plan_hist_upper(o->plan, k, ob);
+        memcpy(a->edges + e * CKP_HIST_BINS, up, CKP_HIST_BINS * sizeof *a->edges);
+        for (size_t t = 0; t < T; t++) {
+            size_t idx = t * obs + ob;
+            a->mean[t * n + e] = mean[idx];
+            const uint64_t *h = hist + idx * CKP_HIST_BINS;
+            memcpy(a->hist + (t * n + e) * CKP_HIST_BINS, h, CKP_HIST_BINS * sizeof *a->hist);
+            for (int qi = 0; qi < CKP_NQUANTILES; qi++)
+                a->band[(t * n + e) * CKP_NQUANTILES + (size_t)qi] =
+                    ckp_hist_quantile(h, up, CKP_QUANTILE_PROBS[qi]);
+        }
+    }
+}
+
+/* The four datasets of one kind of observable in month/ (schema order). */
+static ckp_status month_write(ckp_output *o, ckp_grp *g, ckp_month_obs kind,
+                              const month_arrays *a, ckp_error *err)
+{
+    const void *data[CKP_MV_COUNT] = {a->mean, a->hist, a->edges, a->band};
+    for (int v = 0; v < CKP_MV_COUNT; v++) {
+        char name[64], ln[256];
+        ckp_dim dims[3];
+        ckp_schema_month_name(kind, (ckp_month_var)v, name, sizeof name, ln, sizeof ln);
+        int rank = ckp_schema_month_dims(kind, (ckp_month_var)v, dims);
+        int counts = v == CKP_MV_HIST;
+        CKP_TRY(ckp_writer_put(o, g, name, counts ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE,
+                               counts ? H5T_STD_U64LE : H5T_IEEE_F64LE, rank, dims, data[v], 0,
+                               ckp_schema_month_units(kind, (ckp_month_var)v), ln, err));
+    }
+    return CKP_OK;
+}
+
+/* month/ of policy k: means, histograms, bin edges and fan-chart bands. */
+static ckp_status write_month(ckp_output *o, int k, const ckp_run_result *r, ckp_error *err)
+{
+    const ckp_layout *lay = o->lay;
+    size_t T = (size_t)lay->T;
+    ckp_grp g;
+    ckp_status s = ckp_writer_group(o, o->pg[k].id, ckp_schema_group[CKP_G_MONTH], &g, err);
+    month_arrays a = {NULL, NULL, NULL, NULL};
+    if (s != CKP_OK)
+        goto done;
+    size_t maxn = (size_t)(lay->M > lay->I ? lay->M : lay->I);
+    a.mean = malloc(T * maxn * sizeof *a.mean);
+    a.band = malloc(T * maxn * CKP_NQUANTILES * sizeof *a.band);
+    a.edges = malloc(maxn * CKP_HIST_BINS * sizeof *a.edges);
+    a.hist = malloc(T * maxn * CKP_HIST_BINS * sizeof *a.hist);
+    if (!a.mean || !a.band || !a.edges || !a.hist) {
+        s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int kind = 0; kind < CKP_MO_COUNT && s == CKP_OK; kind++) {
+        size_t n = o->dimlen[ckp_schema_month_obs[kind].dim];
+        month_fill(o, k, r, (ckp_month_obs)kind, n, &a);
+        s = month_write(o, &g, (ckp_month_obs)kind, &a, err);
+    }
+done:
+    free(a.mean);
+    free(a.band);
+    free(a.edges);
+    free(a.hist);
+    ckp_grp_close(&g);
+    return s;
+}
+
+/* comparison/ of policy k against the baseline (k > 0). x holds paths doubles:
+ * the baseline's loss_total is read into it and the policy's subtracted chunk
+ * by chunk (through o->col), which leaves the per-path benefits, in path
+ * order, in the one array; they are stored and then sorted there. Both loss
+ * columns were checked finite by their summaries. */
+static ckp_status write_comparison(ckp_output *o, int k, double *x, ckp_error *err)
+{
+    ckp_grp g;
+    ckp_status s = ckp_writer_group(o, o->pg[k].id, ckp_schema_group[CKP_G_COMPARISON], &g, err);
+    if (s != CKP_OK)
+        goto done;
+    if ((s = read_column(o, metric_ds(o, 0, CKP_M_LOSS_TOTAL), 1, 0, x, err)) != CKP_OK)
+        goto done;
+    for (int64_t i0 = 0; i0 < o->paths; i0 += (int64_t)o->chunk) {
+        int64_t n = o->paths - i0 < (int64_t)o->chunk ? o->paths - i0 : (int64_t)o->chunk;
+        if ((s = ckp_writer_read_rows(o, metric_ds(o, k, CKP_M_LOSS_TOTAL), 1, 0, i0, n, o->col,
+                                      err)) != CKP_OK)
+            goto done;
+        for (int64_t i = 0; i < n; i++)
+            x[i0 + i] = x[i0 + i] - o->col[i];
+    }
+    if ((s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT, x, err)) != CKP_OK)
+        goto done;
+    ckp_benefit b;
+    if ((s = ckp_table_benefit(o->plan, k, x, (size_t)o->paths, &b, err)) != CKP_OK)
+        goto done;
+    double pp = b.p_positive, bcr = b.has_bcr ? b.bcr : NAN;
+    if ((s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT_MEAN, &b.mean, err)) != CKP_OK ||
+        (s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT_SE, &b.se, err)) != CKP_OK ||
+        (s = ckp_writer_put_ds(o, &g, CKP_DS_P_POSITIVE, &pp, err)) != CKP_OK ||
+        (s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT_QUANTILES, b.q, err)) != CKP_OK ||
+        (s = ckp_writer_put_ds(o, &g, CKP_DS_BCR, &bcr, err)) != CKP_OK)
+        goto done;
+done:
+    ckp_grp_close(&g);
+    return s;
+}
+
+ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, double *x,
+                                     ckp_error *err)
+{
+    CKP_TRY(write_summaries(o, k, x, err));
+    if (ckp_plan_month_stats(o->plan))
+        CKP_TRY(write_month(o, k, r, err));
+    if (k > 0)
+        CKP_TRY(write_comparison(o, k, x, err));
+    return CKP_OK;
+}

@@ -1,0 +1,104 @@
+/* chokepoint: the HDF5 writer's state, shared by its files (internal header
+ * of the output module):
+ *   writer.c    open, finish and abort (the writer's life);
+ *   skeleton.c  root attributes, coordinates, groups, dataset creation;
+ *   stream.c    the sink: buffering of records and chunk writes, read-back;
+ *   summaries.c summary/, quantiles/, exceedance/, month/, comparison/;
+ * with chunk.c (the codec), publish.c (safe publishing), schema.c (names)
+ * and h5util.c (HDF5 helpers) below them. */
+#ifndef CKP_WRITER_IMPL_H
+#define CKP_WRITER_IMPL_H
+
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "chokepoint/output.h"
+#include "chunk_impl.h"
+#include "h5_impl.h"
+#include "publish_impl.h"
+#include "schema_impl.h"
+
+/* Paths per chunk of a per-path dataset. A chunk of one column is then 32 KiB,
+ * a good size for both deflate and column reads, and the write buffer holds
+ * CKP_CHUNK_PATHS records per policy. */
+#define CKP_CHUNK_PATHS 4096
+
+/* A group being written and the coordinate scales created in it so far
+ * (every group carries the coordinates its datasets use, so that opening any
+ * one group with xarray gives labelled coordinates). */
+typedef struct ckp_grp {
+    hid_t id;
+    hid_t scale[CKP_D_COUNT];
+} ckp_grp;
+
+struct ckp_output {
+    const ckp_plan *plan;
+    /* Read from the plan at open, for brevity. */
+    const ckp_scenario *sc;
+    const ckp_layout *lay;
+    int npol;
+    int64_t first_path, paths;
+
+    ckp_h5_quiet quiet;
+    ckp_publish pub;
+    int compress;
+    hid_t file, str;
+    hid_t dxpl;              /* small conversion buffer for coordinate and summary writes */
+    int next_dimid;
+    hsize_t dimlen[CKP_D_COUNT];
+    hsize_t chunk;           /* paths per chunk: CKP_CHUNK_PATHS, or fewer for a small run */
+    ckp_grp *pg;             /* npol policy groups (path scale created at open) */
+    hid_t *pp;               /* npol * CKP_M_COUNT per-path datasets */
+    double *buf;             /* npol * chunk * record, path-major */
+    double *col;             /* chunk doubles */
+    int64_t *pathcol;        /* chunk path indices */
+    int direct;              /* compressed chunks go through the codec */
+    ckp_chunk_codec codec;
+    int64_t buffered, written;
+    int failed;
+    ckp_sink sink;
+};
+
+/* ---- skeleton.c ---- */
+void ckp_grp_init(ckp_grp *g);
+void ckp_grp_close(ckp_grp *g);
+/* Create group `name` in parent (link and attribute creation order tracked). */
+ckp_status ckp_writer_group(ckp_output *o, hid_t parent, const char *name, ckp_grp *g,
+                            ckp_error *err);
+/* Create coordinate d in g from `data` (o->dimlen[d] values; NULL: none
+ * written), with the schema's units and long name. `chunked`: extendible
+ * along its one axis, in chunks of o->chunk. */
+ckp_status ckp_writer_scale(ckp_output *o, ckp_grp *g, ckp_dim d, hid_t memtype, hid_t filetype,
+                            const void *data, int chunked, ckp_error *err);
+/* Create and write dataset `name` in g with dimensions dims[0..rank), each
+ * coordinate created in g first if not there yet; units ("currency": the
+ * scenario's) and long_name as attributes. `chunked` datasets (along path)
+ * get o->chunk chunks and the compression option. */
+ckp_status ckp_writer_put(ckp_output *o, ckp_grp *g, const char *name, hid_t memtype,
+                          hid_t filetype, int rank, const ckp_dim *dims, const void *data,
+                          int chunked, const char *units, const char *long_name, ckp_error *err);
+/* ckp_writer_put of a fixed dataset of the schema, float64. */
+ckp_status ckp_writer_put_ds(ckp_output *o, ckp_grp *g, ckp_ds id, const double *data,
+                             ckp_error *err);
+/* Root attributes (complete = 0) and root coordinates. */
+ckp_status ckp_writer_root(ckp_output *o, const char *command_line, ckp_error *err);
+/* Group of run policy k in `pols`, its attributes and empty per-path datasets. */
+ckp_status ckp_writer_policy(ckp_output *o, hid_t pols, int k, ckp_error *err);
+
+/* ---- stream.c ---- */
+ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
+                            int npol, const double *const *records, ckp_error *err);
+/* Write the buffered records (o->buffered paths) column by column. */
+ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
+/* Paths [first, first + count) of slot c of the per-path dataset ds of the
+ * given rank into x. */
+ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
+                                int64_t count, double *x, ckp_error *err);
+
+/* ---- summaries.c ---- */
+/* Everything of run policy k that finish writes. x holds paths doubles. */
+ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, double *x,
+                                     ckp_error *err);
+
+#endif
