@@ -1,5 +1,5 @@
 /* chokepoint: the engine version string. */
-#include "chokepoint/chokepoint.h"
+#include "chokepoint/version.h"
 #include "ckp_config.h"
 
 const char *ckp_version(void)

@@ -10,8 +10,6 @@
 #include "chokepoint/scenario.h"
 #include "chokepoint/sim.h"
 #include "chokepoint/stats.h"
-
-/* The engine version, e.g. "0.1.0". */
-CKP_API const char *ckp_version(void);
+#include "chokepoint/version.h"
 
 #endif
