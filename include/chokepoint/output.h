@@ -7,6 +7,15 @@
  * A reader opens a finished file for `summary`, `replay` and the tests, and
  * reads any stored array by its path in the file.
  *
+ * Process state: HDF5 prints its error stack to stderr by default. From
+ * ckp_output_open / ckp_output_file_open to the matching finish, abort or
+ * close, that automatic printing is switched off (errors reach the caller as
+ * ckp_error messages) and the caller's setting is restored afterwards; open
+ * writers and readers nest only in last-opened, first-closed order. HDF5's
+ * clean-up at process exit is declined (H5dont_atexit: every handle is closed
+ * by the library itself), which takes effect only when chokepoint is the
+ * first HDF5 user of the process.
+ *
  * Only engine/output/ includes hdf5.h. */
 #ifndef CHOKEPOINT_OUTPUT_H
 #define CHOKEPOINT_OUTPUT_H
