@@ -37,7 +37,7 @@ mmean <- f[["policies/baseline/month/shortfall_mean"]][, ]   # material x month
 materials <- f[["policies/baseline/month/material"]][]
 q <- function(p) which.min(abs(probs - p))
 png(file.path(outdir, "fan_shortfall_R.png"), width = 260 * length(materials), height = 300)
-par(mfrow = c(1, length(materials)))
+par(mfrow = c(1, length(materials)), oma = c(0, 0, 1.6, 0))
 for (m in seq_along(materials)) {
   plot(months, mmean[m, ], type = "n", ylim = c(0, max(band[q(0.95), , ], 1e-9)),
        xlab = "month", ylab = "shortfall (fraction of demand)", main = materials[m])
@@ -46,8 +46,13 @@ for (m in seq_along(materials)) {
   polygon(c(months, rev(months)), c(band[q(0.25), m, ], rev(band[q(0.75), m, ])),
           col = rgb(0.12, 0.47, 0.71, 0.45), border = NA)
   lines(months, mmean[m, ], lwd = 2)
+  if (m == 1)
+    legend("topleft", legend = c("5-95 %", "25-75 %", "mean"), bty = "n", cex = 0.8,
+           fill = c(rgb(0.12, 0.47, 0.71, 0.2), rgb(0.12, 0.47, 0.71, 0.45), NA),
+           border = NA, lty = c(NA, NA, 1), lwd = c(NA, NA, 2))
 }
-dev.off()
+mtext("Baseline shortfall by month (bands across paths, line: mean)", outer = TRUE, line = 0.3, font = 2)
+invisible(dev.off())
 
 # Exceedance curve of the total loss, per policy.
 png(file.path(outdir, "exceedance_loss_R.png"), width = 600, height = 420)
@@ -65,7 +70,7 @@ for (i in seq_along(policies)) {
   lines(lev[keep] / 1e9, pr[keep], col = cols[i], lwd = 2)
 }
 legend("topright", legend = policies, col = cols, lwd = 2, cex = 0.8)
-dev.off()
+invisible(dev.off())
 
 # Policy comparison: mean benefit with 95 % error bars (paired standard errors).
 others <- policies[-1]
@@ -79,6 +84,6 @@ mid <- barplot(bm, names.arg = others, las = 2, col = "forestgreen",
                main = "Policies against the baseline (95 % CI)")
 arrows(mid, bm - 1.96 * bs, mid, bm + 1.96 * bs, angle = 90, code = 3, length = 0.05)
 abline(h = 0)
-dev.off()
+invisible(dev.off())
 
 f$close_all()

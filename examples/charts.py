@@ -4,8 +4,10 @@
 # Opens a results file written by `chokepoint run -o results.h5` and draws the
 # three standard charts: the fan chart of the shortfall by month, the
 # exceedance curve of the total loss, and the policy comparison with error
-# bars. Run as a script: `python3 examples/charts.py results.h5 [OUTDIR]`
-# (the PNGs go to OUTDIR, default the current directory). The notebook
+# bars. Run as a script: `/usr/bin/python3 examples/charts.py results.h5 [OUTDIR]`
+# (the PNGs go to OUTDIR, created if missing; default the current directory).
+# It needs Debian's python3-xarray, python3-h5netcdf and python3-matplotlib:
+# /usr/bin/python3 has them; another python3 on PATH may not. The notebook
 # examples/charts.ipynb holds the same cells.
 
 # %%
@@ -23,6 +25,7 @@ import xarray as xr
 # In a notebook, set FILE by hand; as a script it is the first argument.
 FILE = sys.argv[1] if len(sys.argv) > 1 and "ipykernel" not in sys.modules else "results.h5"
 OUTDIR = sys.argv[2] if len(sys.argv) > 2 and "ipykernel" not in sys.modules else "."
+os.makedirs(OUTDIR, exist_ok=True)
 
 # %% [markdown]
 # One line opens a policy's per-path metrics with labelled dimensions
@@ -35,7 +38,9 @@ policies = [str(p) for p in root["policy"].values]
 currency = root.attrs["currency"]
 print(f"{root.attrs['scenario_name']}: {root.attrs['paths']} paths, "
       f"{root.attrs['horizon_months']} months, policies {policies}")
-print(base["loss_total"].quantile([0.5, 0.95, 0.99]).values)
+q = base["loss_total"].quantile([0.5, 0.95, 0.99]).values / 1e9
+print(f"baseline total loss, billion {currency}: median {q[0]:.2f}, p95 {q[1]:.2f}, "
+      f"p99 {q[2]:.2f}")
 
 # %% [markdown]
 # ## Fan chart of the shortfall by month
