@@ -22,9 +22,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-# In a notebook, set FILE by hand; as a script it is the first argument.
-FILE = sys.argv[1] if len(sys.argv) > 1 and "ipykernel" not in sys.modules else "results.h5"
-OUTDIR = sys.argv[2] if len(sys.argv) > 2 and "ipykernel" not in sys.modules else "."
+# As a script: FILE [OUTDIR] from the command line. In a notebook: the
+# environment variables CKP_RESULTS and CKP_OUTDIR (set them before starting
+# Jupyter), else results.h5 and the current directory; or set FILE by hand.
+SCRIPT = "ipykernel" not in sys.modules
+FILE = sys.argv[1] if SCRIPT and len(sys.argv) > 1 else os.environ.get("CKP_RESULTS", "results.h5")
+OUTDIR = sys.argv[2] if SCRIPT and len(sys.argv) > 2 else os.environ.get("CKP_OUTDIR", ".")
 os.makedirs(OUTDIR, exist_ok=True)
 
 # %% [markdown]
