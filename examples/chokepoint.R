@@ -38,11 +38,12 @@ chokepoint_schema_version <- 1L
   as.vector(v)
 }
 
-# Dimension names of a dataset (its attached scales), and the scale datasets' full names.
-.ckp_dims <- function(f, d) {
-  if (!d$attr_exists("DIMENSION_LIST")) return(character(0))
-  refs <- d$attr_open("DIMENSION_LIST")$read()
-  vapply(refs, function(r) r$dereference(obj = f)[[1]]$get_obj_name(), "")
+# The dimension scales attached to a dataset (hdf5r objects), in the file's order of dims.
+# Their names come from the scales' NAME attribute: asking a dereferenced object for its
+# path makes HDF5 search the file.
+.ckp_scales <- function(f, d) {
+  if (!d$attr_exists("DIMENSION_LIST")) return(list())
+  lapply(d$attr_open("DIMENSION_LIST")$read(), function(r) r$dereference(obj = f)[[1]])
 }
 
 chokepoint_open <- function(path, paths = TRUE) {
@@ -66,6 +67,7 @@ chokepoint_open <- function(path, paths = TRUE) {
 
   # Pass 1: per variable, the dims and, per policy, the values (NULL where a policy has none).
   vars <- list()
+  skipped <- character(0)
   coords <- list()
   pol <- list()
   for (i in seq_len(np)) {
@@ -80,16 +82,22 @@ chokepoint_open <- function(path, paths = TRUE) {
         if (!inherits(d, "H5D")) next
         scale <- d$attr_exists("CLASS")
         if (scale && !(dname %in% .ckp_per_policy_scales)) next
-        full <- if (scale) character(0) else .ckp_dims(f, d)
-        dims <- if (scale) dname else basename(full)
-        if (!paths && "path" %in% dims) next
-        for (k in seq_along(full)) {
-          if (is.null(coords[[dims[k]]]))
-            coords[[dims[k]]] <- if (dims[k] %in% .ckp_per_policy_scales)
-              seq_len(rev(d$dims)[k]) - 1L else f[[full[k]]][]
-        }
         v <- .ckp_name(g[2], dname)
-        if (is.null(vars[[v]])) vars[[v]] <- list(dims = dims, values = vector("list", np))
+        if (v %in% skipped) next
+        if (is.null(vars[[v]])) {  # dims once per variable: every policy has the same layout
+          sc <- if (scale) list() else .ckp_scales(f, d)
+          dims <- if (scale) dname else vapply(sc, function(o) hdf5r::h5attr(o, "NAME"), "")
+          if (!paths && "path" %in% dims) {
+            skipped <- c(skipped, v)
+            next
+          }
+          for (k in seq_along(sc)) {
+            if (is.null(coords[[dims[k]]]))
+              coords[[dims[k]]] <- if (dims[k] %in% .ckp_per_policy_scales)
+                seq_len(rev(d$dims)[k]) - 1L else sc[[k]]$read()
+          }
+          vars[[v]] <- list(dims = dims, values = vector("list", np))
+        }
         vars[[v]]$values[i] <- list(.ckp_values(d))
       }
     }

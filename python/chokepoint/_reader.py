@@ -172,7 +172,7 @@ def _variable_name(prefix, name):
 def _scan(f, path, names, paths):
     """The variable table: {name: [dims, sources per policy, shape, dtype, attrs]} in file
     order, and the dimension scales seen: {dim: [dataset paths]}."""
-    table, scales = {}, {}
+    table, scales, skipped = {}, {}, set()
     for i, p in enumerate(names):
         base = f"policies/{p}"
         for group, prefix in [("", "")] + list(_SUBGROUPS):
@@ -183,23 +183,25 @@ def _scan(f, path, names, paths):
                 if not isinstance(obj, h5py.Dataset):
                     continue
                 full = f"{gpath}/{dname}"
-                if obj.attrs.get("CLASS") == b"DIMENSION_SCALE":
+                is_scale = obj.attrs.get("CLASS") == b"DIMENSION_SCALE"
+                if is_scale:
                     scales.setdefault(dname, []).append(full)
                     if dname not in _PER_POLICY_SCALES:
                         continue
-                    dims = (dname,)
-                else:
-                    dims = _dims(obj)
-                if "path" in dims and not paths:
-                    continue
                 vname = _variable_name(prefix, dname)
+                if vname in skipped:
+                    continue
                 entry = table.get(vname)
-                if entry is None:
+                if entry is None:  # dims once per variable: the policies share the layout
+                    dims = (dname,) if is_scale else _dims(obj)
+                    if "path" in dims and not paths:
+                        skipped.add(vname)
+                        continue
                     entry = table[vname] = [dims, [None] * len(names), obj.shape, obj.dtype,
                                             _attrs(obj)]
-                elif entry[0] != dims or entry[2] != obj.shape:
-                    raise ValueError(f"{path}: {full} has dims {dims} {obj.shape}, the same "
-                                     f"variable of another policy {entry[0]} {entry[2]}")
+                elif entry[2] != obj.shape:
+                    raise ValueError(f"{path}: {full} has the shape {obj.shape}, the same "
+                                     f"variable of another policy {entry[2]}")
                 entry[1][i] = full
         for k, v in f[base].attrs.items():
             if k in _INTERNAL_ATTRS:
