@@ -8,6 +8,7 @@ Checks:
   the documented names (summary_*, quantiles_*, exceedance_*, month_*, benefit_*), the
   baseline's benefit_* are NaN, and nothing else is in the Dataset;
 - reading is lazy; paths=False leaves out the per-path variables; to_dataframe has a policy level;
+  a --first-path run has the global path index as its path coordinate;
 - policies() and info(); a non-HDF5 file, an HDF5 file that is not a result, an incomplete
   one, one with a newer schema_version and a missing file are refused, naming the file;
 - pip installs the folder into a temporary target offline (skipped when pip is absent);
@@ -175,6 +176,14 @@ try:
     check("path" not in small.dims and "loss_total" not in small and "benefit" not in small and
           "summary_loss_total" in small and "benefit_mean" in small,
           "paths=False: no per-path variables, the rest")
+    part = os.path.join(tmp, "part.h5")
+    r = subprocess.run([EXE, "run", "-n", "20", "--first-path", "100", "-q", "-p", "detente",
+                        "-o", part], capture_output=True, text=True)
+    pds = chokepoint.open(part) if r.returncode == 0 else None
+    check(pds is not None and list(pds["path"].values) == list(range(100, 120)) and
+          same_bits(pds["loss_total"].sel(policy="detente", path=105).values,
+                    ds["loss_total"].sel(policy="detente", path=105).values),
+          "a run of paths 100..119 (--first-path): the path coordinate is the global index")
     check(chokepoint.policies(f5) == pols, "policies()")
     inf = chokepoint.info(f5)
     check(inf["paths"] == 200 and inf["state_hi"] == int(h.attrs["state_hi"]) and
