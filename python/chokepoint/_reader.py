@@ -4,7 +4,8 @@ One pass over the file with h5py builds a table of variables (name, dims, the da
 in each policy group, attributes); every variable becomes a lazily indexed array that reads,
 when asked, only the selected policies and slices (the xarray backend protocol:
 BackendArray + LazilyIndexedArray, with BASIC indexing, which h5py supports directly).
-The file is opened for each read and closed after it, so a Dataset holds no open handle.
+The file is opened for each read and closed after it, so a Dataset holds no open handle
+(and a file rewritten after open, e.g. by `run --force`, is read as it is then).
 """
 import os
 
@@ -268,7 +269,7 @@ def open(path, paths=True):  # noqa: A001 (chokepoint.open, as the issue names i
             dtype = np.dtype(object)
         elif None in sources:
             dtype = np.result_type(dtype, np.float64)
-        data = _lazy(_Stacked(path, sources, shape, dtype))
+        data = _lazy(_Stacked(os.path.abspath(path), sources, shape, dtype))
         data_vars[vname] = xr.Variable(("policy",) + tuple(dims), data, attrs)
     ds = xr.Dataset(data_vars, coords=coords, attrs=root_attrs)
     ds.encoding["source"] = path
