@@ -86,76 +86,151 @@ static int fmt_double(char *buf, double v)
     }
     if (fabs(v) < 1e15 && v == (double)(int64_t)v)
         return snprintf(buf, 32, "%lld", (long long)(int64_t)v);
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, 32, "%.*g", prec, v);
-        if (prec == 17 || strtod(buf, NULL) == v)
-            break;
-    }
-    return n;
+    /* Literal formats: glibc takes a slower path for a `*` precision. */
+    int n = snprintf(buf, 32, "%.15g", v);
+    if (strtod(buf, NULL) == v)
+        return n;
+    n = snprintf(buf, 32, "%.16g", v);
+    if (strtod(buf, NULL) == v)
+        return n;
+    return snprintf(buf, 32, "%.17g", v);
 }
 
-/* A row writer: CSV with a header line, JSON Lines, or a JSON array. */
+/* A row writer: CSV with a header line, JSON Lines, or a JSON array. A row
+ * is built in a buffer and written with one fwrite; JSON keys are escaped
+ * once, at the start. */
 typedef enum { FMT_CSV, FMT_JSONL, FMT_JSON } out_format;
 
 typedef struct emitter {
     FILE *fp;
     out_format fmt;
-    char **cols; /* column names */
+    char **cols;  /* column names */
     size_t ncol, col;
     long long rows;
+    char **keys;  /* JSON: "name": per column */
+    char *b;      /* the row being built */
+    size_t len, cap;
+    int nomem;
 } emitter;
 
-static void put_csv_text(FILE *fp, const char *s)
+/* Room for n more bytes in the row buffer. */
+static int em_room(emitter *e, size_t n)
+{
+    if (e->len + n <= e->cap)
+        return 1;
+    size_t cap = e->cap ? e->cap : 4096;
+    while (cap < e->len + n)
+        cap *= 2;
+    char *b = realloc(e->b, cap);
+    if (!b) {
+        e->nomem = 1;
+        return 0;
+    }
+    e->b = b;
+    e->cap = cap;
+    return 1;
+}
+
+static void em_put(emitter *e, const char *s, size_t n)
+{
+    if (em_room(e, n)) {
+        memcpy(e->b + e->len, s, n);
+        e->len += n;
+    }
+}
+
+static void em_putc(emitter *e, char ch)
+{
+    if (em_room(e, 1))
+        e->b[e->len++] = ch;
+}
+
+static void put_csv_text(emitter *e, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
+        em_put(e, s, strlen(s));
         return;
     }
-    fputc('"', fp);
+    em_putc(e, '"');
     for (; *s; s++) {
         if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
+            em_putc(e, '"');
+        em_putc(e, *s);
     }
-    fputc('"', fp);
+    em_putc(e, '"');
 }
 
-static void put_json_text(FILE *fp, const char *s)
+static void put_json_text(emitter *e, const char *s)
 {
-    fputc('"', fp);
+    em_putc(e, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
+        if (*p == '"' || *p == '\\') {
+            em_putc(e, '\\');
+            em_putc(e, (char)*p);
+        } else if (*p < 0x20) {
+            char u[8];
+            snprintf(u, sizeof u, "\\u%04x", *p);
+            em_put(e, u, 6);
+        } else {
+            em_putc(e, (char)*p);
+        }
     }
-    fputc('"', fp);
+    em_putc(e, '"');
 }
 
-static void em_begin(emitter *e)
+static void em_flush(emitter *e)
+{
+    if (e->len)
+        fwrite(e->b, 1, e->len, e->fp);
+    e->len = 0;
+}
+
+/* The header (CSV) or the opening bracket (JSON array); 0, or -1 out of memory. */
+static int em_begin(emitter *e)
 {
     if (e->fmt == FMT_CSV) {
         for (size_t c = 0; c < e->ncol; c++) {
             if (c)
-                fputc(',', e->fp);
-            put_csv_text(e->fp, e->cols[c]);
+                em_putc(e, ',');
+            put_csv_text(e, e->cols[c]);
         }
-        fputc('\n', e->fp);
-    } else if (e->fmt == FMT_JSON) {
-        fputc('[', e->fp);
+        em_putc(e, '\n');
+    } else {
+        if (!(e->keys = calloc(e->ncol ? e->ncol : 1, sizeof *e->keys)))
+            return -1;
+        for (size_t c = 0; c < e->ncol; c++) {
+            put_json_text(e, e->cols[c]);
+            em_putc(e, ':');
+            if (e->nomem || !(e->keys[c] = malloc(e->len + 1)))
+                return -1;
+            memcpy(e->keys[c], e->b, e->len);
+            e->keys[c][e->len] = '\0';
+            e->len = 0;
+        }
+        if (e->fmt == FMT_JSON)
+            em_putc(e, '[');
     }
+    em_flush(e);
+    return e->nomem ? -1 : 0;
+}
+
+static void em_free(emitter *e)
+{
+    for (size_t c = 0; e->keys && c < e->ncol; c++)
+        free(e->keys[c]);
+    free(e->keys);
+    free(e->b);
+    e->keys = NULL;
+    e->b = NULL;
 }
 
 static void em_row(emitter *e)
 {
     e->col = 0;
     if (e->fmt == FMT_JSON)
-        fputs(e->rows ? ",\n{" : "\n{", e->fp);
+        em_put(e, e->rows ? ",\n{" : "\n{", e->rows ? 3 : 2);
     else if (e->fmt == FMT_JSONL)
-        fputc('{', e->fp);
+        em_putc(e, '{');
     e->rows++;
 }
 
@@ -163,11 +238,9 @@ static void em_row(emitter *e)
 static void em_key(emitter *e)
 {
     if (e->col)
-        fputc(',', e->fp);
-    if (e->fmt != FMT_CSV) {
-        put_json_text(e->fp, e->col < e->ncol ? e->cols[e->col] : "");
-        fputc(':', e->fp);
-    }
+        em_putc(e, ',');
+    if (e->fmt != FMT_CSV && e->col < e->ncol)
+        em_put(e, e->keys[e->col], strlen(e->keys[e->col]));
     e->col++;
 }
 
@@ -175,42 +248,46 @@ static void em_text(emitter *e, const char *s)
 {
     em_key(e);
     if (e->fmt == FMT_CSV)
-        put_csv_text(e->fp, s);
+        put_csv_text(e, s);
     else
-        put_json_text(e->fp, s);
+        put_json_text(e, s);
 }
 
 static void em_num(emitter *e, double v)
 {
-    char b[32];
     em_key(e);
-    int n = fmt_double(b, v);
+    if (!em_room(e, 32))
+        return;
+    int n = fmt_double(e->b + e->len, v);
     if (n > 0)
-        fwrite(b, 1, (size_t)n, e->fp);
+        e->len += (size_t)n;
     else if (e->fmt != FMT_CSV)
-        fputs("null", e->fp);
+        em_put(e, "null", 4);
 }
 
 static void em_int(emitter *e, long long v)
 {
     em_key(e);
-    fprintf(e->fp, "%lld", v);
+    if (em_room(e, 24))
+        e->len += (size_t)snprintf(e->b + e->len, 24, "%lld", v);
 }
 
 static void em_row_end(emitter *e)
 {
     if (e->fmt == FMT_CSV)
-        fputc('\n', e->fp);
+        em_putc(e, '\n');
     else if (e->fmt == FMT_JSONL)
-        fputs("}\n", e->fp);
+        em_put(e, "}\n", 2);
     else
-        fputc('}', e->fp);
+        em_putc(e, '}');
+    em_flush(e);
 }
 
 static void em_end(emitter *e)
 {
     if (e->fmt == FMT_JSON)
-        fputs(e->rows ? "\n]\n" : "]\n", e->fp);
+        em_put(e, e->rows ? "\n]\n" : "]\n", e->rows ? 3 : 2);
+    em_flush(e);
 }
 
 /* ---- column names ------------------------------------------------------------ */
@@ -380,8 +457,10 @@ static int export_paths(ctx *c, emitter *e)
         }
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc)
-        em_begin(e);
+    if (!rc && em_begin(e) != 0) {
+        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = -1;
+    }
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         for (size_t start = 0; start < paths && !rc; start += SLICE) {
@@ -435,8 +514,10 @@ static int export_summary(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc)
-        em_begin(e);
+    if (!rc && em_begin(e) != 0) {
+        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = -1;
+    }
     size_t nq = c->quant.count;
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
@@ -517,8 +598,10 @@ static int export_months(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc)
-        em_begin(e);
+    if (!rc && em_begin(e) != 0) {
+        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = -1;
+    }
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         for (size_t o = 0; o < sizeof month_obs / sizeof month_obs[0] && !rc; o++) {
@@ -576,8 +659,10 @@ static int export_benefit(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc)
-        em_begin(e);
+    if (!rc && em_begin(e) != 0) {
+        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = -1;
+    }
     for (int p = c->pol_first < 1 ? 1 : c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         double sc[NBENEFIT];
@@ -617,6 +702,7 @@ typedef struct target {
     int force;
     char *tmp;
     FILE *fp;
+    int direct; /* OUT is a device or FIFO: written in place, never replaced */
 } target;
 
 static int target_open(target *t, ckp_error *err)
@@ -630,6 +716,17 @@ static int target_open(target *t, ckp_error *err)
         ckp_error_set(err, CKP_ERR_EXISTS, NULL, 0, 0, NULL,
                       "%s exists; use --force to replace it", t->path);
         return -1;
+    }
+    if (stat(t->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A directory is refused; a device or FIFO (/dev/null) is written in
+         * place: renaming a file onto it would replace the device node. */
+        if (S_ISDIR(sb.st_mode) || !(t->fp = fopen(t->path, "w"))) {
+            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot write to it: %s",
+                          t->path, S_ISDIR(sb.st_mode) ? "a directory" : strerror(errno));
+            return -1;
+        }
+        t->direct = 1;
+        return 0;
     }
     const char *slash = strrchr(t->path, '/');
     size_t dlen = slash ? (size_t)(slash - t->path) + 1 : 0;
@@ -661,9 +758,13 @@ static int target_close(target *t, int ok, ckp_error *err)
     if (!t->fp)
         return ok ? 0 : -1;
     int werr = fflush(t->fp) != 0 || ferror(t->fp);
-    if (!t->path) {
+    if (!t->path || t->direct) {
+        if (t->direct && fclose(t->fp) != 0)
+            werr = 1;
+        t->fp = NULL;
         if (ok && werr) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "cannot write to standard output");
+            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "cannot write to %s",
+                          t->path ? t->path : "standard output");
             return -1;
         }
         return ok ? 0 : -1;
@@ -864,7 +965,7 @@ int ckp_cmd_export(int argc, char **argv)
         rc = fail(&c, 1);
     }
     if (rc == 0) {
-        target t = {a.out, a.force, NULL, NULL};
+        target t = {a.out, a.force, NULL, NULL, 0};
         static char iobuf[1 << 16];
         if (target_open(&t, &c.err) != 0) {
             rc = fail(&c, ckp_status_exit_code(c.err.code));
@@ -873,8 +974,13 @@ int ckp_cmd_export(int argc, char **argv)
             emitter e = {t.fp, !strcmp(a.format, "csv") ? FMT_CSV
                                : per_path && fn == export_paths ? FMT_JSONL
                                                                 : FMT_JSON,
-                         NULL, 0, 0, 0};
+                         NULL, 0, 0, 0, NULL, NULL, 0, 0, 0};
             int ok = fn(&c, &e) == 0;
+            if (ok && e.nomem) {
+                ckp_error_set(&c.err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                ok = 0;
+            }
+            em_free(&e);
             if (!ok)
                 rc = fail(&c, ckp_status_exit_code(c.err.code));
             if (target_close(&t, ok, &c.err) != 0 && ok)
