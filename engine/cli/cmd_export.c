@@ -948,14 +948,18 @@ int ckp_cmd_export(int argc, char **argv)
     memset(&c, 0, sizeof c);
     ckp_error_clear(&c.err);
     c.file = a.file;
-    /* A file that is no results file is bad input: exit 2. */
-    if (ckp_output_file_open(a.file, &c.f, &c.err) != CKP_OK)
+    /* A file that is no results file is bad input: exit 2. The slices handle
+     * first, so that its small metadata cache is the file's. */
+    if (ckp_output_slices_open(a.file, &c.s, &c.err) != CKP_OK)
         return fail(&c, 2);
+    if (ckp_output_file_open(a.file, &c.f, &c.err) != CKP_OK) {
+        int rc = fail(&c, 2);
+        ckp_output_slices_close(c.s);
+        return rc;
+    }
     c.in = ckp_output_file_info(c.f);
     int rc = 0;
-    if (ckp_output_slices_open(a.file, &c.s, &c.err) != CKP_OK)
-        rc = fail(&c, 2);
-    else if (select_policy(&c, a.policy, per_path) != 0)
+    if (select_policy(&c, a.policy, per_path) != 0)
         rc = 2;
     else if (fn == export_benefit && c.pol_last == 0) {
         fprintf(stderr, "chokepoint export: the baseline has no benefit; choose another policy "
@@ -991,7 +995,7 @@ int ckp_cmd_export(int argc, char **argv)
         ckp_output_labels_free(c.dim[d].v, c.dim[d].n);
     ckp_output_array_free(&c.quant);
     names_free(&c.qcols);
-    ckp_output_slices_close(c.s);
     ckp_output_file_close(c.f);
+    ckp_output_slices_close(c.s);
     return rc;
 }

@@ -191,10 +191,12 @@ CKP_API void ckp_output_array_free(ckp_output_array *a);
 /* A read-only handle for reading datasets of a results file a slice of rows at
  * a time, so that a per-path dataset of any length is read in constant memory
  * (`chokepoint export`). Open it on a file that ckp_output_file_open accepts
- * (it refuses a file whose `complete` flag is not 1); it may be open at the
- * same time as a ckp_output_file of the same path, and then nests inside it
- * (close it first). *out is owned by the caller (ckp_output_slices_close,
- * which accepts NULL). */
+ * (it refuses a file whose `complete` flag is not 1). It may be open at the
+ * same time as a ckp_output_file of the same path; close the two in the
+ * reverse order of opening. Its HDF5 metadata cache is held at a fixed
+ * 256 KiB when it is the file's first open handle (HDF5 shares one cache
+ * between the handles of a file), so open it first for a long read. *out is
+ * owned by the caller (ckp_output_slices_close, which accepts NULL). */
 typedef struct ckp_output_slices ckp_output_slices;
 CKP_API ckp_status ckp_output_slices_open(const char *path, ckp_output_slices **out,
                                           ckp_error *err);
