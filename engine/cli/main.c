@@ -18,6 +18,7 @@ static const struct {
     {"run", ckp_cmd_run, "simulate paths of a scenario and print the policy table"},
     {"summary", ckp_cmd_summary, "print the policy table of a results file"},
     {"replay", ckp_cmd_replay, "re-simulate one path of a results file with its full trace"},
+    {"export", ckp_cmd_export, "write the numbers of a results file as CSV or JSON"},
 };
 
 static void usage(FILE *out)

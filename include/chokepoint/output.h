@@ -186,6 +186,45 @@ CKP_API ckp_status ckp_output_read_array(const ckp_output_file *f, const char *n
 /* Free the values of a; a is left empty. Accepts NULL and an empty array. */
 CKP_API void ckp_output_array_free(ckp_output_array *a);
 
+/* ---- Reading in slices (engine/output/read_extra.c) ----------------------------- */
+
+/* A read-only handle for reading datasets of a results file a slice of rows at
+ * a time, so that a per-path dataset of any length is read in constant memory
+ * (`chokepoint export`). Open it on a file that ckp_output_file_open accepts
+ * (it refuses a file whose `complete` flag is not 1). It may be open at the
+ * same time as a ckp_output_file of the same path; close the two in the
+ * reverse order of opening. Its HDF5 metadata cache is held at a fixed
+ * 256 KiB when it is the file's first open handle (HDF5 shares one cache
+ * between the handles of a file), so open it first for a long read. *out is
+ * owned by the caller (ckp_output_slices_close, which accepts NULL). */
+typedef struct ckp_output_slices ckp_output_slices;
+CKP_API ckp_status ckp_output_slices_open(const char *path, ckp_output_slices **out,
+                                          ckp_error *err);
+CKP_API void ckp_output_slices_close(ckp_output_slices *s);
+
+/* The type, rank, dims and count of the numeric dataset `name` (a path in the
+ * file, as for ckp_output_read_array) into *shape, with no values (f64 and
+ * i64 NULL). A name that is no dataset, or strings: CKP_ERR_USAGE. */
+CKP_API ckp_status ckp_output_slices_shape(const ckp_output_slices *s, const char *name,
+                                           ckp_output_array *shape, ckp_error *err);
+
+/* Rows [start, start + n) along the first dimension of the numeric dataset
+ * `name`, as doubles in C order, into buf, which holds n * (count / dims[0])
+ * doubles. Rows outside the dataset, or a scalar: CKP_ERR_USAGE. Memory: none
+ * beyond buf (the chunk cache is off; a slice aligned to 4096 rows reads each
+ * chunk of the per-path datasets once). */
+CKP_API ckp_status ckp_output_slices_read(const ckp_output_slices *s, const char *name,
+                                          size_t start, size_t n, double *buf, ckp_error *err);
+
+/* The labels of the one-dimensional string dataset `name` (a coordinate:
+ * "industry", "material", "supplier", "regime", "policies/baseline/summary/
+ * stat", ...): *labels (n strings, owned by the caller: ckp_output_labels_free)
+ * and their number *n. */
+CKP_API ckp_status ckp_output_slices_labels(const ckp_output_slices *s, const char *name,
+                                            char ***labels, size_t *n, ckp_error *err);
+/* Free n labels and their array. Accepts NULL. */
+CKP_API void ckp_output_labels_free(char **labels, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
