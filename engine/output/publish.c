@@ -29,6 +29,13 @@ ckp_status ckp_publish_check(const char *path, int force, ckp_error *err)
     if (stat(path, &stt) == 0) {
         if (S_ISDIR(stt.st_mode))
             return CKP_FAIL(err, CKP_ERR_IO, "%s: is a directory", path);
+        /* The result is renamed onto the target: onto a device, FIFO or
+         * socket (say /dev/null with --force) that would replace the special
+         * file itself with a regular one. */
+        if (!S_ISREG(stt.st_mode))
+            return CKP_FAIL(err, CKP_ERR_IO,
+                            "%s: not a regular file; results are written only to regular files",
+                            path);
         if (!force)
             return CKP_FAIL(err, CKP_ERR_EXISTS, "%s: exists; use --force to replace it", path);
     }
