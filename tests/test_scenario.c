@@ -267,6 +267,39 @@ static void test_absurd_sizes(void)
           "missing file: %s", e.message);
 }
 
+/* ---- many keys: duplicate keys found in linear time -------------------------- */
+
+/* 60 mappings of 20000 keys each (the most one mapping may hold, 13.7 MB of
+ * text): with a duplicate check that compares every key with every earlier
+ * one this takes minutes (1.2e10 comparisons), far beyond the test's timeout;
+ * with a hash it takes a second. The document parses, then is refused for
+ * its first unknown key. A duplicate after 19999 keys is still found. */
+static void test_many_keys(void)
+{
+    const int maps = 60, keys = 20000;
+    size_t cap = (size_t)maps * keys * 12 + 1000, used = 0;
+    char *big = malloc(cap);
+    CHECK(big != NULL, "malloc");
+    if (!big)
+        return;
+    used += (size_t)snprintf(big, cap, "version: 1\n");
+    for (int m = 0; m < maps; m++) {
+        used += (size_t)snprintf(big + used, cap - used, "m%d: {", m);
+        for (int k = 0; k < keys; k++)
+            used += (size_t)snprintf(big + used, cap - used, "%sk%d: 0", k ? ", " : "", k);
+        used += (size_t)snprintf(big + used, cap - used, "}\n");
+    }
+    expect_refusal(big, used, "gen.yaml:2:1: m0: unknown key 'm0'", CKP_ERR_CONFIG);
+
+    /* one mapping whose last key repeats the first */
+    used = (size_t)snprintf(big, cap, "version: 1\nm: {");
+    for (int k = 0; k < keys - 1; k++)
+        used += (size_t)snprintf(big + used, cap - used, "k%d: 0, ", k);
+    used += (size_t)snprintf(big + used, cap - used, "k0: 1}\n");
+    expect_refusal(big, used, "duplicate key 'k0' in one mapping", CKP_ERR_CONFIG);
+    free(big);
+}
+
 /* ---- good files ------------------------------------------------------------- */
 
 static void test_minimal(void)
@@ -571,6 +604,7 @@ int main(void)
     test_bad_files();
     test_bad_files_listed();
     test_absurd_sizes();
+    test_many_keys();
     test_minimal();
     test_base_and_exposure();
     test_normalisation();

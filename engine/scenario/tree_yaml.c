@@ -7,22 +7,76 @@
  * YAML texts become enormous documents, and scenarios never need them. */
 #include "engine/scenario/tree_impl.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
-/* A mapping with more pairs than this is refused; duplicate keys are found by
- * a linear scan, which must stay cheap. */
+/* A mapping with more pairs than this is refused. */
 #define MAX_MAP_PAIRS 20000
 
 /* ---- parsing ------------------------------------------------------------ */
 
 typedef struct frame {
     ynode *node;
-    ynode *key; /* mapping: the key waiting for its value */
+    ynode *key;    /* mapping: the key waiting for its value */
+    size_t *slots; /* mapping: hash set of key indices + 1 (0 empty), or NULL */
+    size_t nslots; /* a power of two, at least twice the keys */
 } frame;
+
+/* Duplicate keys are found through a hash set of each open mapping's keys
+ * (open addressing, linear probing, FNV-1a), so a mapping of n keys costs
+ * O(n) and not the O(n^2) of comparing every key with every earlier one.
+ * Mappings of a few keys are scanned directly. */
+#define HASH_FROM 16
+
+static size_t key_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of `key` in f's set: the one holding it, or the empty one where it
+ * belongs. */
+static size_t slot_of(const frame *f, const char *key)
+{
+    size_t mask = f->nslots - 1, i = key_hash(key) & mask;
+    while (f->slots[i] && strcmp(f->node->keys[f->slots[i] - 1]->text, key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Make room in f's set for one more key than the mapping has: 0, -1 nomem. */
+static int set_reserve(frame *f)
+{
+    size_t want = f->node->n + 1;
+    if (want < HASH_FROM || 2 * want <= f->nslots)
+        return 0;
+    size_t n = f->nslots ? f->nslots * 2 : 2 * HASH_FROM;
+    while (n < 2 * want)
+        n *= 2;
+    size_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(f->slots);
+    f->slots = slots;
+    f->nslots = n;
+    for (size_t k = 0; k < f->node->n; k++)
+        f->slots[slot_of(f, f->node->keys[k]->text)] = k + 1;
+    return 0;
+}
+
+/* Whether the open mapping of f already has `key`. */
+static int has_key(const frame *f, const char *key)
+{
+    if (!f->slots)
+        return ckp_tree_find(f->node, key) >= 0;
+    return f->slots[slot_of(f, key)] != 0;
+}
 
 static ckp_status yerr(ckp_error *err, ckp_status code, const char *file, yaml_mark_t m,
                        const char *fmt, const char *what)
@@ -54,7 +108,7 @@ static int attach(frame *stack, int depth, ynode **root, ynode *node, const char
                  node->kind == YN_SEQ ? "sequence" : "mapping");
             return -1;
         }
-        if (ckp_tree_find(f->node, node->text) >= 0) {
+        if (has_key(f, node->text)) {
             yerr(err, CKP_ERR_CONFIG, file, mark, "duplicate key '%s' in one mapping",
                  node->text);
             return -1;
@@ -67,10 +121,12 @@ static int attach(frame *stack, int depth, ynode **root, ynode *node, const char
         f->key = node;
         return 0;
     }
-    if (ckp_tree_grow(f->node)) {
+    if (ckp_tree_grow(f->node) || set_reserve(f)) {
         ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL, "out of memory reading YAML");
         return -1;
     }
+    if (f->slots)
+        f->slots[slot_of(f, f->key->text)] = f->node->n + 1;
     f->node->keys[f->node->n] = f->key;
     f->node->items[f->node->n++] = node;
     f->key = NULL;
@@ -127,8 +183,7 @@ static int start_node(frame *stack, int *depth, ynode **root, long *nodes,
              "64");
         return -1;
     } else {
-        stack[*depth].node = node;
-        stack[*depth].key = NULL;
+        stack[*depth] = (frame){node, NULL, NULL, 0};
         (*depth)++;
     }
     return 0;
@@ -197,6 +252,7 @@ ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error 
             ynode *done_node = stack[depth].node;
             /* libyaml guarantees a value after every key, so key is NULL here. */
             ckp_tree_free(stack[depth].key);
+            free(stack[depth].slots);
             if (attach(stack, depth, &root, done_node, file, m, err)) {
                 ckp_tree_free(done_node);
                 failed = 1;
@@ -211,6 +267,7 @@ ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error 
     yaml_parser_delete(&parser);
     if (failed) {
         for (int d = depth - 1; d >= 0; d--) {
+            free(stack[d].slots);
             ckp_tree_free(stack[d].key);
             ckp_tree_free(stack[d].node);
         }
