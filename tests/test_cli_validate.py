@@ -78,6 +78,25 @@ for name, msg in bad.items():
     check(err.startswith('chokepoint validate: ') and msg in err, f'{name}: stderr {err!r}')
     check('scenario is valid' not in out, f'{name}: claims valid')
 
+# size limits: a scenario error (exit 2), not an internal failure (exit 1)
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    head = 'version: 1\nname: x\nimporter: KR\nhorizon_months: 1\nregimes: [a]\n'
+    limits = {
+        'suppliers.yaml': (head + 'suppliers:\n' + ''.join(f'- name: S{i}\n' for i in range(1001)),
+                           'suppliers: refusing 1001 suppliers (limit 1000)'),
+        'nesting.yaml': ('version: ' + '[' * 100 + ']' * 100 + '\n',
+                         'refusing a document nested deeper than 64 levels'),
+        'keys.yaml': ('version: 1\nm: {' + ', '.join(f'k{i}: 0' for i in range(20001)) + '}\n',
+                      'refusing a mapping with more than 20000 keys'),
+    }
+    for name, (text, msg) in limits.items():
+        path = os.path.join(tmp, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, out, err = run(path)
+        check(rc == 2 and msg in err, f'{name}: exit {rc}: {err}')
+
 # usage errors
 rc, out, err = run('--bogus')
 check(rc == 2 and "unknown option '--bogus'" in err, 'unknown option')

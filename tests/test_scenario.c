@@ -219,6 +219,26 @@ static void expect_refusal(const char *text, size_t len, const char *expect, ckp
     ckp_scenario_free(sc);
 }
 
+/* The dimensions of a scenario (named S0.., r0.., M0.., I0..), nothing else:
+ * enough to reach the checks of sizes. Returns the length written. */
+static size_t gen_dims(char *buf, size_t cap, int S, int K, int M, int I)
+{
+    size_t used = (size_t)snprintf(buf, cap, "version: 1\nname: x\nimporter: KR\n"
+                                             "horizon_months: 1\nregimes: [");
+    for (int i = 0; i < K; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%sr%d", i ? ", " : "", i);
+    used += (size_t)snprintf(buf + used, cap - used, "]\nsuppliers:\n");
+    for (int i = 0; i < S; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: S%d\n", i);
+    used += (size_t)snprintf(buf + used, cap - used, "materials:\n");
+    for (int i = 0; i < M; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: M%d\n", i);
+    used += (size_t)snprintf(buf + used, cap - used, "industries:\n");
+    for (int i = 0; i < I; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: I%d\n", i);
+    return used;
+}
+
 static void test_absurd_sizes(void)
 {
     /* a huge matrix literal: refused while parsing, before it is built */
@@ -230,7 +250,7 @@ static void test_absurd_sizes(void)
         used += 2;
     }
     used += (size_t)snprintf(big + used, cap - used, "0]]}\n");
-    expect_refusal(big, used, "refusing a document with more than 4000000 values", CKP_ERR_NOMEM);
+    expect_refusal(big, used, "refusing a document with more than 4000000 values", CKP_ERR_CONFIG);
     free(big);
 
     /* 1001 suppliers */
@@ -240,7 +260,7 @@ static void test_absurd_sizes(void)
                                       "regimes: [a]\nsuppliers:\n");
     for (int i = 0; i < 1001; i++)
         used += (size_t)snprintf(big + used, cap - used, "- name: S%d\n", i);
-    expect_refusal(big, used, "suppliers: refusing 1001 suppliers (limit 1000)", CKP_ERR_NOMEM);
+    expect_refusal(big, used, "suppliers: refusing 1001 suppliers (limit 1000)", CKP_ERR_CONFIG);
     free(big);
 
     /* nesting deeper than the parser allows */
@@ -251,7 +271,7 @@ static void test_absurd_sizes(void)
     for (int i = 0; i < 100; i++)
         deep[used++] = ']';
     deep[used] = '\0';
-    expect_refusal(deep, used, "nested deeper than 64 levels", CKP_ERR_NOMEM);
+    expect_refusal(deep, used, "nested deeper than 64 levels", CKP_ERR_CONFIG);
 
     /* 65 regimes */
     char reg[2000];
@@ -259,7 +279,30 @@ static void test_absurd_sizes(void)
     for (int i = 0; i < 65; i++)
         used += (size_t)snprintf(reg + used, sizeof reg - used, "%sr%d", i ? ", " : "", i);
     used += (size_t)snprintf(reg + used, sizeof reg - used, "]\n");
-    expect_refusal(reg, used, "regimes: refusing 65 regimes (limit 64)", CKP_ERR_NOMEM);
+    expect_refusal(reg, used, "regimes: refusing 65 regimes (limit 64)", CKP_ERR_CONFIG);
+
+    /* the other limits: every one a scenario error (exit status 2), not out of memory */
+    cap = 20001 * 24 + 1000;
+    big = malloc(cap);
+    used = gen_dims(big, cap, 1, 1, 1, 20001);
+    expect_refusal(big, used, "industries: refusing 20001 industries (limit 20000)",
+                   CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 1, 1, 1, 5001);
+    expect_refusal(big, used, "the interdependency matrix would have 25010001 cells",
+                   CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 100, 64, 1000, 1);
+    expect_refusal(big, used, "= 6400000 block cells (limit 4000000)", CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 1, 1, 1, 1);
+    used += (size_t)snprintf(big + used, cap - used, "policies:\n");
+    for (int i = 0; i < 256; i++)
+        used += (size_t)snprintf(big + used, cap - used, "- name: p%d\n", i);
+    expect_refusal(big, used, "policies: refusing 256 policies (limit 255)", CKP_ERR_CONFIG);
+    used = (size_t)snprintf(big, cap, "version: 1\nm: {");
+    for (int i = 0; i < 20001; i++)
+        used += (size_t)snprintf(big + used, cap - used, "%sk%d: 0", i ? ", " : "", i);
+    used += (size_t)snprintf(big + used, cap - used, "}\n");
+    expect_refusal(big, used, "refusing a mapping with more than 20000 keys", CKP_ERR_CONFIG);
+    free(big);
 
     ckp_scenario *sc = NULL;
     ckp_error e;

@@ -150,7 +150,7 @@ ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int r
     char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
     if (!text) {
         ckp_status s = too_big
-                           ? ckp_rc_fail_code(c, CKP_ERR_NOMEM, at,
+                           ? ckp_rc_fail_code(c, CKP_ERR_CONFIG, at,
                                               "refusing CSV file '%s' larger than %zu bytes", path,
                                               CKP_TREE_MAX_TEXT)
                            : ckp_rc_fail_code(c, CKP_ERR_IO, at, "cannot read CSV file '%s': %s",

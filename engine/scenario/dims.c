@@ -58,7 +58,7 @@ static ckp_status collect_list(ckp_rctx *c, const ynode *doc, const char *key, c
     if (!s && list->n == 0)
         s = ckp_rc_fail(c, list, "expected at least one entry in %s, found an empty list", key);
     if (!s && list->n > (size_t)limit)
-        s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list,
+        s = ckp_rc_fail_code(c, CKP_ERR_CONFIG, list,
                              "refusing %zu %s (limit %d); expected at most %d", list->n, kind,
                              limit, limit);
     if (s) {
@@ -111,7 +111,7 @@ static ckp_status collect_regimes(ckp_rctx *c, const ynode *doc)
     if (!s && list->n == 0)
         s = ckp_rc_fail(c, list, "expected at least one regime, found an empty list");
     if (!s && list->n > CKP_MAX_REGIMES)
-        s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list, "refusing %zu regimes (limit %d)", list->n,
+        s = ckp_rc_fail_code(c, CKP_ERR_CONFIG, list, "refusing %zu regimes (limit %d)", list->n,
                              CKP_MAX_REGIMES);
     if (!s && !(c->reg = calloc(list->n, sizeof *c->reg)))
         s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list, "out of memory");
@@ -153,13 +153,13 @@ ckp_status ckp_rc_collect_names(ckp_rctx *c, const ynode *doc)
     c->imp = ckp_names_find(c->sup, c->S, c->importer);
     if ((double)c->S * c->K * c->M > CKP_MAX_BLOCK_CELLS)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing %d suppliers x %d regimes x %d materials = %.0f block cells "
             "(limit %d)",
             c->S, c->K, c->M, (double)c->S * c->K * c->M, CKP_MAX_BLOCK_CELLS);
     if ((double)c->I * c->I > CKP_MAX_MATRIX_CELLS)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing %d industries: the interdependency matrix would have %.0f "
             "cells (limit %d)",
             c->I, (double)c->I * c->I, CKP_MAX_MATRIX_CELLS);

@@ -170,7 +170,7 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
         size_t old = ckp_rc_key(c, "policies");
         st = ckp_rc_expect(c, pols, YN_SEQ, "a list of policies");
         if (!st && pols->n > CKP_MAX_POLICIES - 1)
-            st = ckp_rc_fail_code(c, CKP_ERR_NOMEM, pols, "refusing %zu policies (limit %d)",
+            st = ckp_rc_fail_code(c, CKP_ERR_CONFIG, pols, "refusing %zu policies (limit %d)",
                                   pols->n, CKP_MAX_POLICIES - 1);
         ckp_rc_pop(c, old);
         CKP_TRY(st);
@@ -178,7 +178,7 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
     }
     if (np * ckp_model_doubles(c->S, c->K, c->M, c->I) > CKP_MAX_MODEL_DOUBLES)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing a scenario whose %zu models would need %.0f numbers (limit %d)", np,
             np * ckp_model_doubles(c->S, c->K, c->M, c->I), CKP_MAX_MODEL_DOUBLES);
     sc->npolicies = (int)np;
@@ -287,7 +287,7 @@ ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_erro
     char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
     if (!text) {
         if (too_big)
-            return ckp_error_set(err, CKP_ERR_NOMEM, path, 0, 0, NULL,
+            return ckp_error_set(err, CKP_ERR_CONFIG, path, 0, 0, NULL,
                                  "refusing a scenario file larger than %zu bytes",
                                  CKP_TREE_MAX_TEXT);
         return ckp_error_set(err, CKP_ERR_IO, path, 0, 0, NULL, "cannot read the scenario: %s",

@@ -114,7 +114,7 @@ static int attach(frame *stack, int depth, ynode **root, ynode *node, const char
             return -1;
         }
         if (f->node->n >= MAX_MAP_PAIRS) {
-            yerr(err, CKP_ERR_NOMEM, file, mark,
+            yerr(err, CKP_ERR_CONFIG, file, mark,
                  "refusing a mapping with more than 20000 keys (found key '%s')", node->text);
             return -1;
         }
@@ -141,7 +141,7 @@ static int start_node(frame *stack, int *depth, ynode **root, long *nodes,
 {
     yaml_mark_t m = ev->start_mark;
     if (++*nodes > CKP_TREE_MAX_NODES) {
-        yerr(err, CKP_ERR_NOMEM, file, m, "refusing a document with more than %s values",
+        yerr(err, CKP_ERR_CONFIG, file, m, "refusing a document with more than %s values",
              "4000000");
         return -1;
     }
@@ -179,7 +179,7 @@ static int start_node(frame *stack, int *depth, ynode **root, long *nodes,
         }
     } else if (*depth >= CKP_TREE_MAX_DEPTH) {
         ckp_tree_free(node);
-        yerr(err, CKP_ERR_NOMEM, file, m, "refusing a document nested deeper than %s levels",
+        yerr(err, CKP_ERR_CONFIG, file, m, "refusing a document nested deeper than %s levels",
              "64");
         return -1;
     } else {
@@ -192,7 +192,7 @@ static int start_node(frame *stack, int *depth, ynode **root, long *nodes,
 ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error *err)
 {
     if (len > CKP_TREE_MAX_TEXT) {
-        ckp_error_set(err, CKP_ERR_NOMEM, file, 0, 0, NULL,
+        ckp_error_set(err, CKP_ERR_CONFIG, file, 0, 0, NULL,
                       "refusing a scenario text of %zu bytes (limit %zu)", len,
                       CKP_TREE_MAX_TEXT);
         return NULL;

@@ -25,7 +25,8 @@ extern "C" {
 /* 1 month = 30.4375 days (MODEL.md section 2). */
 #define CKP_DAYS_PER_MONTH 30.4375
 
-/* Refusal limits checked before anything is allocated. */
+/* Refusal limits checked before anything is allocated; a scenario over one
+ * is refused with CKP_ERR_CONFIG (the command-line tool's exit status 2). */
 #define CKP_MAX_SUPPLIERS 1000
 #define CKP_MAX_REGIMES 64
 #define CKP_MAX_MATERIALS 1000
