@@ -67,7 +67,9 @@ bad = {
                         "'dayz' (did you mean 'days'?)",
     'policy_value.yaml': 'policy_value.yaml:50:29: policies[stockpile].changes.materials[NdPr]'
                          '.stockpile.days: expected a number >= 0, found -5',
-    'malformed.yaml': 'malformed.yaml:7:10: malformed YAML',
+    'malformed.yaml': 'malformed.yaml:7:10: regimes: malformed YAML',
+    'duplicate_key.yaml': "duplicate_key.yaml:29:5: materials[NdPr].spare: duplicate key 'spare'",
+    'invalid_utf8.yaml': 'invalid_utf8.yaml:32:30: expected UTF-8 text, found an invalid byte',
     'spectral_radius.yaml': 'spectral_radius.yaml:46:3: interdependency: expected an '
                             'interdependency matrix with spectral radius below 1',
     'csv_cell.yaml': "bad_cell.csv:3:5: interdependency.csv: expected a number, found 'zero'",

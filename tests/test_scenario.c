@@ -42,7 +42,12 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
-    {"malformed.yaml", "malformed.yaml:7:10:", "", "malformed YAML: did not find expected ',' or ']'", CKP_ERR_CONFIG},
+    {"malformed.yaml", "malformed.yaml:7:10:", "regimes", "malformed YAML: did not find expected ',' or ']'", CKP_ERR_CONFIG},
+    {"tab_indent.yaml", "tab_indent.yaml:29:1:", "materials[NdPr]",
+     "malformed YAML: found character that cannot start any token while scanning for the next "
+     "token (a tab: YAML indents with spaces only)", CKP_ERR_CONFIG},
+    {"invalid_utf8.yaml", "invalid_utf8.yaml:32:30:", "",
+     "expected UTF-8 text, found an invalid byte 0xFF (invalid leading UTF-8 octet)", CKP_ERR_CONFIG},
     {"unknown_key.yaml", "unknown_key.yaml:29:17:", "materials[NdPr].stockpile.dayz",
      "unknown key 'dayz' (did you mean 'days'?); expected one of: days, target_days", CKP_ERR_CONFIG},
     {"wrong_type.yaml", "wrong_type.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
@@ -55,7 +60,7 @@ static const bad_case bad_cases[] = {
      "missing key 'base' (expected a number > 0)", CKP_ERR_CONFIG},
     {"duplicate_name.yaml", "duplicate_name.yaml:31:11:", "materials[1]",
      "duplicate material name 'NdPr' (first at line 20)", CKP_ERR_CONFIG},
-    {"duplicate_key.yaml", "duplicate_key.yaml:29:5:", "", "duplicate key 'spare'", CKP_ERR_CONFIG},
+    {"duplicate_key.yaml", "duplicate_key.yaml:29:5:", "materials[NdPr].spare", "duplicate key 'spare'", CKP_ERR_CONFIG},
     {"unknown_material_block.yaml", "unknown_material_block.yaml:16:9:",
      "suppliers[CN].block.restricted.Dyy", "unknown material 'Dyy' (did you mean 'Dy'?)", CKP_ERR_CONFIG},
     {"unknown_supplier_route.yaml", "unknown_supplier_route.yaml:24:20:",
@@ -106,7 +111,7 @@ static const bad_case bad_cases[] = {
      "expected the header name 'electronics' in column 2, found 'chips'", CKP_ERR_CONFIG},
     {"csv_missing.yaml", "csv_missing.yaml:46:8:", "interdependency.csv",
      "cannot read CSV file", CKP_ERR_IO},
-    {"alias.yaml", "alias.yaml:20:14:", "", "found the alias *o (aliases are not supported)", CKP_ERR_CONFIG},
+    {"alias.yaml", "alias.yaml:20:14:", "suppliers[US].initial", "found the alias *o (aliases are not supported)", CKP_ERR_CONFIG},
     {"importer_blocks.yaml", "importer_blocks.yaml:19:32:", "suppliers[KR].block.restricted.NdPr",
      "expected 0: 'KR' is the importer (domestic supply), whose regime never blocks, found 0.5", CKP_ERR_CONFIG},
     {"policy_value.yaml", "policy_value.yaml:50:29:",
@@ -263,7 +268,7 @@ static void test_absurd_sizes(void)
     expect_refusal(big, used, "suppliers: refusing 1001 suppliers (limit 1000)", CKP_ERR_CONFIG);
     free(big);
 
-    /* nesting deeper than the parser allows */
+    /* nesting deeper than the parser allows: the message names where */
     char deep[400];
     used = (size_t)snprintf(deep, sizeof deep, "version: ");
     for (int i = 0; i < 100; i++)
@@ -271,7 +276,13 @@ static void test_absurd_sizes(void)
     for (int i = 0; i < 100; i++)
         deep[used++] = ']';
     deep[used] = '\0';
-    expect_refusal(deep, used, "nested deeper than 64 levels", CKP_ERR_CONFIG);
+    /* the root mapping and 63 sequences are open at the 64th '[' */
+    char want[400];
+    size_t w = (size_t)snprintf(want, sizeof want, "gen.yaml:1:73: version");
+    for (int i = 0; i < 63; i++)
+        w += (size_t)snprintf(want + w, sizeof want - w, "[0]");
+    snprintf(want + w, sizeof want - w, ": refusing a document nested deeper than 64 levels");
+    expect_refusal(deep, used, want, CKP_ERR_CONFIG);
 
     /* 65 regimes */
     char reg[2000];
@@ -339,7 +350,8 @@ static void test_many_keys(void)
     for (int k = 0; k < keys - 1; k++)
         used += (size_t)snprintf(big + used, cap - used, "k%d: 0, ", k);
     used += (size_t)snprintf(big + used, cap - used, "k0: 1}\n");
-    expect_refusal(big, used, "duplicate key 'k0' in one mapping", CKP_ERR_CONFIG);
+    expect_refusal(big, used, "gen.yaml:2:", CKP_ERR_CONFIG);
+    expect_refusal(big, used, "m.k0: duplicate key 'k0' in one mapping", CKP_ERR_CONFIG);
     free(big);
 }
 
