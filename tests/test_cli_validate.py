@@ -92,6 +92,13 @@ with tempfile.TemporaryDirectory() as tmp:
         'keys.yaml': ('version: 1\nm: {' + ', '.join(f'k{i}: 0' for i in range(20001)) + '}\n',
                       'refusing a mapping with more than 20000 keys'),
     }
+    # a CSV over 256 MiB (sparse: nothing is written), refused from its size
+    big = os.path.join(tmp, 'big.csv')
+    with open(big, 'wb') as f:
+        f.truncate(600 << 20)
+    with open(src('tests/scenarios/bad/csv_cell.yaml')) as f:
+        limits['big_csv.yaml'] = (f.read().replace('csv: bad_cell.csv', f'csv: {big}'),
+                                  'interdependency.csv: refusing CSV file')
     for name, (text, msg) in limits.items():
         path = os.path.join(tmp, name)
         with open(path, 'w') as f:

@@ -6,10 +6,13 @@
 #include "engine/scenario/scenario_impl.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -109,6 +112,8 @@ static const bad_case bad_cases[] = {
      "expected a number, found 'zero' (row 2, column 2)", CKP_ERR_CONFIG},
     {"csv_header.yaml", "wrong_header.csv:1:7:", "interdependency.csv",
      "expected the header name 'electronics' in column 2, found 'chips'", CKP_ERR_CONFIG},
+    {"csv_nul.yaml", "nul_byte.csv:3:6:", "interdependency.csv", "expected text, found a NUL byte",
+     CKP_ERR_CONFIG},
     {"csv_missing.yaml", "csv_missing.yaml:46:8:", "interdependency.csv",
      "cannot read CSV file", CKP_ERR_IO},
     {"alias.yaml", "alias.yaml:20:14:", "suppliers[US].initial", "found the alias *o (aliases are not supported)", CKP_ERR_CONFIG},
@@ -556,6 +561,60 @@ static void test_rich_policies(void)
     ckp_scenario_free(sc);
 }
 
+/* ---- files over the size limit: refused from their size ---------------------- */
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+/* Sparse files (ftruncate: nothing is written) one byte over the 256 MiB limit
+ * and at 600 MiB, as a CSV table and as the scenario itself: each refused as a
+ * scenario error without being read, so the peak memory of the process does
+ * not grow by their size. Runs first, while the peak is still small. */
+static void test_file_limits(void)
+{
+    char dir[] = "/tmp/ckp-test-scenario-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char csv[64], yaml[64];
+    snprintf(csv, sizeof csv, "%s/big.csv", dir);
+    snprintf(yaml, sizeof yaml, "%s/big.yaml", dir);
+    char *base = slurp("tests/scenarios/bad/csv_cell.yaml");
+    char line[96];
+    snprintf(line, sizeof line, "csv: %s", csv);
+    char *text = base ? replace(base, "csv: bad_cell.csv", line) : NULL;
+    CHECK(text != NULL, "csv_cell.yaml");
+    long before = peak_rss_kib();
+    const off_t sizes[] = {((off_t)256 << 20) + 1, (off_t)600 << 20};
+    for (int i = 0; i < 2 && text; i++) {
+        int fd = open(csv, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+        CHECK(fd >= 0 && ftruncate(fd, sizes[i]) == 0, "sparse %s", csv);
+        close(fd);
+        ckp_scenario *sc = NULL;
+        ckp_error e;
+        ckp_status st = ckp_scenario_load_string(text, strlen(text), "big.yaml", NULL, &sc, &e);
+        CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "interdependency.csv: refusing CSV file") &&
+                  strstr(e.message, "larger than 268435456 bytes"),
+              "CSV of %lld bytes: %s", (long long)sizes[i], st ? e.message : "loaded");
+        ckp_scenario_free(sc);
+        CHECK(rename(csv, yaml) == 0, "rename");
+        sc = NULL;
+        st = ckp_scenario_load_file(yaml, &sc, &e);
+        CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "refusing a scenario file larger than "
+                                                        "268435456 bytes"),
+              "scenario of %lld bytes: %s", (long long)sizes[i], st ? e.message : "loaded");
+        ckp_scenario_free(sc);
+        unlink(yaml);
+    }
+    long grew = peak_rss_kib() - before;
+    CHECK(grew < 64 * 1024, "the peak memory grew by %ld KiB: a file over the limit was read",
+          grew);
+    rmdir(dir);
+    free(text);
+    free(base);
+}
+
 /* ---- to_yaml round trip ------------------------------------------------------ */
 
 #define SAME(f, n) (memcmp(a->f, b->f, sizeof *a->f * (size_t)(n)) == 0)
@@ -656,6 +715,7 @@ static void test_default(void)
 
 int main(void)
 {
+    test_file_limits();
     test_bad_files();
     test_bad_files_listed();
     test_absurd_sizes();

@@ -282,14 +282,17 @@ ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_erro
     if (!path)
         return CKP_FAIL(err, CKP_ERR_USAGE, "no scenario file given");
     size_t len = 0;
-    int too_big = 0;
+    ckp_read_why why;
     errno = 0;
-    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
+    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &why);
     if (!text) {
-        if (too_big)
+        if (why == CKP_READ_TOO_BIG)
             return ckp_error_set(err, CKP_ERR_CONFIG, path, 0, 0, NULL,
-                                 "refusing a scenario file larger than %zu bytes",
+                                 "refusing a scenario file larger than %zu bytes (256 MiB)",
                                  CKP_TREE_MAX_TEXT);
+        if (why == CKP_READ_NOMEM)
+            return ckp_error_set(err, CKP_ERR_NOMEM, path, 0, 0, NULL,
+                                 "out of memory reading the scenario");
         return ckp_error_set(err, CKP_ERR_IO, path, 0, 0, NULL, "cannot read the scenario: %s",
                              errno == EINVAL ? "not a regular file"
                                              : errno ? strerror(errno) : "read error");
