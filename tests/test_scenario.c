@@ -129,6 +129,10 @@ static const bad_case bad_cases[] = {
      "unknown key 'materails' (did you mean 'materials'?)", CKP_ERR_CONFIG},
     {"policy_share_sum.yaml", "policy_share_sum.yaml:22:7:", "policies[more_au].changes.materials[NdPr].routes",
      "expected route shares summing to 1 (within 1e-9), found sum 1.1000000000000001", CKP_ERR_CONFIG},
+    {"policy_name_long.yaml", "policy_name_long.yaml:46:11:", "policies[0].name",
+     "expected a name of at most 255 bytes, found 256 bytes", CKP_ERR_CONFIG},
+    {"material_name_long.yaml", "material_name_long.yaml:20:11:", "materials[0].name",
+     "expected a name of at most 255 bytes, found 1000 bytes", CKP_ERR_CONFIG},
     {"policy_baseline.yaml", "policy_baseline.yaml:46:11:", "policies[baseline]",
      "duplicate policy name 'baseline'", CKP_ERR_CONFIG},
     {"empty.yaml", "empty.yaml:1:1:", "", "expected a scenario mapping, found an empty document", CKP_ERR_CONFIG},
@@ -693,6 +697,29 @@ static void test_round_trip(void)
     ckp_scenario_free(sc);
 }
 
+/* Names of 255 bytes, the most allowed, load (and reload from to_yaml). */
+static void test_long_names(void)
+{
+    char *base = slurp("tests/scenarios/bad/policy_name_long.yaml");
+    char name[257];
+    memset(name, 'p', 256);
+    name[256] = '\0';
+    char *text = base ? replace(base, name, name + 1) : NULL;
+    CHECK(text != NULL, "policy_name_long.yaml");
+    ckp_scenario *sc = NULL;
+    ckp_error e;
+    ckp_status st = text ? ckp_scenario_load_string(text, strlen(text), "long.yaml", NULL, &sc, &e)
+                         : CKP_ERR_IO;
+    CHECK(st == CKP_OK, "a policy name of 255 bytes: %s", e.message);
+    if (sc) {
+        CHECK(sc->npolicies == 2 && strcmp(sc->policy_names[1], name + 1) == 0, "policy name");
+        round_trip(sc, "long names");
+    }
+    ckp_scenario_free(sc);
+    free(text);
+    free(base);
+}
+
 static void test_default(void)
 {
     size_t len = 0;
@@ -725,6 +752,7 @@ int main(void)
     test_normalisation();
     test_rich_policies();
     test_round_trip();
+    test_long_names();
     test_default();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);

@@ -76,7 +76,7 @@ static ckp_status collect_list(ckp_rctx *c, const ynode *doc, const char *key, c
         const char *nm = NULL;
         s = ckp_rc_expect(c, it, YN_MAP, "a mapping with a `name`");
         if (!s)
-            s = ckp_rc_get_text(c, it, "name", 1, &nm);
+            s = ckp_rc_get_name(c, it, "name", &nm);
         if (!s) {
             int j = ckp_names_find(names, (int)i, nm);
             if (j >= 0) {
@@ -118,7 +118,7 @@ static ckp_status collect_regimes(ckp_rctx *c, const ynode *doc)
     for (size_t i = 0; !s && i < list->n; i++) {
         const char *nm = NULL;
         size_t o2 = ckp_rc_push(c, "[%zu]", i);
-        s = ckp_rc_text(c, list->items[i], &nm);
+        s = ckp_rc_name(c, list->items[i], &nm);
         if (!s && ckp_names_find(c->reg, (int)i, nm) >= 0)
             s = ckp_rc_fail(c, list->items[i], "duplicate regime name '%s'; expected unique names",
                             nm);

@@ -123,7 +123,7 @@ static ckp_status read_policy(ckp_rctx *c, ckp_scenario *sc, const ynode *pol, s
     const char *pn = NULL, *pd = NULL;
     ckp_status st = ckp_rc_expect(c, pol, YN_MAP, "a policy mapping {name, description, changes}");
     if (!st)
-        st = ckp_rc_get_text(c, pol, "name", 1, &pn);
+        st = ckp_rc_get_name(c, pol, "name", &pn);
     if (!st) {
         /* from here on the policy is named by its name */
         ckp_rc_pop(c, old);

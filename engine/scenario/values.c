@@ -4,6 +4,8 @@
  * what was found. */
 #include "engine/scenario/values_impl.h"
 
+#include "chokepoint/scenario.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -240,6 +242,32 @@ ckp_status ckp_rc_get_text(ckp_rctx *c, const ynode *map, const char *key, int r
     }
     size_t old = ckp_rc_key(c, key);
     ckp_status s = ckp_rc_text(c, n, out);
+    ckp_rc_pop(c, old);
+    return s;
+}
+
+ckp_status ckp_rc_name(ckp_rctx *c, const ynode *n, const char **out)
+{
+    const char *t = NULL;
+    ckp_status s = ckp_rc_text(c, n, &t);
+    if (s)
+        return s;
+    size_t len = strlen(t);
+    if (len > CKP_MAX_NAME_BYTES)
+        return ckp_rc_fail(c, n,
+                           "expected a name of at most %d bytes, found %zu bytes ('%.20s...')",
+                           CKP_MAX_NAME_BYTES, len, t);
+    *out = t;
+    return CKP_OK;
+}
+
+ckp_status ckp_rc_get_name(ckp_rctx *c, const ynode *map, const char *key, const char **out)
+{
+    const ynode *n = ckp_tree_get(map, key);
+    if (!n)
+        return ckp_rc_missing(c, map, key, "a non-empty text");
+    size_t old = ckp_rc_key(c, key);
+    ckp_status s = ckp_rc_name(c, n, out);
     ckp_rc_pop(c, old);
     return s;
 }

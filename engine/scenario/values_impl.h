@@ -42,6 +42,11 @@ ckp_status ckp_rc_get_bool(ckp_rctx *c, const ynode *map, const char *key, int d
 ckp_status ckp_rc_text(ckp_rctx *c, const ynode *n, const char **out);
 ckp_status ckp_rc_get_text(ckp_rctx *c, const ynode *map, const char *key, int required,
                            const char **out);
+/* A name (of a regime, supplier, material, industry or policy): a non-empty
+ * text of at most CKP_MAX_NAME_BYTES bytes; *out points into the node. */
+ckp_status ckp_rc_name(ckp_rctx *c, const ynode *n, const char **out);
+/* map[key] as a name (see ckp_rc_name); required. */
+ckp_status ckp_rc_get_name(ckp_rctx *c, const ynode *map, const char *key, const char **out);
 /* One of the NULL-terminated `choices`: its index in *out. */
 ckp_status ckp_rc_get_enum(ckp_rctx *c, const ynode *map, const char *key,
                            const char *const *choices, int def, int *out);

@@ -34,6 +34,9 @@ extern "C" {
 #define CKP_MAX_HORIZON 1200
 #define CKP_MAX_ROUTE_COUNTRIES 16
 #define CKP_MAX_POLICIES 256
+/* Names of regimes, suppliers, materials, industries and policies: at most
+ * this many bytes (they become HDF5 group names and parts of file paths). */
+#define CKP_MAX_NAME_BYTES 255
 /* Array sizes refused before allocating (per policy): block tables S*K*M and
  * the interdependency matrix I*I; and all models of a scenario together. */
 #define CKP_MAX_BLOCK_CELLS 4000000
