@@ -4,6 +4,7 @@
  * Fixtures live in tests/scenarios/{good,bad}. */
 #include "chokepoint/scenario.h"
 #include "engine/scenario/scenario_impl.h"
+#include "engine/scenario/values_impl.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -100,6 +101,16 @@ static const bad_case bad_cases[] = {
      "expected a finite number (a number >= 0), found '.inf'", CKP_ERR_CONFIG},
     {"overflow.yaml", "overflow.yaml:41:13:", "industries[electronics].output",
      "expected a finite number (a number >= 0), found '1e999'", CKP_ERR_CONFIG},
+    {"underflow.yaml", "underflow.yaml:41:13:", "industries[electronics].output",
+     "expected a number >= 0 that a double can hold, found '1e-400', which underflows to 0",
+     CKP_ERR_CONFIG},
+    {"csv_underflow.yaml", "underflow.csv:3:5:", "interdependency.csv",
+     "found '1e-400', which underflows to 0 (row 2, column 2)", CKP_ERR_CONFIG},
+    {"tag_str.yaml", "tag_str.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
+     "expected a number in [0, 1], found the quoted text '0.2'", CKP_ERR_CONFIG},
+    {"tag_float.yaml", "tag_float.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
+     "expected a value without a YAML tag (or !!str for a text), found the tag !!float",
+     CKP_ERR_CONFIG},
     {"version.yaml", "version.yaml:2:10:", "version", "expected version 1, found '2'", CKP_ERR_CONFIG},
     {"horizon_absurd.yaml", "horizon_absurd.yaml:5:17:", "horizon_months",
      "expected an integer in [1, 1200], found '100000'", CKP_ERR_CONFIG},
@@ -697,6 +708,44 @@ static void test_round_trip(void)
     ckp_scenario_free(sc);
 }
 
+/* !!str makes a text of what would be a number and !!seq on a sequence is
+ * accepted; !!float is refused; a subnormal number and zeros are kept. */
+static void test_tags_and_small_numbers(void)
+{
+    char *base = slurp("tests/scenarios/good/base.yaml");
+    char *t1 = base ? replace(base, "name: base\n", "name: !!str 2024\n") : NULL;
+    char *t2 = t1 ? replace(t1, "share: 0.1\n", "share: !!float 0.1\n") : NULL;
+    CHECK(t2 != NULL, "base.yaml");
+    if (!t2) {
+        free(t1);
+        free(base);
+        return;
+    }
+    char *t3 = replace(t1, "regimes: [", "regimes: !!seq [");
+    ckp_scenario *sc = NULL;
+    ckp_error e;
+    ckp_status st = t3 ? ckp_scenario_load_string(t3, strlen(t3), "tags.yaml", NULL, &sc, &e)
+                       : CKP_ERR_IO;
+    CHECK(st == CKP_OK && sc && strcmp(sc->name, "2024") == 0, "!!str name: %s",
+          st ? e.message : sc->name);
+    ckp_scenario_free(sc);
+    sc = NULL;
+    st = ckp_scenario_load_string(t2, strlen(t2), "tags.yaml", NULL, &sc, &e);
+    CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "found the tag !!float"), "!!float: %s",
+          st ? e.message : "loaded");
+    ckp_scenario_free(sc);
+    double v = 1;
+    CHECK(ckp_val_parse_num("4.9e-324", &v) == 0 && v > 0, "subnormal: %g", v);
+    CHECK(ckp_val_parse_num("0e-400", &v) == 0 && v == 0, "zero");
+    CHECK(ckp_val_parse_num("-0.000e-999", &v) == 0 && v == 0, "negative zero");
+    CHECK(ckp_val_parse_num("1e-400", &v) == 3 && ckp_val_parse_num("-2.5e-330", &v) == 3,
+          "underflow");
+    free(t3);
+    free(t2);
+    free(t1);
+    free(base);
+}
+
 /* Names of 255 bytes, the most allowed, load (and reload from to_yaml). */
 static void test_long_names(void)
 {
@@ -753,6 +802,7 @@ int main(void)
     test_rich_policies();
     test_round_trip();
     test_long_names();
+    test_tags_and_small_numbers();
     test_default();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);

@@ -134,6 +134,11 @@ static ckp_status csv_cells(ckp_rctx *c, char *line, int lineno, int header, int
                 return ckp_rc_fail(c, &pos,
                                    "expected a finite number, found '%s' (row %d, column %d)", t,
                                    row + 1, col + 1);
+            if (k == 3)
+                return ckp_rc_fail(c, &pos,
+                                   "expected a number that a double can hold, found '%s', which "
+                                   "underflows to 0 (row %d, column %d)",
+                                   t, row + 1, col + 1);
             out[(size_t)row * cols + col] = v;
         }
         col++;

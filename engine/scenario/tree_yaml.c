@@ -187,6 +187,37 @@ static int attach(pstate *ps, ynode *node, yaml_mark_t mark)
     return 0;
 }
 
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/* The tag of an event and whether it is accepted: none, !!str or the
+ * non-specific "!" on a scalar (it makes the scalar a text, as quotes do),
+ * !!seq or !!map on their own kind. Anything else (!!float 5, !!int, a local
+ * tag) would be read against its meaning, so it is refused. Returns 0, 1
+ * when the scalar is a text by its tag, or -1 with the error filled. */
+static int check_tag(pstate *ps, const yaml_event_t *ev)
+{
+    const char *tag = NULL, *ok = NULL;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        tag = (const char *)ev->data.scalar.tag;
+        ok = CORE_TAG "str";
+    } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
+        tag = (const char *)ev->data.sequence_start.tag;
+        ok = CORE_TAG "seq";
+    } else {
+        tag = (const char *)ev->data.mapping_start.tag;
+        ok = CORE_TAG "map";
+    }
+    if (!tag)
+        return 0;
+    if (strcmp(tag, ok) == 0 || (ev->type == YAML_SCALAR_EVENT && strcmp(tag, "!") == 0))
+        return ev->type == YAML_SCALAR_EVENT;
+    size_t core = strlen(CORE_TAG);
+    int short_form = strncmp(tag, CORE_TAG, core) == 0;
+    return pfail(ps, CKP_ERR_CONFIG, ev->start_mark, NULL, 1,
+                 "expected a value without a YAML tag (or !!str for a text), found the tag %s%s",
+                 short_form ? "!!" : "", short_form ? tag + core : tag);
+}
+
 /* A scalar, or the start of a sequence or mapping: a new node, attached to
  * its parent (a scalar) or pushed as an open collection. Returns 0, or -1
  * with the error filled. */
@@ -196,6 +227,9 @@ static int start_node(pstate *ps, const yaml_event_t *ev)
     if (++ps->nodes > CKP_TREE_MAX_NODES)
         return pfail(ps, CKP_ERR_CONFIG, m, NULL, 1,
                      "refusing a document with more than %d values", CKP_TREE_MAX_NODES);
+    int text_tag = check_tag(ps, ev);
+    if (text_tag < 0)
+        return -1;
     ynode *node = NULL;
     if (ev->type == YAML_SCALAR_EVENT) {
         size_t len = ev->data.scalar.length;
@@ -204,7 +238,7 @@ static int start_node(pstate *ps, const yaml_event_t *ev)
                          "expected text, found a scalar containing a NUL byte");
         node = ckp_tree_new(YN_SCALAR);
         if (node) {
-            node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !text_tag;
             node->text = malloc(len + 1);
             if (node->text) {
                 memcpy(node->text, ev->data.scalar.value, len);

@@ -53,6 +53,12 @@ int ckp_val_parse_num(const char *s, double *out)
     double v = strtod(s, NULL);
     if (!isfinite(v))
         return 2;
+    if (v == 0) {
+        /* a non-zero mantissa that became 0 (1e-400): refused, not rounded away */
+        for (const char *q = s; *q && *q != 'e' && *q != 'E'; q++)
+            if (*q >= '1' && *q <= '9')
+                return 3;
+    }
     *out = v;
     return 0;
 }
@@ -90,6 +96,10 @@ ckp_status ckp_rc_num(ckp_rctx *c, const ynode *n, ckp_range r, double *out)
     if (k == 2)
         return ckp_rc_fail(c, n, "expected a finite number (%s), found %s",
                            ckp_val_range_text(r, rb, sizeof rb),
+                           ckp_diag_describe(n, db, sizeof db));
+    if (k == 3)
+        return ckp_rc_fail(c, n, "expected %s that a double can hold, found %s, which underflows "
+                           "to 0", ckp_val_range_text(r, rb, sizeof rb),
                            ckp_diag_describe(n, db, sizeof db));
     if (v < r.lo || v > r.hi || (r.lo_open && v == r.lo) || (r.hi_open && v == r.hi))
         return ckp_rc_fail(c, n, "expected %s, found %.17g", ckp_val_range_text(r, rb, sizeof rb),

@@ -24,7 +24,8 @@ extern const ckp_range ckp_range_pos;    /* > 0 */
 extern const ckp_range ckp_range_unit;   /* [0, 1] */
 
 /* YAML 1.2 core-schema numbers: 0 = a finite number (in *out), 1 = not a
- * number, 2 = NaN or infinite (written .nan/.inf, nan/inf, or overflowing). */
+ * number, 2 = NaN or infinite (written .nan/.inf, nan/inf, or overflowing),
+ * 3 = a non-zero number too small for a double (underflowing to 0). */
 int ckp_val_parse_num(const char *s, double *out);
 
 /* "a number in [0, 1]", "a number > 0", ... written into buf. */
