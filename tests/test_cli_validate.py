@@ -67,7 +67,9 @@ bad = {
                         "'dayz' (did you mean 'days'?)",
     'policy_value.yaml': 'policy_value.yaml:50:29: policies[stockpile].changes.materials[NdPr]'
                          '.stockpile.days: expected a number >= 0, found -5',
-    'malformed.yaml': 'malformed.yaml:7:10: malformed YAML',
+    'malformed.yaml': 'malformed.yaml:7:10: regimes: malformed YAML',
+    'duplicate_key.yaml': "duplicate_key.yaml:29:5: materials[NdPr].spare: duplicate key 'spare'",
+    'invalid_utf8.yaml': 'invalid_utf8.yaml:32:30: expected UTF-8 text, found an invalid byte',
     'spectral_radius.yaml': 'spectral_radius.yaml:46:3: interdependency: expected an '
                             'interdependency matrix with spectral radius below 1',
     'csv_cell.yaml': "bad_cell.csv:3:5: interdependency.csv: expected a number, found 'zero'",
@@ -77,6 +79,32 @@ for name, msg in bad.items():
     check(rc == 2, f'{name}: exit {rc}')
     check(err.startswith('chokepoint validate: ') and msg in err, f'{name}: stderr {err!r}')
     check('scenario is valid' not in out, f'{name}: claims valid')
+
+# size limits: a scenario error (exit 2), not an internal failure (exit 1)
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    head = 'version: 1\nname: x\nimporter: KR\nhorizon_months: 1\nregimes: [a]\n'
+    limits = {
+        'suppliers.yaml': (head + 'suppliers:\n' + ''.join(f'- name: S{i}\n' for i in range(1001)),
+                           'suppliers: refusing 1001 suppliers (limit 1000)'),
+        'nesting.yaml': ('version: ' + '[' * 100 + ']' * 100 + '\n',
+                         'refusing a document nested deeper than 64 levels'),
+        'keys.yaml': ('version: 1\nm: {' + ', '.join(f'k{i}: 0' for i in range(20001)) + '}\n',
+                      'refusing a mapping with more than 20000 keys'),
+    }
+    # a CSV over 256 MiB (sparse: nothing is written), refused from its size
+    big = os.path.join(tmp, 'big.csv')
+    with open(big, 'wb') as f:
+        f.truncate(600 << 20)
+    with open(src('tests/scenarios/bad/csv_cell.yaml')) as f:
+        limits['big_csv.yaml'] = (f.read().replace('csv: bad_cell.csv', f'csv: {big}'),
+                                  'interdependency.csv: refusing CSV file')
+    for name, (text, msg) in limits.items():
+        path = os.path.join(tmp, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, out, err = run(path)
+        check(rc == 2 and msg in err, f'{name}: exit {rc}: {err}')
 
 # usage errors
 rc, out, err = run('--bogus')

@@ -4,12 +4,16 @@
  * Fixtures live in tests/scenarios/{good,bad}. */
 #include "chokepoint/scenario.h"
 #include "engine/scenario/scenario_impl.h"
+#include "engine/scenario/values_impl.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -42,7 +46,12 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
-    {"malformed.yaml", "malformed.yaml:7:10:", "", "malformed YAML: did not find expected ',' or ']'", CKP_ERR_CONFIG},
+    {"malformed.yaml", "malformed.yaml:7:10:", "regimes", "malformed YAML: did not find expected ',' or ']'", CKP_ERR_CONFIG},
+    {"tab_indent.yaml", "tab_indent.yaml:29:1:", "materials[NdPr]",
+     "malformed YAML: found character that cannot start any token while scanning for the next "
+     "token (a tab: YAML indents with spaces only)", CKP_ERR_CONFIG},
+    {"invalid_utf8.yaml", "invalid_utf8.yaml:32:30:", "",
+     "expected UTF-8 text, found an invalid byte 0xFF (invalid leading UTF-8 octet)", CKP_ERR_CONFIG},
     {"unknown_key.yaml", "unknown_key.yaml:29:17:", "materials[NdPr].stockpile.dayz",
      "unknown key 'dayz' (did you mean 'days'?); expected one of: days, target_days", CKP_ERR_CONFIG},
     {"wrong_type.yaml", "wrong_type.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
@@ -55,7 +64,7 @@ static const bad_case bad_cases[] = {
      "missing key 'base' (expected a number > 0)", CKP_ERR_CONFIG},
     {"duplicate_name.yaml", "duplicate_name.yaml:31:11:", "materials[1]",
      "duplicate material name 'NdPr' (first at line 20)", CKP_ERR_CONFIG},
-    {"duplicate_key.yaml", "duplicate_key.yaml:29:5:", "", "duplicate key 'spare'", CKP_ERR_CONFIG},
+    {"duplicate_key.yaml", "duplicate_key.yaml:29:5:", "materials[NdPr].spare", "duplicate key 'spare'", CKP_ERR_CONFIG},
     {"unknown_material_block.yaml", "unknown_material_block.yaml:16:9:",
      "suppliers[CN].block.restricted.Dyy", "unknown material 'Dyy' (did you mean 'Dy'?)", CKP_ERR_CONFIG},
     {"unknown_supplier_route.yaml", "unknown_supplier_route.yaml:24:20:",
@@ -92,6 +101,16 @@ static const bad_case bad_cases[] = {
      "expected a finite number (a number >= 0), found '.inf'", CKP_ERR_CONFIG},
     {"overflow.yaml", "overflow.yaml:41:13:", "industries[electronics].output",
      "expected a finite number (a number >= 0), found '1e999'", CKP_ERR_CONFIG},
+    {"underflow.yaml", "underflow.yaml:41:13:", "industries[electronics].output",
+     "expected a number >= 0 that a double can hold, found '1e-400', which underflows to 0",
+     CKP_ERR_CONFIG},
+    {"csv_underflow.yaml", "underflow.csv:3:5:", "interdependency.csv",
+     "found '1e-400', which underflows to 0 (row 2, column 2)", CKP_ERR_CONFIG},
+    {"tag_str.yaml", "tag_str.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
+     "expected a number in [0, 1], found the quoted text '0.2'", CKP_ERR_CONFIG},
+    {"tag_float.yaml", "tag_float.yaml:25:16:", "materials[NdPr].routes[AU-CN].share",
+     "expected a value without a YAML tag (or !!str for a text), found the tag !!float",
+     CKP_ERR_CONFIG},
     {"version.yaml", "version.yaml:2:10:", "version", "expected version 1, found '2'", CKP_ERR_CONFIG},
     {"horizon_absurd.yaml", "horizon_absurd.yaml:5:17:", "horizon_months",
      "expected an integer in [1, 1200], found '100000'", CKP_ERR_CONFIG},
@@ -104,9 +123,11 @@ static const bad_case bad_cases[] = {
      "expected a number, found 'zero' (row 2, column 2)", CKP_ERR_CONFIG},
     {"csv_header.yaml", "wrong_header.csv:1:7:", "interdependency.csv",
      "expected the header name 'electronics' in column 2, found 'chips'", CKP_ERR_CONFIG},
+    {"csv_nul.yaml", "nul_byte.csv:3:6:", "interdependency.csv", "expected text, found a NUL byte",
+     CKP_ERR_CONFIG},
     {"csv_missing.yaml", "csv_missing.yaml:46:8:", "interdependency.csv",
      "cannot read CSV file", CKP_ERR_IO},
-    {"alias.yaml", "alias.yaml:20:14:", "", "found the alias *o (aliases are not supported)", CKP_ERR_CONFIG},
+    {"alias.yaml", "alias.yaml:20:14:", "suppliers[US].initial", "found the alias *o (aliases are not supported)", CKP_ERR_CONFIG},
     {"importer_blocks.yaml", "importer_blocks.yaml:19:32:", "suppliers[KR].block.restricted.NdPr",
      "expected 0: 'KR' is the importer (domestic supply), whose regime never blocks, found 0.5", CKP_ERR_CONFIG},
     {"policy_value.yaml", "policy_value.yaml:50:29:",
@@ -119,6 +140,10 @@ static const bad_case bad_cases[] = {
      "unknown key 'materails' (did you mean 'materials'?)", CKP_ERR_CONFIG},
     {"policy_share_sum.yaml", "policy_share_sum.yaml:22:7:", "policies[more_au].changes.materials[NdPr].routes",
      "expected route shares summing to 1 (within 1e-9), found sum 1.1000000000000001", CKP_ERR_CONFIG},
+    {"policy_name_long.yaml", "policy_name_long.yaml:46:11:", "policies[0].name",
+     "expected a name of at most 255 bytes, found 256 bytes", CKP_ERR_CONFIG},
+    {"material_name_long.yaml", "material_name_long.yaml:20:11:", "materials[0].name",
+     "expected a name of at most 255 bytes, found 1000 bytes", CKP_ERR_CONFIG},
     {"policy_baseline.yaml", "policy_baseline.yaml:46:11:", "policies[baseline]",
      "duplicate policy name 'baseline'", CKP_ERR_CONFIG},
     {"empty.yaml", "empty.yaml:1:1:", "", "expected a scenario mapping, found an empty document", CKP_ERR_CONFIG},
@@ -219,6 +244,26 @@ static void expect_refusal(const char *text, size_t len, const char *expect, ckp
     ckp_scenario_free(sc);
 }
 
+/* The dimensions of a scenario (named S0.., r0.., M0.., I0..), nothing else:
+ * enough to reach the checks of sizes. Returns the length written. */
+static size_t gen_dims(char *buf, size_t cap, int S, int K, int M, int I)
+{
+    size_t used = (size_t)snprintf(buf, cap, "version: 1\nname: x\nimporter: KR\n"
+                                             "horizon_months: 1\nregimes: [");
+    for (int i = 0; i < K; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%sr%d", i ? ", " : "", i);
+    used += (size_t)snprintf(buf + used, cap - used, "]\nsuppliers:\n");
+    for (int i = 0; i < S; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: S%d\n", i);
+    used += (size_t)snprintf(buf + used, cap - used, "materials:\n");
+    for (int i = 0; i < M; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: M%d\n", i);
+    used += (size_t)snprintf(buf + used, cap - used, "industries:\n");
+    for (int i = 0; i < I; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "- name: I%d\n", i);
+    return used;
+}
+
 static void test_absurd_sizes(void)
 {
     /* a huge matrix literal: refused while parsing, before it is built */
@@ -230,7 +275,7 @@ static void test_absurd_sizes(void)
         used += 2;
     }
     used += (size_t)snprintf(big + used, cap - used, "0]]}\n");
-    expect_refusal(big, used, "refusing a document with more than 4000000 values", CKP_ERR_NOMEM);
+    expect_refusal(big, used, "refusing a document with more than 4000000 values", CKP_ERR_CONFIG);
     free(big);
 
     /* 1001 suppliers */
@@ -240,10 +285,10 @@ static void test_absurd_sizes(void)
                                       "regimes: [a]\nsuppliers:\n");
     for (int i = 0; i < 1001; i++)
         used += (size_t)snprintf(big + used, cap - used, "- name: S%d\n", i);
-    expect_refusal(big, used, "suppliers: refusing 1001 suppliers (limit 1000)", CKP_ERR_NOMEM);
+    expect_refusal(big, used, "suppliers: refusing 1001 suppliers (limit 1000)", CKP_ERR_CONFIG);
     free(big);
 
-    /* nesting deeper than the parser allows */
+    /* nesting deeper than the parser allows: the message names where */
     char deep[400];
     used = (size_t)snprintf(deep, sizeof deep, "version: ");
     for (int i = 0; i < 100; i++)
@@ -251,7 +296,13 @@ static void test_absurd_sizes(void)
     for (int i = 0; i < 100; i++)
         deep[used++] = ']';
     deep[used] = '\0';
-    expect_refusal(deep, used, "nested deeper than 64 levels", CKP_ERR_NOMEM);
+    /* the root mapping and 63 sequences are open at the 64th '[' */
+    char want[400];
+    size_t w = (size_t)snprintf(want, sizeof want, "gen.yaml:1:73: version");
+    for (int i = 0; i < 63; i++)
+        w += (size_t)snprintf(want + w, sizeof want - w, "[0]");
+    snprintf(want + w, sizeof want - w, ": refusing a document nested deeper than 64 levels");
+    expect_refusal(deep, used, want, CKP_ERR_CONFIG);
 
     /* 65 regimes */
     char reg[2000];
@@ -259,12 +310,69 @@ static void test_absurd_sizes(void)
     for (int i = 0; i < 65; i++)
         used += (size_t)snprintf(reg + used, sizeof reg - used, "%sr%d", i ? ", " : "", i);
     used += (size_t)snprintf(reg + used, sizeof reg - used, "]\n");
-    expect_refusal(reg, used, "regimes: refusing 65 regimes (limit 64)", CKP_ERR_NOMEM);
+    expect_refusal(reg, used, "regimes: refusing 65 regimes (limit 64)", CKP_ERR_CONFIG);
+
+    /* the other limits: every one a scenario error (exit status 2), not out of memory */
+    cap = 20001 * 24 + 1000;
+    big = malloc(cap);
+    used = gen_dims(big, cap, 1, 1, 1, 20001);
+    expect_refusal(big, used, "industries: refusing 20001 industries (limit 20000)",
+                   CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 1, 1, 1, 5001);
+    expect_refusal(big, used, "the interdependency matrix would have 25010001 cells",
+                   CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 100, 64, 1000, 1);
+    expect_refusal(big, used, "= 6400000 block cells (limit 4000000)", CKP_ERR_CONFIG);
+    used = gen_dims(big, cap, 1, 1, 1, 1);
+    used += (size_t)snprintf(big + used, cap - used, "policies:\n");
+    for (int i = 0; i < 256; i++)
+        used += (size_t)snprintf(big + used, cap - used, "- name: p%d\n", i);
+    expect_refusal(big, used, "policies: refusing 256 policies (limit 255)", CKP_ERR_CONFIG);
+    used = (size_t)snprintf(big, cap, "version: 1\nm: {");
+    for (int i = 0; i < 20001; i++)
+        used += (size_t)snprintf(big + used, cap - used, "%sk%d: 0", i ? ", " : "", i);
+    used += (size_t)snprintf(big + used, cap - used, "}\n");
+    expect_refusal(big, used, "refusing a mapping with more than 20000 keys", CKP_ERR_CONFIG);
+    free(big);
 
     ckp_scenario *sc = NULL;
     ckp_error e;
     CHECK(ckp_scenario_load_file(src("tests/scenarios/no-such-file.yaml"), &sc, &e) == CKP_ERR_IO,
           "missing file: %s", e.message);
+}
+
+/* ---- many keys: duplicate keys found in linear time -------------------------- */
+
+/* 60 mappings of 20000 keys each (the most one mapping may hold, 13.7 MB of
+ * text): with a duplicate check that compares every key with every earlier
+ * one this takes minutes (1.2e10 comparisons), far beyond the test's timeout;
+ * with a hash it takes a second. The document parses, then is refused for
+ * its first unknown key. A duplicate after 19999 keys is still found. */
+static void test_many_keys(void)
+{
+    const int maps = 60, keys = 20000;
+    size_t cap = (size_t)maps * keys * 12 + 1000, used = 0;
+    char *big = malloc(cap);
+    CHECK(big != NULL, "malloc");
+    if (!big)
+        return;
+    used += (size_t)snprintf(big, cap, "version: 1\n");
+    for (int m = 0; m < maps; m++) {
+        used += (size_t)snprintf(big + used, cap - used, "m%d: {", m);
+        for (int k = 0; k < keys; k++)
+            used += (size_t)snprintf(big + used, cap - used, "%sk%d: 0", k ? ", " : "", k);
+        used += (size_t)snprintf(big + used, cap - used, "}\n");
+    }
+    expect_refusal(big, used, "gen.yaml:2:1: m0: unknown key 'm0'", CKP_ERR_CONFIG);
+
+    /* one mapping whose last key repeats the first */
+    used = (size_t)snprintf(big, cap, "version: 1\nm: {");
+    for (int k = 0; k < keys - 1; k++)
+        used += (size_t)snprintf(big + used, cap - used, "k%d: 0, ", k);
+    used += (size_t)snprintf(big + used, cap - used, "k0: 1}\n");
+    expect_refusal(big, used, "gen.yaml:2:", CKP_ERR_CONFIG);
+    expect_refusal(big, used, "m.k0: duplicate key 'k0' in one mapping", CKP_ERR_CONFIG);
+    free(big);
 }
 
 /* ---- good files ------------------------------------------------------------- */
@@ -468,6 +576,60 @@ static void test_rich_policies(void)
     ckp_scenario_free(sc);
 }
 
+/* ---- files over the size limit: refused from their size ---------------------- */
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+/* Sparse files (ftruncate: nothing is written) one byte over the 256 MiB limit
+ * and at 600 MiB, as a CSV table and as the scenario itself: each refused as a
+ * scenario error without being read, so the peak memory of the process does
+ * not grow by their size. Runs first, while the peak is still small. */
+static void test_file_limits(void)
+{
+    char dir[] = "/tmp/ckp-test-scenario-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char csv[64], yaml[64];
+    snprintf(csv, sizeof csv, "%s/big.csv", dir);
+    snprintf(yaml, sizeof yaml, "%s/big.yaml", dir);
+    char *base = slurp("tests/scenarios/bad/csv_cell.yaml");
+    char line[96];
+    snprintf(line, sizeof line, "csv: %s", csv);
+    char *text = base ? replace(base, "csv: bad_cell.csv", line) : NULL;
+    CHECK(text != NULL, "csv_cell.yaml");
+    long before = peak_rss_kib();
+    const off_t sizes[] = {((off_t)256 << 20) + 1, (off_t)600 << 20};
+    for (int i = 0; i < 2 && text; i++) {
+        int fd = open(csv, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+        CHECK(fd >= 0 && ftruncate(fd, sizes[i]) == 0, "sparse %s", csv);
+        close(fd);
+        ckp_scenario *sc = NULL;
+        ckp_error e;
+        ckp_status st = ckp_scenario_load_string(text, strlen(text), "big.yaml", NULL, &sc, &e);
+        CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "interdependency.csv: refusing CSV file") &&
+                  strstr(e.message, "larger than 268435456 bytes"),
+              "CSV of %lld bytes: %s", (long long)sizes[i], st ? e.message : "loaded");
+        ckp_scenario_free(sc);
+        CHECK(rename(csv, yaml) == 0, "rename");
+        sc = NULL;
+        st = ckp_scenario_load_file(yaml, &sc, &e);
+        CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "refusing a scenario file larger than "
+                                                        "268435456 bytes"),
+              "scenario of %lld bytes: %s", (long long)sizes[i], st ? e.message : "loaded");
+        ckp_scenario_free(sc);
+        unlink(yaml);
+    }
+    long grew = peak_rss_kib() - before;
+    CHECK(grew < 64 * 1024, "the peak memory grew by %ld KiB: a file over the limit was read",
+          grew);
+    rmdir(dir);
+    free(text);
+    free(base);
+}
+
 /* ---- to_yaml round trip ------------------------------------------------------ */
 
 #define SAME(f, n) (memcmp(a->f, b->f, sizeof *a->f * (size_t)(n)) == 0)
@@ -546,6 +708,67 @@ static void test_round_trip(void)
     ckp_scenario_free(sc);
 }
 
+/* !!str makes a text of what would be a number and !!seq on a sequence is
+ * accepted; !!float is refused; a subnormal number and zeros are kept. */
+static void test_tags_and_small_numbers(void)
+{
+    char *base = slurp("tests/scenarios/good/base.yaml");
+    char *t1 = base ? replace(base, "name: base\n", "name: !!str 2024\n") : NULL;
+    char *t2 = t1 ? replace(t1, "share: 0.1\n", "share: !!float 0.1\n") : NULL;
+    CHECK(t2 != NULL, "base.yaml");
+    if (!t2) {
+        free(t1);
+        free(base);
+        return;
+    }
+    char *t3 = replace(t1, "regimes: [", "regimes: !!seq [");
+    ckp_scenario *sc = NULL;
+    ckp_error e;
+    ckp_status st = t3 ? ckp_scenario_load_string(t3, strlen(t3), "tags.yaml", NULL, &sc, &e)
+                       : CKP_ERR_IO;
+    CHECK(st == CKP_OK && sc && strcmp(sc->name, "2024") == 0, "!!str name: %s",
+          st ? e.message : sc->name);
+    ckp_scenario_free(sc);
+    sc = NULL;
+    st = ckp_scenario_load_string(t2, strlen(t2), "tags.yaml", NULL, &sc, &e);
+    CHECK(st == CKP_ERR_CONFIG && strstr(e.message, "found the tag !!float"), "!!float: %s",
+          st ? e.message : "loaded");
+    ckp_scenario_free(sc);
+    double v = 1;
+    CHECK(ckp_val_parse_num("4.9e-324", &v) == 0 && v > 0, "subnormal: %g", v);
+    CHECK(ckp_val_parse_num("0e-400", &v) == 0 && v == 0, "zero");
+    CHECK(ckp_val_parse_num("-0.000e-999", &v) == 0 && v == 0, "negative zero");
+    CHECK(ckp_val_parse_num("1e-400", &v) == 3 && ckp_val_parse_num("-2.5e-330", &v) == 3,
+          "underflow");
+    free(t3);
+    free(t2);
+    free(t1);
+    free(base);
+}
+
+/* Names of 255 bytes, the most allowed, load (and reload from to_yaml). */
+static void test_long_names(void)
+{
+    char *base = slurp("tests/scenarios/bad/policy_name_long.yaml");
+    char name[257];
+    memset(name, 'p', 256);
+    name[256] = '\0';
+    char *text = base ? replace(base, name, name + 1) : NULL;
+    CHECK(text != NULL, "policy_name_long.yaml");
+    ckp_scenario *sc = NULL;
+    ckp_error e;
+    ckp_status st = text ? ckp_scenario_load_string(text, strlen(text), "long.yaml", NULL, &sc, &e)
+                         : CKP_ERR_IO;
+    CHECK(st == CKP_OK, "a policy name of 255 bytes: %s", e.message);
+    if (sc) {
+        CHECK(sc->npolicies == 2 && strcmp(sc->policy_names[1], name + 1) == 0, "policy name");
+        round_trip(sc, "long names");
+    }
+    ckp_scenario_free(sc);
+    free(text);
+    free(base);
+}
+
 static void test_default(void)
 {
     size_t len = 0;
@@ -568,14 +791,18 @@ static void test_default(void)
 
 int main(void)
 {
+    test_file_limits();
     test_bad_files();
     test_bad_files_listed();
     test_absurd_sizes();
+    test_many_keys();
     test_minimal();
     test_base_and_exposure();
     test_normalisation();
     test_rich_policies();
     test_round_trip();
+    test_long_names();
+    test_tags_and_small_numbers();
     test_default();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);

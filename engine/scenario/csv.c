@@ -4,6 +4,7 @@
 #include "engine/scenario/resolve_impl.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,9 @@ static char *join_dir(const char *dir, const char *file)
     return p;
 }
 
-char *ckp_file_read(const char *path, size_t limit, size_t *len, int *too_big)
+char *ckp_file_read(const char *path, size_t limit, size_t *len, ckp_read_why *why)
 {
-    *too_big = 0;
+    *why = CKP_READ_IO;
     /* Only regular files: a scenario naming a device or a FIFO must not hang,
      * so the type is checked before opening (opening a FIFO would block) and
      * again on the open descriptor (the name may have changed in between). */
@@ -48,35 +49,46 @@ char *ckp_file_read(const char *path, size_t limit, size_t *len, int *too_big)
         errno = EINVAL;
         return NULL;
     }
-    size_t cap = 4096, n = 0;
+    /* the size decides before a byte is read */
+    if (sb.st_size < 0 || (uintmax_t)sb.st_size > limit) {
+        fclose(f);
+        *why = CKP_READ_TOO_BIG;
+        return NULL;
+    }
+    /* room for the whole file and one more byte, so that a file which grew
+     * since fstat is seen to; past the limit it is refused all the same */
+    size_t cap = (size_t)sb.st_size + 2, n = 0;
     char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap > limit) {
-                *too_big = 1;
-                free(buf);
-                buf = NULL;
+    int failed = !buf;
+    *why = buf ? CKP_READ_IO : CKP_READ_NOMEM;
+    while (!failed) {
+        if (n + 1 == cap) {
+            if (n > limit) {
+                *why = CKP_READ_TOO_BIG;
+                failed = 1;
                 break;
             }
-            char *nb = realloc(buf, cap * 2);
+            size_t ncap = cap - 1 > limit / 2 ? limit + 2 : 2 * cap;
+            char *nb = realloc(buf, ncap);
             if (!nb) {
-                free(buf);
-                buf = NULL;
+                *why = CKP_READ_NOMEM;
+                failed = 1;
                 break;
             }
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
         size_t got = fread(buf + n, 1, cap - 1 - n, f);
         n += got;
         if (got == 0)
             break;
     }
-    int bad = ferror(f);
+    if (!failed && ferror(f)) {
+        *why = CKP_READ_IO;
+        failed = 1;
+    }
     fclose(f);
-    if (!buf)
-        return NULL;
-    if (bad) {
+    if (failed) {
         free(buf);
         return NULL;
     }
@@ -122,6 +134,11 @@ static ckp_status csv_cells(ckp_rctx *c, char *line, int lineno, int header, int
                 return ckp_rc_fail(c, &pos,
                                    "expected a finite number, found '%s' (row %d, column %d)", t,
                                    row + 1, col + 1);
+            if (k == 3)
+                return ckp_rc_fail(c, &pos,
+                                   "expected a number that a double can hold, found '%s', which "
+                                   "underflows to 0 (row %d, column %d)",
+                                   t, row + 1, col + 1);
             out[(size_t)row * cols + col] = v;
         }
         col++;
@@ -146,15 +163,22 @@ ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int r
     if (!path)
         return ckp_rc_fail_code(c, CKP_ERR_NOMEM, at, "out of memory");
     size_t len = 0;
-    int too_big = 0;
-    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
+    ckp_read_why why;
+    errno = 0;
+    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &why);
     if (!text) {
-        ckp_status s = too_big
-                           ? ckp_rc_fail_code(c, CKP_ERR_NOMEM, at,
-                                              "refusing CSV file '%s' larger than %zu bytes", path,
-                                              CKP_TREE_MAX_TEXT)
-                           : ckp_rc_fail_code(c, CKP_ERR_IO, at, "cannot read CSV file '%s': %s",
-                                              path, strerror(errno));
+        ckp_status s;
+        if (why == CKP_READ_TOO_BIG)
+            s = ckp_rc_fail(c, at, "refusing CSV file '%s' larger than %zu bytes (256 MiB)",
+                            path, CKP_TREE_MAX_TEXT);
+        else if (why == CKP_READ_NOMEM)
+            s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, at, "out of memory reading CSV file '%s'",
+                                 path);
+        else
+            s = ckp_rc_fail_code(c, CKP_ERR_IO, at, "cannot read CSV file '%s': %s", path,
+                                 errno == EINVAL ? "not a regular file"
+                                 : errno         ? strerror(errno)
+                                                 : "read error");
         free(path);
         return s;
     }
@@ -165,6 +189,19 @@ ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int r
     const char *saved_file = c->file;
     c->file = path;
     ynode pos = {0};
+    /* a NUL byte would end the text early: refused where it is */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        pos.line = 1;
+        const char *bol = text;
+        for (const char *q = text; q < nul; q++)
+            if (*q == '\n') {
+                pos.line++;
+                bol = q + 1;
+            }
+        pos.col = (int)(nul - bol) + 1;
+        st = ckp_rc_fail(c, &pos, "expected text, found a NUL byte");
+    }
     while (*p && !st) {
         char *eol = strchr(p, '\n');
         char *next = eol ? eol + 1 : p + strlen(p);

@@ -58,7 +58,7 @@ static ckp_status collect_list(ckp_rctx *c, const ynode *doc, const char *key, c
     if (!s && list->n == 0)
         s = ckp_rc_fail(c, list, "expected at least one entry in %s, found an empty list", key);
     if (!s && list->n > (size_t)limit)
-        s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list,
+        s = ckp_rc_fail_code(c, CKP_ERR_CONFIG, list,
                              "refusing %zu %s (limit %d); expected at most %d", list->n, kind,
                              limit, limit);
     if (s) {
@@ -76,7 +76,7 @@ static ckp_status collect_list(ckp_rctx *c, const ynode *doc, const char *key, c
         const char *nm = NULL;
         s = ckp_rc_expect(c, it, YN_MAP, "a mapping with a `name`");
         if (!s)
-            s = ckp_rc_get_text(c, it, "name", 1, &nm);
+            s = ckp_rc_get_name(c, it, "name", &nm);
         if (!s) {
             int j = ckp_names_find(names, (int)i, nm);
             if (j >= 0) {
@@ -111,14 +111,14 @@ static ckp_status collect_regimes(ckp_rctx *c, const ynode *doc)
     if (!s && list->n == 0)
         s = ckp_rc_fail(c, list, "expected at least one regime, found an empty list");
     if (!s && list->n > CKP_MAX_REGIMES)
-        s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list, "refusing %zu regimes (limit %d)", list->n,
+        s = ckp_rc_fail_code(c, CKP_ERR_CONFIG, list, "refusing %zu regimes (limit %d)", list->n,
                              CKP_MAX_REGIMES);
     if (!s && !(c->reg = calloc(list->n, sizeof *c->reg)))
         s = ckp_rc_fail_code(c, CKP_ERR_NOMEM, list, "out of memory");
     for (size_t i = 0; !s && i < list->n; i++) {
         const char *nm = NULL;
         size_t o2 = ckp_rc_push(c, "[%zu]", i);
-        s = ckp_rc_text(c, list->items[i], &nm);
+        s = ckp_rc_name(c, list->items[i], &nm);
         if (!s && ckp_names_find(c->reg, (int)i, nm) >= 0)
             s = ckp_rc_fail(c, list->items[i], "duplicate regime name '%s'; expected unique names",
                             nm);
@@ -153,13 +153,13 @@ ckp_status ckp_rc_collect_names(ckp_rctx *c, const ynode *doc)
     c->imp = ckp_names_find(c->sup, c->S, c->importer);
     if ((double)c->S * c->K * c->M > CKP_MAX_BLOCK_CELLS)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing %d suppliers x %d regimes x %d materials = %.0f block cells "
             "(limit %d)",
             c->S, c->K, c->M, (double)c->S * c->K * c->M, CKP_MAX_BLOCK_CELLS);
     if ((double)c->I * c->I > CKP_MAX_MATRIX_CELLS)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing %d industries: the interdependency matrix would have %.0f "
             "cells (limit %d)",
             c->I, (double)c->I * c->I, CKP_MAX_MATRIX_CELLS);

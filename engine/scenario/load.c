@@ -123,7 +123,7 @@ static ckp_status read_policy(ckp_rctx *c, ckp_scenario *sc, const ynode *pol, s
     const char *pn = NULL, *pd = NULL;
     ckp_status st = ckp_rc_expect(c, pol, YN_MAP, "a policy mapping {name, description, changes}");
     if (!st)
-        st = ckp_rc_get_text(c, pol, "name", 1, &pn);
+        st = ckp_rc_get_name(c, pol, "name", &pn);
     if (!st) {
         /* from here on the policy is named by its name */
         ckp_rc_pop(c, old);
@@ -170,7 +170,7 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
         size_t old = ckp_rc_key(c, "policies");
         st = ckp_rc_expect(c, pols, YN_SEQ, "a list of policies");
         if (!st && pols->n > CKP_MAX_POLICIES - 1)
-            st = ckp_rc_fail_code(c, CKP_ERR_NOMEM, pols, "refusing %zu policies (limit %d)",
+            st = ckp_rc_fail_code(c, CKP_ERR_CONFIG, pols, "refusing %zu policies (limit %d)",
                                   pols->n, CKP_MAX_POLICIES - 1);
         ckp_rc_pop(c, old);
         CKP_TRY(st);
@@ -178,7 +178,7 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
     }
     if (np * ckp_model_doubles(c->S, c->K, c->M, c->I) > CKP_MAX_MODEL_DOUBLES)
         return ckp_rc_fail_code(
-            c, CKP_ERR_NOMEM, doc,
+            c, CKP_ERR_CONFIG, doc,
             "refusing a scenario whose %zu models would need %.0f numbers (limit %d)", np,
             np * ckp_model_doubles(c->S, c->K, c->M, c->I), CKP_MAX_MODEL_DOUBLES);
     sc->npolicies = (int)np;
@@ -282,14 +282,17 @@ ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, ckp_erro
     if (!path)
         return CKP_FAIL(err, CKP_ERR_USAGE, "no scenario file given");
     size_t len = 0;
-    int too_big = 0;
+    ckp_read_why why;
     errno = 0;
-    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &too_big);
+    char *text = ckp_file_read(path, CKP_TREE_MAX_TEXT, &len, &why);
     if (!text) {
-        if (too_big)
-            return ckp_error_set(err, CKP_ERR_NOMEM, path, 0, 0, NULL,
-                                 "refusing a scenario file larger than %zu bytes",
+        if (why == CKP_READ_TOO_BIG)
+            return ckp_error_set(err, CKP_ERR_CONFIG, path, 0, 0, NULL,
+                                 "refusing a scenario file larger than %zu bytes (256 MiB)",
                                  CKP_TREE_MAX_TEXT);
+        if (why == CKP_READ_NOMEM)
+            return ckp_error_set(err, CKP_ERR_NOMEM, path, 0, 0, NULL,
+                                 "out of memory reading the scenario");
         return ckp_error_set(err, CKP_ERR_IO, path, 0, 0, NULL, "cannot read the scenario: %s",
                              errno == EINVAL ? "not a regular file"
                                              : errno ? strerror(errno) : "read error");

@@ -529,7 +529,7 @@ ckp_status ckp_rc_build_model(ckp_rctx *c, const ynode *doc, int T, double thres
         }
     }
     if (nroutes > (size_t)INT32_MAX / 2 || npath > (size_t)INT32_MAX / 2)
-        return ckp_rc_fail_code(c, CKP_ERR_NOMEM, mats, "refusing %zu routes", nroutes);
+        return ckp_rc_fail_code(c, CKP_ERR_CONFIG, mats, "refusing %zu routes", nroutes);
     m->route_share = calloc(nroutes + 1, sizeof *m->route_share);
     m->route_exp_off = calloc(nroutes + 1, sizeof *m->route_exp_off);
     m->route_exp = calloc(npath + 1, sizeof *m->route_exp);

@@ -44,9 +44,18 @@ void ckp_rc_free_names(ckp_rctx *c);
 
 /* ---- files (csv.c) ---- */
 
+/* Why ckp_file_read returned NULL. */
+typedef enum ckp_read_why {
+    CKP_READ_IO,      /* cannot open or read (errno says why; EINVAL: not a regular file) */
+    CKP_READ_TOO_BIG, /* longer than the limit: refused from its size, before reading */
+    CKP_READ_NOMEM    /* an allocation failed */
+} ckp_read_why;
+
 /* The whole content of a regular file, NUL-terminated, length in *len, or
- * NULL (errno says why; *too_big set beyond `limit` bytes). Caller frees. */
-char *ckp_file_read(const char *path, size_t limit, size_t *len, int *too_big);
+ * NULL with the reason in *why. A file of more than `limit` bytes is refused
+ * from its size without reading it (and so is one that grows past the limit
+ * while read). Caller frees. */
+char *ckp_file_read(const char *path, size_t limit, size_t *len, ckp_read_why *why);
 /* A rows x cols numeric CSV named `file` (relative to the context's basedir)
  * into out; an optional header row must list `names` in order. `at` is the
  * node naming the file. */

@@ -33,7 +33,8 @@ typedef struct ynode {
 } ynode;
 
 /* Parse one YAML document. On failure returns NULL and fills err (CONFIG for
- * bad YAML, NOMEM for absurd sizes). `file` names the source in messages. */
+ * bad YAML and for sizes over the limits, NOMEM when an allocation fails).
+ * `file` names the source in messages. */
 ynode *ckp_tree_parse(const char *text, size_t len, const char *file, ckp_error *err);
 
 void ckp_tree_free(ynode *n);

@@ -4,6 +4,8 @@
  * what was found. */
 #include "engine/scenario/values_impl.h"
 
+#include "chokepoint/scenario.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -51,6 +53,12 @@ int ckp_val_parse_num(const char *s, double *out)
     double v = strtod(s, NULL);
     if (!isfinite(v))
         return 2;
+    if (v == 0) {
+        /* a non-zero mantissa that became 0 (1e-400): refused, not rounded away */
+        for (const char *q = s; *q && *q != 'e' && *q != 'E'; q++)
+            if (*q >= '1' && *q <= '9')
+                return 3;
+    }
     *out = v;
     return 0;
 }
@@ -88,6 +96,10 @@ ckp_status ckp_rc_num(ckp_rctx *c, const ynode *n, ckp_range r, double *out)
     if (k == 2)
         return ckp_rc_fail(c, n, "expected a finite number (%s), found %s",
                            ckp_val_range_text(r, rb, sizeof rb),
+                           ckp_diag_describe(n, db, sizeof db));
+    if (k == 3)
+        return ckp_rc_fail(c, n, "expected %s that a double can hold, found %s, which underflows "
+                           "to 0", ckp_val_range_text(r, rb, sizeof rb),
                            ckp_diag_describe(n, db, sizeof db));
     if (v < r.lo || v > r.hi || (r.lo_open && v == r.lo) || (r.hi_open && v == r.hi))
         return ckp_rc_fail(c, n, "expected %s, found %.17g", ckp_val_range_text(r, rb, sizeof rb),
@@ -240,6 +252,32 @@ ckp_status ckp_rc_get_text(ckp_rctx *c, const ynode *map, const char *key, int r
     }
     size_t old = ckp_rc_key(c, key);
     ckp_status s = ckp_rc_text(c, n, out);
+    ckp_rc_pop(c, old);
+    return s;
+}
+
+ckp_status ckp_rc_name(ckp_rctx *c, const ynode *n, const char **out)
+{
+    const char *t = NULL;
+    ckp_status s = ckp_rc_text(c, n, &t);
+    if (s)
+        return s;
+    size_t len = strlen(t);
+    if (len > CKP_MAX_NAME_BYTES)
+        return ckp_rc_fail(c, n,
+                           "expected a name of at most %d bytes, found %zu bytes ('%.20s...')",
+                           CKP_MAX_NAME_BYTES, len, t);
+    *out = t;
+    return CKP_OK;
+}
+
+ckp_status ckp_rc_get_name(ckp_rctx *c, const ynode *map, const char *key, const char **out)
+{
+    const ynode *n = ckp_tree_get(map, key);
+    if (!n)
+        return ckp_rc_missing(c, map, key, "a non-empty text");
+    size_t old = ckp_rc_key(c, key);
+    ckp_status s = ckp_rc_name(c, n, out);
     ckp_rc_pop(c, old);
     return s;
 }

@@ -24,7 +24,8 @@ extern const ckp_range ckp_range_pos;    /* > 0 */
 extern const ckp_range ckp_range_unit;   /* [0, 1] */
 
 /* YAML 1.2 core-schema numbers: 0 = a finite number (in *out), 1 = not a
- * number, 2 = NaN or infinite (written .nan/.inf, nan/inf, or overflowing). */
+ * number, 2 = NaN or infinite (written .nan/.inf, nan/inf, or overflowing),
+ * 3 = a non-zero number too small for a double (underflowing to 0). */
 int ckp_val_parse_num(const char *s, double *out);
 
 /* "a number in [0, 1]", "a number > 0", ... written into buf. */
@@ -42,6 +43,11 @@ ckp_status ckp_rc_get_bool(ckp_rctx *c, const ynode *map, const char *key, int d
 ckp_status ckp_rc_text(ckp_rctx *c, const ynode *n, const char **out);
 ckp_status ckp_rc_get_text(ckp_rctx *c, const ynode *map, const char *key, int required,
                            const char **out);
+/* A name (of a regime, supplier, material, industry or policy): a non-empty
+ * text of at most CKP_MAX_NAME_BYTES bytes; *out points into the node. */
+ckp_status ckp_rc_name(ckp_rctx *c, const ynode *n, const char **out);
+/* map[key] as a name (see ckp_rc_name); required. */
+ckp_status ckp_rc_get_name(ckp_rctx *c, const ynode *map, const char *key, const char **out);
 /* One of the NULL-terminated `choices`: its index in *out. */
 ckp_status ckp_rc_get_enum(ckp_rctx *c, const ynode *map, const char *key,
                            const char *const *choices, int def, int *out);

@@ -17,7 +17,7 @@ extern "C" {
 typedef enum ckp_status {
     CKP_OK = 0,
     CKP_ERR_USAGE = 1,   /* a bad argument from the caller (option, index, range) */
-    CKP_ERR_CONFIG = 2,  /* a scenario that cannot be parsed or is invalid */
+    CKP_ERR_CONFIG = 2,  /* a scenario that cannot be parsed, is invalid or over a limit */
     CKP_ERR_IO = 3,      /* a file could not be read or written */
     CKP_ERR_NOMEM = 4,   /* an allocation failed or a size is absurd */
     CKP_ERR_NUMERIC = 5, /* a matrix is singular, not positive definite, ... */

@@ -25,7 +25,8 @@ extern "C" {
 /* 1 month = 30.4375 days (MODEL.md section 2). */
 #define CKP_DAYS_PER_MONTH 30.4375
 
-/* Refusal limits checked before anything is allocated. */
+/* Refusal limits checked before anything is allocated; a scenario over one
+ * is refused with CKP_ERR_CONFIG (the command-line tool's exit status 2). */
 #define CKP_MAX_SUPPLIERS 1000
 #define CKP_MAX_REGIMES 64
 #define CKP_MAX_MATERIALS 1000
@@ -33,6 +34,9 @@ extern "C" {
 #define CKP_MAX_HORIZON 1200
 #define CKP_MAX_ROUTE_COUNTRIES 16
 #define CKP_MAX_POLICIES 256
+/* Names of regimes, suppliers, materials, industries and policies: at most
+ * this many bytes (they become HDF5 group names and parts of file paths). */
+#define CKP_MAX_NAME_BYTES 255
 /* Array sizes refused before allocating (per policy): block tables S*K*M and
  * the interdependency matrix I*I; and all models of a scenario together. */
 #define CKP_MAX_BLOCK_CELLS 4000000
