@@ -6,6 +6,7 @@
  * records stream into the HDF5 file and the table is read back from the
  * summaries stored there, so what is printed is what was written. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,10 @@ static void run_usage(FILE *out)
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
-            "threads or batch size. Exit status: 0 success, 2 bad input, 1 other failure.\n",
+            "threads or batch size. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
+            "current batch (a second one at once), leaving nothing at the output file.\n"
+            "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
+            "when stopped by a signal.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
 }
 
@@ -219,6 +223,86 @@ static int parse_args(int argc, char **argv, run_args *a)
     return 0;
 }
 
+/* ---- Signals ----------------------------------------------------------------
+ * SIGINT, SIGTERM and SIGHUP stop the run at the next batch boundary: the
+ * handler only records the signal; the run loop sees it after the batch,
+ * aborts the writer (which removes its temporary file), says what happened
+ * and exits 128 + the signal number. A second signal stops at once: the
+ * handler removes the temporary file itself, through its name copied into a
+ * static buffer before (unlink, write and _exit are async-signal-safe; the
+ * writer cannot be called from a handler), and calls _exit. SIGXFSZ is
+ * ignored, so that a write beyond RLIMIT_FSIZE fails with EFBIG and takes the
+ * ordinary error path, which removes the temporary file too. A signal that
+ * was ignored when the command started (nohup, a background job) stays
+ * ignored. The handler may run on any thread, OpenMP's included. */
+
+#define NTEMP 2
+static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t temp_ready[NTEMP];
+static char temp_name[NTEMP][4096];
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_signal(int signo)
+{
+    if (got_signal) {
+        for (int i = 0; i < NTEMP; i++)
+            if (temp_ready[i])
+                unlink(temp_name[i]);
+        static const char msg[] = "\nchokepoint run: second signal: stopped at once\n";
+        if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+            /* nothing more can be done from here */
+        }
+        _exit(128 + signo);
+    }
+    got_signal = signo;
+}
+
+static void signals_install(void)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+        sigaddset(&sa.sa_mask, stop_signals[i]);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+        if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &sa, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Block (how = SIG_BLOCK) or unblock the stop signals, so that a file and the
+ * copy of its name come into being together. */
+static void signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+        sigaddset(&set, stop_signals[i]);
+    pthread_sigmask(how, &set, NULL);
+}
+
+/* The name the handler removes after a second signal (slot i; NULL: none). */
+static void temp_set(int i, const char *name)
+{
+    temp_ready[i] = 0;
+    if (name && strlen(name) < sizeof temp_name[i]) {
+        memcpy(temp_name[i], name, strlen(name) + 1);
+        temp_ready[i] = 1;
+    }
+}
+
+static const char *signal_name(int signo)
+{
+    switch (signo) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+    }
+}
+
 /* ---- Progress line ------------------------------------------------------- */
 
 typedef struct progress {
@@ -236,13 +320,14 @@ static double now_seconds(void)
 
 /* Shown only after the run has taken a second, at most five times a second,
  * overwritten in place with a carriage return. */
-static int progress_cb(void *ctx, int64_t done, int64_t total)
+static void progress_show(progress *pg, int64_t done, int64_t total)
 {
-    progress *pg = ctx;
+    if (!pg->enabled)
+        return;
     double t = now_seconds();
     double el = t - pg->start;
     if (el < 1.0 || (t - pg->last < 0.2 && done < total))
-        return 0;
+        return;
     pg->last = t;
     double rate = el > 0 ? (double)done / el : 0.0;
     double left = rate > 0 ? (double)(total - done) / rate : 0.0;
@@ -251,7 +336,6 @@ static int progress_cb(void *ctx, int64_t done, int64_t total)
             (long long)total, rate, ls / 60, ls % 60);
     fflush(stderr);
     pg->shown = 1;
-    return 0;
 }
 
 static void progress_end(progress *pg)
@@ -401,6 +485,31 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
     return CKP_OK;
 }
 
+/* The run, batch by batch: progress after each, and a stop at the first
+ * batch boundary after a signal (CKP_ERR_CANCELLED). */
+static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, progress *pg,
+                            ckp_run_result **res, ckp_error *err)
+{
+    ckp_run_state *rs = NULL;
+    CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
+    int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
+    while (!ckp_run_done(rs)) {
+        ckp_status st = ckp_run_step(rs, err);
+        if (st != CKP_OK) {
+            ckp_run_abort(rs);
+            return st;
+        }
+        progress_show(pg, ckp_run_next_path(rs) - first, total);
+        if (got_signal) {
+            int64_t done = ckp_run_next_path(rs) - first;
+            ckp_run_abort(rs);
+            return CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped by %s after %lld of %lld paths",
+                            signal_name(got_signal), (long long)done, (long long)total);
+        }
+    }
+    return ckp_run_end(rs, res, err);
+}
+
 /* The table after the run: with -o finish the file (which frees `out`) and
  * read the table back from it, so that what is printed is what was written;
  * without, the same figures from the total losses kept in memory. */
@@ -447,6 +556,7 @@ int ckp_cmd_run(int argc, char **argv)
     memset(&pg, 0, sizeof pg);
     ckp_sink small = {NULL, NULL};
     const ckp_sink *sink = NULL;
+    signals_install();
     ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
                            : ckp_scenario_load_default(&sc, &err);
     if (st != CKP_OK) {
@@ -463,24 +573,40 @@ int ckp_cmd_run(int argc, char **argv)
         goto done;
     pg.enabled = !a.quiet && isatty(STDERR_FILENO);
     pg.start = pg.last = now_seconds();
-    if (pg.enabled) {
-        ro.progress = progress_cb;
-        ro.progress_ctx = &pg;
-    }
     /* Without a file the table needs only each policy's total loss; per-month
      * figures are only stored in a file. */
     ro.month_stats = a.output != NULL;
-    if ((st = ckp_plan_create(sc, &ro, &plan, &err)) != CKP_OK ||
-        (st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err)) !=
-            CKP_OK) {
+    if ((st = ckp_plan_create(sc, &ro, &plan, &err)) != CKP_OK) {
         rc = fail(&err, st);
         goto done;
     }
-    st = ckp_run_plan(plan, sink, &res, &err);
+    signals_mask(SIG_BLOCK);
+    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err);
+    if (st == CKP_OK && out)
+        temp_set(0, ckp_output_temp_path(out));
+    signals_mask(SIG_UNBLOCK);
+    if (st != CKP_OK) {
+        rc = fail(&err, st);
+        goto done;
+    }
+    st = drive_run(plan, sink, &pg, &res, &err);
     progress_end(&pg);
+    if (st == CKP_ERR_CANCELLED) {
+        ckp_output_abort(out);
+        out = NULL;
+        temp_set(0, NULL);
+        if (a.output)
+            fprintf(stderr, "chokepoint run: %s; nothing was written to %s\n", err.message,
+                    a.output);
+        else
+            fprintf(stderr, "chokepoint run: %s\n", err.message);
+        rc = 128 + got_signal;
+        goto done;
+    }
     if (st == CKP_OK) {
         st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
         out = NULL; /* finished or freed */
+        temp_set(0, NULL);
     }
     if (st != CKP_OK) {
         rc = fail(&err, st);
