@@ -4,8 +4,9 @@
 SIGINT, SIGTERM and SIGHUP stop the run at the next batch boundary, within
 a few seconds: exit 128 + the signal number, a message naming the signal and
 the paths done, nothing at the target (or the earlier file there, intact)
-and no temporary file beside it. A second signal stops at once, with the
-same guarantees. SIGXFSZ (a file-size limit) is an ordinary write error:
+and no temporary file beside it; only the checkpoint (.NAME.ckpt and
+.NAME.ckpt-records), and the message says to add --resume. A second signal
+stops at once, with the same guarantees. SIGXFSZ (a file-size limit) is an ordinary write error:
 exit 1, nothing left. The moments are random, from a fixed seed.
 
 Usage: test_signals.py CHOKEPOINT_EXE
@@ -33,8 +34,19 @@ def check(cond, what):
         failures += 1
 
 
+CKPT = {".out.h5.ckpt", ".out.h5.ckpt-records"}
+
+
 def leftovers(d, keep=()):
-    return sorted(n for n in os.listdir(d) if n not in keep)
+    """What is beside the target besides the checkpoint, which is then removed."""
+    names = sorted(n for n in os.listdir(d) if n not in keep and n not in CKPT)
+    for n in CKPT & set(os.listdir(d)):
+        os.unlink(os.path.join(d, n))
+    return names
+
+
+def has_checkpoint(d):
+    return CKPT <= set(os.listdir(d))
 
 
 def start(args):
@@ -82,8 +94,10 @@ try:
         check(writing, f"{what}: the run was writing")
         check(rc == 128 + sig, f"{what}: exit {128 + sig} (got {rc})")
         check(took < 10, f"{what}: stopped within {took:.2f} s")
-        check(f"stopped by {NAMES[sig]} after" in err and "nothing was written to" in err,
-              f"{what}: the message says what happened ({err.strip()[:160]})")
+        check(f"stopped by {NAMES[sig]} after" in err and "nothing was written to" in err and
+              "--resume" in err, f"{what}: the message says what happened and how to go on "
+              f"({err.strip()[:220]})")
+        check(has_checkpoint(d), f"{what}: the checkpoint stays")
         check(not leftovers(d), f"{what}: nothing at the target, no temporary file "
               f"({leftovers(d)})")
 

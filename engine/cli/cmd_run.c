@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "engine/core/error_impl.h"
@@ -49,12 +50,21 @@ static void run_usage(FILE *out)
             "                      summaries to an HDF5 file (default: none)\n"
             "      --force         replace FILE if it exists (default: refuse)\n"
             "      --compress N    deflate level 0-9 of the per-path datasets (default: %d)\n"
+            "      --resume        continue the interrupted run of the same command from the\n"
+            "                      checkpoint beside FILE (.FILE.ckpt); without one, start\n"
+            "                      afresh; refused, naming what differs, for another run\n"
+            "      --checkpoint-every S\n"
+            "                      with -o, save the checkpoint every S seconds, at a batch\n"
+            "                      boundary; 0 = after every batch (default: 2)\n"
+            "      --no-checkpoint don't keep a checkpoint beside FILE\n"
             "  -q, --quiet         no progress line and no notes on stderr\n"
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
             "threads or batch size. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
-            "current batch (a second one at once), leaving nothing at the output file.\n"
+            "current batch (a second one at once), leaving nothing at the output file;\n"
+            "with -o the checkpoint stays, and the same command with --resume continues\n"
+            "(also after kill -9, a crash or a power cut) to the same file.\n"
             "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
             "when stopped by a signal.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
@@ -82,7 +92,8 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 typedef struct run_args {
     const char *file;
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
-    uint64_t paths, seed, first_path, batch, threads, compress;
+    int resume, no_checkpoint, have_every;
+    uint64_t paths, seed, first_path, batch, threads, compress, every;
     const char *output;
     const char **policies;
     int npolicies;
@@ -158,7 +169,8 @@ static int parse_args(int argc, char **argv, run_args *a)
             run_usage(stdout);
             return 1;
         } else if (IS("-q", "--quiet") || IS("--antithetic", "--antithetic") ||
-                   IS("--force", "--force")) {
+                   IS("--force", "--force") || IS("--resume", "--resume") ||
+                   IS("--no-checkpoint", "--no-checkpoint")) {
             if (attached) {
                 fprintf(stderr, "chokepoint run: option %s takes no value\n", name);
                 return 2;
@@ -167,6 +179,10 @@ static int parse_args(int argc, char **argv, run_args *a)
                 a->quiet = 1;
             else if (IS("--force", "--force"))
                 a->force = 1;
+            else if (IS("--resume", "--resume"))
+                a->resume = 1;
+            else if (IS("--no-checkpoint", "--no-checkpoint"))
+                a->no_checkpoint = 1;
             else
                 a->antithetic = 1;
         } else if (IS("-n", "--paths")) {
@@ -192,6 +208,11 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, INT64_MAX, &a->batch))
                 return 2;
+        } else if (IS("--checkpoint-every", "--checkpoint-every")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, 86400, &a->every))
+                return 2;
+            a->have_every = 1;
         } else if (IS("--compress", "--compress")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, 9, &a->compress))
@@ -216,10 +237,19 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
 #undef IS
     }
-    if ((a->force || a->have_compress) && !a->output) {
-        fprintf(stderr, "chokepoint run: --force and --compress need -o/--output\n");
+    if ((a->force || a->have_compress || a->resume || a->no_checkpoint || a->have_every) &&
+        !a->output) {
+        fprintf(stderr, "chokepoint run: --force, --compress, --resume, --checkpoint-every and "
+                        "--no-checkpoint need -o/--output\n");
         return 2;
     }
+    if (a->no_checkpoint && (a->resume || a->have_every)) {
+        fprintf(stderr, "chokepoint run: --no-checkpoint excludes --resume and "
+                        "--checkpoint-every\n");
+        return 2;
+    }
+    if (!a->have_every)
+        a->every = 2;
     return 0;
 }
 
@@ -230,7 +260,9 @@ static int parse_args(int argc, char **argv, run_args *a)
  * and exits 128 + the signal number. A second signal stops at once: the
  * handler removes the temporary file itself, through its name copied into a
  * static buffer before (unlink, write and _exit are async-signal-safe; the
- * writer cannot be called from a handler), and calls _exit. SIGXFSZ is
+ * writer cannot be called from a handler), and calls _exit; while the writer
+ * is being opened (its temporary file exists but its name is not known yet)
+ * the handler leaves that to the main thread, right after. SIGXFSZ is
  * ignored, so that a write beyond RLIMIT_FSIZE fails with EFBIG and takes the
  * ordinary error path, which removes the temporary file too. A signal that
  * was ignored when the command started (nohup, a background job) stays
@@ -238,21 +270,32 @@ static int parse_args(int argc, char **argv, run_args *a)
 
 #define NTEMP 2
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t opening, pending_stop;
 static volatile sig_atomic_t temp_ready[NTEMP];
 static char temp_name[NTEMP][4096];
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
+/* Async-signal-safe: remove the temporary files and exit. */
+static void stop_now(int signo)
+{
+    for (int i = 0; i < NTEMP; i++)
+        if (temp_ready[i])
+            unlink(temp_name[i]);
+    static const char msg[] = "\nchokepoint run: second signal: stopped at once\n";
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing more can be done from here */
+    }
+    _exit(128 + signo);
+}
+
 static void on_signal(int signo)
 {
     if (got_signal) {
-        for (int i = 0; i < NTEMP; i++)
-            if (temp_ready[i])
-                unlink(temp_name[i]);
-        static const char msg[] = "\nchokepoint run: second signal: stopped at once\n";
-        if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
-            /* nothing more can be done from here */
-        }
-        _exit(128 + signo);
+        if (opening)
+            pending_stop = signo;
+        else
+            stop_now(signo);
+        return;
     }
     got_signal = signo;
 }
@@ -272,15 +315,19 @@ static void signals_install(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
-/* Block (how = SIG_BLOCK) or unblock the stop signals, so that a file and the
- * copy of its name come into being together. */
-static void signals_mask(int how)
+/* Around the opening of the writer: a second signal meanwhile waits for the
+ * name of its temporary file. (Blocking the signals would not do: OpenMP's
+ * threads, if already started, would still take them.) */
+static void opening_begin(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
-        sigaddset(&set, stop_signals[i]);
-    pthread_sigmask(how, &set, NULL);
+    opening = 1;
+}
+
+static void opening_end(void)
+{
+    opening = 0;
+    if (pending_stop)
+        stop_now(pending_stop);
 }
 
 /* The name the handler removes after a second signal (slot i; NULL: none). */
@@ -487,27 +534,76 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
 
 /* The run, batch by batch: progress after each, and a stop at the first
  * batch boundary after a signal (CKP_ERR_CANCELLED). */
-static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, progress *pg,
-                            ckp_run_result **res, ckp_error *err)
+static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
+                            const ckp_run_result *from, ckp_ckpt *ck, double every,
+                            progress *pg, ckp_run_result **res, ckp_error *err)
 {
     ckp_run_state *rs = NULL;
-    CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
+    if (from)
+        CKP_TRY(ckp_run_resume(plan, sink, from, &rs, err));
+    else
+        CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
     int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
-    while (!ckp_run_done(rs)) {
+    double saved = now_seconds();
+    while (!ckp_run_done(rs) && !got_signal) {
         ckp_status st = ckp_run_step(rs, err);
+        if (st == CKP_OK && ck && !got_signal && !ckp_run_done(rs) &&
+            now_seconds() - saved >= every) {
+            st = ckp_ckpt_save(ck, rs, err);
+            saved = now_seconds();
+        }
         if (st != CKP_OK) {
             ckp_run_abort(rs);
             return st;
         }
         progress_show(pg, ckp_run_next_path(rs) - first, total);
-        if (got_signal) {
-            int64_t done = ckp_run_next_path(rs) - first;
-            ckp_run_abort(rs);
-            return CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped by %s after %lld of %lld paths",
-                            signal_name(got_signal), (long long)done, (long long)total);
-        }
+    }
+    if (got_signal) {
+        int64_t done = ckp_run_next_path(rs) - first;
+        ckp_status st = ck ? ckp_ckpt_save(ck, rs, err) : CKP_OK;
+        ckp_run_abort(rs);
+        if (st != CKP_OK)
+            return st;
+        return CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped by %s after %lld of %lld paths",
+                        signal_name(got_signal), (long long)done, (long long)total);
     }
     return ckp_run_end(rs, res, err);
+}
+
+/* Before the run with a checkpoint: refuse to overwrite the checkpoint of an
+ * interrupted run without --resume; with --resume load it (*from) or say
+ * there is none. Returns 0 to go on, or the exit status after a message. */
+static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt *ck,
+                              ckp_run_result **from)
+{
+    ckp_error err;
+    ckp_error_clear(&err);
+    int level = a->have_compress ? (int)a->compress : CKP_OUTPUT_DEFAULT_COMPRESS;
+    ckp_status st = ckp_ckpt_init(ck, a->output, plan, level, &err);
+    if (st != CKP_OK)
+        return fail(&err, st);
+    temp_set(1, ck->tmp);
+    if (!ckp_ckpt_exists(ck)) {
+        if (a->resume && !a->quiet)
+            fprintf(stderr, "chokepoint run: no checkpoint of %s (%s): starting afresh\n",
+                    a->output, ck->path);
+        return 0;
+    }
+    if (!a->resume) {
+        fprintf(stderr,
+                "chokepoint run: %s: the checkpoint of an interrupted run of %s is there; add "
+                "--resume to continue it, or delete it to start afresh\n",
+                ck->path, a->output);
+        return 1;
+    }
+    if ((st = ckp_ckpt_load(ck, plan, from, &err)) != CKP_OK)
+        return fail(&err, st);
+    if (!a->quiet)
+        fprintf(stderr, "chokepoint run: resuming %s from its checkpoint: %lld of %lld paths "
+                        "done\n",
+                a->output, (long long)ckp_run_result_paths(*from),
+                (long long)ckp_plan_paths(plan));
+    return 0;
 }
 
 /* The table after the run: with -o finish the file (which frees `out`) and
@@ -556,6 +652,11 @@ int ckp_cmd_run(int argc, char **argv)
     memset(&pg, 0, sizeof pg);
     ckp_sink small = {NULL, NULL};
     const ckp_sink *sink = NULL;
+    ckp_ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    ck.fd = -1;
+    int use_ck = 0, ck_owned = 0;
+    ckp_run_result *from = NULL;
     signals_install();
     ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
                            : ckp_scenario_load_default(&sc, &err);
@@ -580,26 +681,49 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
-    signals_mask(SIG_BLOCK);
+    use_ck = a.output && !a.no_checkpoint;
+    if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0)
+        goto done;
+    if (from) {
+        int n = ckp_ckpt_remove_stale(&ck);
+        if (n > 0 && !a.quiet)
+            fprintf(stderr, "chokepoint run: removed %d temporary file%s of killed runs of %s\n",
+                    n, n > 1 ? "s" : "", a.output);
+    }
+    opening_begin();
     st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err);
     if (st == CKP_OK && out)
         temp_set(0, ckp_output_temp_path(out));
-    signals_mask(SIG_UNBLOCK);
+    opening_end();
+    if (st == CKP_OK && use_ck) {
+        /* The records so far go to the new writer; then the run's batches go
+         * through the checkpoint's records file to the writer. */
+        st = from ? ckp_ckpt_replay(&ck, plan, sink, &err) : ckp_ckpt_start(&ck, &err);
+        ck_owned = st == CKP_OK;
+        sink = ckp_ckpt_sink(&ck, sink);
+    }
     if (st != CKP_OK) {
         rc = fail(&err, st);
         goto done;
     }
-    st = drive_run(plan, sink, &pg, &res, &err);
+    st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res, &err);
     progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
         out = NULL;
         temp_set(0, NULL);
-        if (a.output)
+        if (use_ck) {
+            ck_owned = 0; /* the checkpoint stays for --resume */
+            fprintf(stderr,
+                    "chokepoint run: %s; nothing was written to %s; the checkpoint beside it "
+                    "keeps them: run the same command with --resume to continue\n",
+                    err.message, a.output);
+        } else if (a.output) {
             fprintf(stderr, "chokepoint run: %s; nothing was written to %s\n", err.message,
                     a.output);
-        else
+        } else {
             fprintf(stderr, "chokepoint run: %s\n", err.message);
+        }
         rc = 128 + got_signal;
         goto done;
     }
@@ -607,6 +731,10 @@ int ckp_cmd_run(int argc, char **argv)
         st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
         out = NULL; /* finished or freed */
         temp_set(0, NULL);
+    }
+    if (st == CKP_OK && ck_owned) {
+        ckp_ckpt_remove(&ck); /* the file is published: nothing is left beside it */
+        ck_owned = 0;
     }
     if (st != CKP_OK) {
         rc = fail(&err, st);
@@ -629,6 +757,12 @@ int ckp_cmd_run(int argc, char **argv)
 
 done:
     ckp_output_abort(out);
+    temp_set(0, NULL);
+    if (ck_owned)
+        ckp_ckpt_remove(&ck); /* a failure: nothing is left beside the target */
+    temp_set(1, NULL);
+    ckp_ckpt_free(&ck);
+    ckp_run_result_free(from);
     if (of)
         ckp_output_file_close(of);
     free(rows);
