@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,6 @@ typedef struct text {
     int bad;
 } text;
 
-static void text_add(text *t, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-#include <stdarg.h>
 static void text_add(text *t, const char *key, const char *fmt, ...)
 {
     char val[4096];
@@ -347,7 +344,7 @@ ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err)
 }
 
 ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *writer,
-                           ckp_error *err)
+                           const volatile sig_atomic_t *stop, ckp_error *err)
 {
     int fd = open(c->records, O_RDWR);
     struct stat stt;
@@ -368,6 +365,10 @@ ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *wr
     int64_t next = ckp_plan_first_path(plan);
     ckp_status st = rec ? CKP_OK : CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
     while (st == CKP_OK && at < c->bytes) {
+        if (stop && *stop) {
+            st = CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped by a signal while reading the checkpoint back");
+            break;
+        }
         uint64_t head[2];
         if (c->bytes - at < sizeof head || read_all(fd, head, sizeof head) != 0) {
             st = CKP_FAIL(err, CKP_ERR_IO, "%s: cannot read a batch at byte %llu", c->records,

@@ -15,6 +15,7 @@
 #ifndef CKP_CLI_CHECKPOINT_H
 #define CKP_CLI_CHECKPOINT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,9 +50,10 @@ int ckp_ckpt_exists(const ckp_ckpt *c);
 ckp_status ckp_ckpt_load(ckp_ckpt *c, const ckp_plan *plan, ckp_run_result **done,
                          ckp_error *err);
 /* Cut the records file to the checkpoint's length, send its batches to
- * `writer` and leave it open for appending. */
+ * `writer` and leave it open for appending. Stops with CKP_ERR_CANCELLED
+ * between batches once *stop is non-zero (stop may be NULL). */
 ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *writer,
-                           ckp_error *err);
+                           const volatile sig_atomic_t *stop, ckp_error *err);
 /* A fresh, empty records file. */
 ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err);
 /* The sink for the run: appends each batch to the records file, then passes

@@ -698,15 +698,18 @@ int ckp_cmd_run(int argc, char **argv)
     if (st == CKP_OK && use_ck) {
         /* The records so far go to the new writer; then the run's batches go
          * through the checkpoint's records file to the writer. */
-        st = from ? ckp_ckpt_replay(&ck, plan, sink, &err) : ckp_ckpt_start(&ck, &err);
+        st = from ? ckp_ckpt_replay(&ck, plan, sink, &got_signal, &err)
+                  : ckp_ckpt_start(&ck, &err);
         ck_owned = st == CKP_OK;
         sink = ckp_ckpt_sink(&ck, sink);
     }
-    if (st != CKP_OK) {
+    if (st != CKP_OK && st != CKP_ERR_CANCELLED) {
         rc = fail(&err, st);
         goto done;
     }
-    st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res, &err);
+    if (st == CKP_OK)
+        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res,
+                       &err);
     progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
@@ -753,6 +756,10 @@ int ckp_cmd_run(int argc, char **argv)
     }
     if (a.output && !a.quiet)
         fprintf(stderr, "chokepoint run: wrote %s\n", a.output);
+    if (got_signal)
+        fprintf(stderr, "chokepoint run: %s came after the last batch, while the results were "
+                        "being finished; they are complete\n",
+                signal_name(got_signal));
     rc = 0;
 
 done:
