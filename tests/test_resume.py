@@ -9,7 +9,8 @@ object references compared by the name they point to), and nothing may be
 left beside it. Rounds repeat until KILLS kills have been made; one round
 uses --first-path. Also: --resume with another seed is refused naming the
 seed, --resume without a checkpoint starts afresh and says so, and a run
-without --resume refuses to overwrite a checkpoint.
+without --resume refuses to overwrite a checkpoint, and a second run of the
+same target is refused while the first holds the checkpoint's lock.
 
 Usage: test_resume.py CHOKEPOINT_EXE [KILLS [FIRST_PATH_KILLS]]
 """
@@ -155,6 +156,10 @@ try:
                          text=True)
     while p.poll() is None and not temps(d):
         time.sleep(0.01)
+    q = subprocess.run([EXE, *args, "--resume"], capture_output=True, text=True)
+    check(q.returncode == 1 and "another run" in q.stderr and p.poll() is None,
+          f"a second run of the same target is refused while the first runs "
+          f"({q.stderr.strip()[:160]})")
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)

@@ -333,11 +333,45 @@ out:
 
 /* ---- Records --------------------------------------------------------------- */
 
-ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err)
+ckp_status ckp_ckpt_lock(ckp_ckpt *c, const char *target, ckp_error *err)
 {
-    c->fd = open(c->records, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    struct stat stt;
+    c->created = stat(c->records, &stt) != 0;
+    c->fd = open(c->records, O_RDWR | O_CREAT, 0644);
     if (c->fd < 0)
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create the checkpoint: %s", c->records,
+                        strerror(errno));
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(c->fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        close(c->fd);
+        c->fd = -1;
+        if (e == EACCES || e == EAGAIN)
+            return CKP_FAIL(err, CKP_ERR_EXISTS,
+                            "another run of %s is using its checkpoint (%s); wait for it or "
+                            "stop it",
+                            target, c->records);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot lock: %s", c->records, strerror(e));
+    }
+    return CKP_OK;
+}
+
+void ckp_ckpt_unlock_created(ckp_ckpt *c)
+{
+    if (c->created && c->fd >= 0)
+        unlink(c->records);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err)
+{
+    if (ftruncate(c->fd, 0) != 0 || lseek(c->fd, 0, SEEK_SET) != 0)
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot empty the checkpoint: %s", c->records,
                         strerror(errno));
     c->bytes = 0;
     return CKP_OK;
@@ -346,18 +380,14 @@ ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err)
 ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *writer,
                            const volatile sig_atomic_t *stop, ckp_error *err)
 {
-    int fd = open(c->records, O_RDWR);
+    int fd = c->fd;
     struct stat stt;
     if (fd < 0 || fstat(fd, &stt) != 0 || (uint64_t)stt.st_size < c->bytes ||
-        ftruncate(fd, (off_t)c->bytes) != 0) {
-        ckp_status st = CKP_FAIL(err, CKP_ERR_IO,
-                                 "%s: missing or shorter than its checkpoint says (delete %s "
-                                 "to start afresh)",
-                                 c->records, c->path);
-        if (fd >= 0)
-            close(fd);
-        return st;
-    }
+        ftruncate(fd, (off_t)c->bytes) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return CKP_FAIL(err, CKP_ERR_IO,
+                        "%s: missing or shorter than its checkpoint says (delete %s to start "
+                        "afresh)",
+                        c->records, c->path);
     const ckp_layout *lay = ckp_plan_layout(plan);
     int npol = ckp_plan_npolicies(plan);
     double **rec = calloc((size_t)npol, sizeof *rec);
@@ -410,12 +440,7 @@ ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *wr
     free(rec);
     if (st == CKP_OK && lseek(fd, 0, SEEK_END) != (off_t)c->bytes)
         st = CKP_FAIL(err, CKP_ERR_IO, "%s: cannot seek", c->records);
-    if (st != CKP_OK) {
-        close(fd);
-        return st;
-    }
-    c->fd = fd;
-    return CKP_OK;
+    return st;
 }
 
 static ckp_status tee_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,

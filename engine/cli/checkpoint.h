@@ -28,7 +28,8 @@ typedef struct ckp_ckpt {
     char *dir;       /* the target's directory */
     char *stale;     /* ".NAME.tmp-": prefix of the writer's temporary files */
     char *digest;    /* the run's `key value` lines */
-    int fd;          /* the records file, open for writing, or -1 */
+    int fd;          /* the records file, open and locked, or -1 */
+    int created;     /* ckp_ckpt_lock created it */
     uint64_t bytes;  /* its length */
     const ckp_sink *next; /* the writer's sink: every batch goes on to it */
     ckp_sink sink;   /* the sink to give the run: records file, then `next` */
@@ -49,12 +50,18 @@ int ckp_ckpt_exists(const ckp_ckpt *c);
  * file is CKP_ERR_IO. *done gets the saved accumulators (caller frees). */
 ckp_status ckp_ckpt_load(ckp_ckpt *c, const ckp_plan *plan, ckp_run_result **done,
                          ckp_error *err);
-/* Cut the records file to the checkpoint's length, send its batches to
+/* Cut the (locked) records file to the checkpoint's length, send its batches to
  * `writer` and leave it open for appending. Stops with CKP_ERR_CANCELLED
  * between batches once *stop is non-zero (stop may be NULL). */
 ckp_status ckp_ckpt_replay(ckp_ckpt *c, const ckp_plan *plan, const ckp_sink *writer,
                            const volatile sig_atomic_t *stop, ckp_error *err);
-/* A fresh, empty records file. */
+/* Open (create if need be) the records file and take a write lock on it
+ * (fcntl, released when the process ends): a second run of the same target
+ * is refused (CKP_ERR_EXISTS) rather than sharing the checkpoint. */
+ckp_status ckp_ckpt_lock(ckp_ckpt *c, const char *target, ckp_error *err);
+/* Close the records file, removing it if ckp_ckpt_lock created it. */
+void ckp_ckpt_unlock_created(ckp_ckpt *c);
+/* Empty the (locked) records file for a fresh run. */
 ckp_status ckp_ckpt_start(ckp_ckpt *c, ckp_error *err);
 /* The sink for the run: appends each batch to the records file, then passes
  * it to `writer`. */

@@ -583,6 +583,8 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if (st != CKP_OK)
         return fail(&err, st);
     temp_set(1, ck->tmp);
+    if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
+        return fail(&err, st);
     if (!ckp_ckpt_exists(ck)) {
         if (a->resume && !a->quiet)
             fprintf(stderr, "chokepoint run: no checkpoint of %s (%s): starting afresh\n",
@@ -590,14 +592,17 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
         return 0;
     }
     if (!a->resume) {
+        ckp_ckpt_unlock_created(ck);
         fprintf(stderr,
                 "chokepoint run: %s: the checkpoint of an interrupted run of %s is there; add "
                 "--resume to continue it, or delete it to start afresh\n",
                 ck->path, a->output);
         return 1;
     }
-    if ((st = ckp_ckpt_load(ck, plan, from, &err)) != CKP_OK)
+    if ((st = ckp_ckpt_load(ck, plan, from, &err)) != CKP_OK) {
+        ckp_ckpt_unlock_created(ck);
         return fail(&err, st);
+    }
     if (!a->quiet)
         fprintf(stderr, "chokepoint run: resuming %s from its checkpoint: %lld of %lld paths "
                         "done\n",
@@ -684,6 +689,7 @@ int ckp_cmd_run(int argc, char **argv)
     use_ck = a.output && !a.no_checkpoint;
     if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0)
         goto done;
+    ck_owned = use_ck && !from; /* a fresh records file: ours to remove on failure */
     if (from) {
         int n = ckp_ckpt_remove_stale(&ck);
         if (n > 0 && !a.quiet)
@@ -700,7 +706,7 @@ int ckp_cmd_run(int argc, char **argv)
          * through the checkpoint's records file to the writer. */
         st = from ? ckp_ckpt_replay(&ck, plan, sink, &got_signal, &err)
                   : ckp_ckpt_start(&ck, &err);
-        ck_owned = st == CKP_OK;
+        ck_owned = ck_owned || st == CKP_OK;
         sink = ckp_ckpt_sink(&ck, sink);
     }
     if (st != CKP_OK && st != CKP_ERR_CANCELLED) {
