@@ -99,12 +99,35 @@ static void check_cut(const ckp_scenario *sc, const ckp_run_result *whole,
         CHECK(same_result(merged, whole), "snapshot after %d steps + rest != whole", steps);
     }
 
-    /* (b) resumed from the snapshot with another thread count */
+    /* (b) resumed, with another thread count, from the snapshot stored as
+     * bytes and read back (a checkpoint) */
     ckp_plan *p1 = make_plan(sc, 0, paths, batch, 1, antithetic);
+    unsigned char *bytes = NULL;
+    size_t nbytes = 0;
+    ckp_run_result *back = NULL;
+    CHECK(ckp_run_result_to_bytes(snap, &bytes, &nbytes, &err) == CKP_OK, "to bytes: %s",
+          err.message);
+    CHECK(p1 && bytes && ckp_run_result_from_bytes(p1, bytes, nbytes, &back, &err) == CKP_OK,
+          "from bytes: %s", err.message);
+    CHECK(back && same_result(back, snap), "bytes round trip of the snapshot");
+    if (p1 && bytes) {
+        ckp_run_result *bad = NULL;
+        CHECK(ckp_run_result_from_bytes(p1, bytes, nbytes - 1, &bad, &err) == CKP_ERR_IO &&
+                  !bad,
+              "a truncated result refused");
+        ckp_plan *other = make_plan(sc, 2, paths, batch, 1, antithetic);
+        CHECK(other && ckp_run_result_from_bytes(other, bytes, nbytes, &bad, &err) ==
+                           CKP_ERR_IO && !bad && strstr(err.message, "another run"),
+              "a result of another range refused: %s", err.message);
+        ckp_plan_free(other);
+    }
+    free(bytes);
     ckp_memsink *ms = ckp_memsink_create();
     ckp_run_state *rs2 = NULL;
-    CHECK(p1 && ms && ckp_run_resume(p1, ckp_memsink_sink(ms), snap, &rs2, &err) == CKP_OK,
+    CHECK(p1 && ms && back &&
+              ckp_run_resume(p1, ckp_memsink_sink(ms), back, &rs2, &err) == CKP_OK,
           "resume: %s", err.message);
+    ckp_run_result_free(back);
     ckp_run_result *resumed = NULL;
     if (rs2) {
         CHECK(ckp_run_next_path(rs2) == cut, "resume starts at the cut");

@@ -6,6 +6,7 @@
  * records stream into the HDF5 file and the table is read back from the
  * summaries stored there, so what is printed is what was written. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "signals.h"
 #include "engine/core/error_impl.h"
 #include "table.h"
 
@@ -48,11 +51,23 @@ static void run_usage(FILE *out)
             "                      summaries to an HDF5 file (default: none)\n"
             "      --force         replace FILE if it exists (default: refuse)\n"
             "      --compress N    deflate level 0-9 of the per-path datasets (default: %d)\n"
+            "      --resume        continue the interrupted run of the same command from the\n"
+            "                      checkpoint beside FILE (.FILE.ckpt); without one, start\n"
+            "                      afresh; refused, naming what differs, for another run\n"
+            "      --checkpoint-every S\n"
+            "                      with -o, save the checkpoint every S seconds, at a batch\n"
+            "                      boundary; 0 = after every batch (default: 2)\n"
+            "      --no-checkpoint don't keep a checkpoint beside FILE\n"
             "  -q, --quiet         no progress line and no notes on stderr\n"
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
-            "threads or batch size. Exit status: 0 success, 2 bad input, 1 other failure.\n",
+            "threads or batch size. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
+            "current batch (a second one at once), leaving nothing at the output file;\n"
+            "with -o the checkpoint stays, and the same command with --resume continues\n"
+            "(also after kill -9, a crash or a power cut) to the same file.\n"
+            "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
+            "when stopped by a signal.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
 }
 
@@ -78,7 +93,8 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 typedef struct run_args {
     const char *file;
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
-    uint64_t paths, seed, first_path, batch, threads, compress;
+    int resume, no_checkpoint, have_every;
+    uint64_t paths, seed, first_path, batch, threads, compress, every;
     const char *output;
     const char **policies;
     int npolicies;
@@ -111,6 +127,8 @@ static int number_opt(const char *name, const char *v, uint64_t min, uint64_t ma
 }
 
 /* Returns 0 to continue, 1 after --help, 2 on a usage error. */
+/* A flat list of options, one short block each: longer than most functions
+ * here, but splitting it would only scatter the option table. */
 static int parse_args(int argc, char **argv, run_args *a)
 {
     int only_files = 0;
@@ -154,7 +172,8 @@ static int parse_args(int argc, char **argv, run_args *a)
             run_usage(stdout);
             return 1;
         } else if (IS("-q", "--quiet") || IS("--antithetic", "--antithetic") ||
-                   IS("--force", "--force")) {
+                   IS("--force", "--force") || IS("--resume", "--resume") ||
+                   IS("--no-checkpoint", "--no-checkpoint")) {
             if (attached) {
                 fprintf(stderr, "chokepoint run: option %s takes no value\n", name);
                 return 2;
@@ -163,6 +182,10 @@ static int parse_args(int argc, char **argv, run_args *a)
                 a->quiet = 1;
             else if (IS("--force", "--force"))
                 a->force = 1;
+            else if (IS("--resume", "--resume"))
+                a->resume = 1;
+            else if (IS("--no-checkpoint", "--no-checkpoint"))
+                a->no_checkpoint = 1;
             else
                 a->antithetic = 1;
         } else if (IS("-n", "--paths")) {
@@ -188,6 +211,11 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, INT64_MAX, &a->batch))
                 return 2;
+        } else if (IS("--checkpoint-every", "--checkpoint-every")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                number_opt(name, v, 0, 86400, &a->every))
+                return 2;
+            a->have_every = 1;
         } else if (IS("--compress", "--compress")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, 9, &a->compress))
@@ -212,10 +240,19 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
 #undef IS
     }
-    if ((a->force || a->have_compress) && !a->output) {
-        fprintf(stderr, "chokepoint run: --force and --compress need -o/--output\n");
+    if ((a->force || a->have_compress || a->resume || a->no_checkpoint || a->have_every) &&
+        !a->output) {
+        fprintf(stderr, "chokepoint run: --force, --compress, --resume, --checkpoint-every and "
+                        "--no-checkpoint need -o/--output\n");
         return 2;
     }
+    if (a->no_checkpoint && (a->resume || a->have_every)) {
+        fprintf(stderr, "chokepoint run: --no-checkpoint excludes --resume and "
+                        "--checkpoint-every\n");
+        return 2;
+    }
+    if (!a->have_every)
+        a->every = 2;
     return 0;
 }
 
@@ -236,13 +273,14 @@ static double now_seconds(void)
 
 /* Shown only after the run has taken a second, at most five times a second,
  * overwritten in place with a carriage return. */
-static int progress_cb(void *ctx, int64_t done, int64_t total)
+static void progress_show(progress *pg, int64_t done, int64_t total)
 {
-    progress *pg = ctx;
+    if (!pg->enabled)
+        return;
     double t = now_seconds();
     double el = t - pg->start;
     if (el < 1.0 || (t - pg->last < 0.2 && done < total))
-        return 0;
+        return;
     pg->last = t;
     double rate = el > 0 ? (double)done / el : 0.0;
     double left = rate > 0 ? (double)(total - done) / rate : 0.0;
@@ -251,7 +289,6 @@ static int progress_cb(void *ctx, int64_t done, int64_t total)
             (long long)total, rate, ls / 60, ls % 60);
     fflush(stderr);
     pg->shown = 1;
-    return 0;
 }
 
 static void progress_end(progress *pg)
@@ -401,6 +438,85 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
     return CKP_OK;
 }
 
+/* The run, batch by batch: progress after each, and a stop at the first
+ * batch boundary after a signal (CKP_ERR_CANCELLED). */
+static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
+                            const ckp_run_result *from, ckp_ckpt *ck, double every,
+                            progress *pg, ckp_run_result **res, ckp_error *err)
+{
+    ckp_run_state *rs = NULL;
+    if (from)
+        CKP_TRY(ckp_run_resume(plan, sink, from, &rs, err));
+    else
+        CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
+    int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
+    double saved = now_seconds();
+    while (!ckp_run_done(rs) && !ckp_cli_got_signal) {
+        ckp_status st = ckp_run_step(rs, err);
+        if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) &&
+            now_seconds() - saved >= every) {
+            st = ckp_ckpt_save(ck, rs, err);
+            saved = now_seconds();
+        }
+        if (st != CKP_OK) {
+            ckp_run_abort(rs);
+            return st;
+        }
+        progress_show(pg, ckp_run_next_path(rs) - first, total);
+    }
+    if (ckp_cli_got_signal) {
+        int64_t done = ckp_run_next_path(rs) - first;
+        ckp_status st = ck ? ckp_ckpt_save(ck, rs, err) : CKP_OK;
+        ckp_run_abort(rs);
+        if (st != CKP_OK)
+            return st;
+        return CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped by %s after %lld of %lld paths",
+                        ckp_cli_signal_name(ckp_cli_got_signal), (long long)done, (long long)total);
+    }
+    return ckp_run_end(rs, res, err);
+}
+
+/* Before the run with a checkpoint: refuse to overwrite the checkpoint of an
+ * interrupted run without --resume; with --resume load it (*from) or say
+ * there is none. Returns 0 to go on, or the exit status after a message. */
+static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt *ck,
+                              ckp_run_result **from)
+{
+    ckp_error err;
+    ckp_error_clear(&err);
+    int level = a->have_compress ? (int)a->compress : CKP_OUTPUT_DEFAULT_COMPRESS;
+    ckp_status st = ckp_ckpt_init(ck, a->output, plan, level, &err);
+    if (st != CKP_OK)
+        return fail(&err, st);
+    ckp_cli_temp_set(1, ck->tmp);
+    if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
+        return fail(&err, st);
+    if (!ckp_ckpt_exists(ck)) {
+        if (a->resume && !a->quiet)
+            fprintf(stderr, "chokepoint run: no checkpoint of %s (%s): starting afresh\n",
+                    a->output, ck->path);
+        return 0;
+    }
+    if (!a->resume) {
+        ckp_ckpt_unlock_created(ck);
+        fprintf(stderr,
+                "chokepoint run: %s: the checkpoint of an interrupted run of %s is there; add "
+                "--resume to continue it, or delete it to start afresh\n",
+                ck->path, a->output);
+        return 1;
+    }
+    if ((st = ckp_ckpt_load(ck, plan, from, &err)) != CKP_OK) {
+        ckp_ckpt_unlock_created(ck);
+        return fail(&err, st);
+    }
+    if (!a->quiet)
+        fprintf(stderr, "chokepoint run: resuming %s from its checkpoint: %lld of %lld paths "
+                        "done\n",
+                a->output, (long long)ckp_run_result_paths(*from),
+                (long long)ckp_plan_paths(plan));
+    return 0;
+}
+
 /* The table after the run: with -o finish the file (which frees `out`) and
  * read the table back from it, so that what is printed is what was written;
  * without, the same figures from the total losses kept in memory. */
@@ -416,6 +532,62 @@ static ckp_status table_rows(const char *output, ckp_output *out, const ckp_run_
     return ckp_output_read_table(*of, rows, err);
 }
 
+/* The scenario of the command line (the built-in one without a file). A
+ * scenario that cannot be read (missing, unreadable) is bad input like one
+ * that does not parse: exit 2. Only running out of memory is a failure of the
+ * tool. */
+static int load_scenario(const run_args *a, ckp_scenario **sc, ckp_error *err)
+{
+    ckp_status st = a->file ? ckp_scenario_load_file(a->file, sc, err)
+                            : ckp_scenario_load_default(sc, err);
+    if (st == CKP_OK)
+        return 0;
+    int rc = fail(err, st);
+    return st == CKP_ERR_NOMEM ? rc : 2;
+}
+
+/* A run stopped by a signal: say what happened and how to continue. */
+static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
+{
+    if (use_ck)
+        fprintf(stderr,
+                "chokepoint run: %s; nothing was written to %s; the checkpoint beside it "
+                "keeps them: run the same command with --resume to continue\n",
+                err->message, a->output);
+    else if (a->output)
+        fprintf(stderr, "chokepoint run: %s; nothing was written to %s\n", err->message,
+                a->output);
+    else
+        fprintf(stderr, "chokepoint run: %s\n", err->message);
+    return 128 + ckp_cli_got_signal;
+}
+
+/* The header line and the policy table on stdout, the notes on stderr. */
+static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_plan *plan,
+                        const ckp_output_row *rows)
+{
+    printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
+           (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
+           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
+           ckp_plan_antithetic(plan) ? ", antithetic" : "");
+    ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    if (a->output && !a->quiet)
+        fprintf(stderr, "chokepoint run: wrote %s\n", a->output);
+    if (ckp_cli_got_signal)
+        fprintf(stderr, "chokepoint run: %s came after the last batch, while the results were "
+                        "being finished; they are complete\n",
+                ckp_cli_signal_name(ckp_cli_got_signal));
+    return 0;
+}
+
+/* The command, in the order of a run (scenario, plan, checkpoint, writer,
+ * steps, table), with one clean-up path for everything it holds: about 120
+ * lines, kept in one piece so that the clean-up sees every resource. */
 int ckp_cmd_run(int argc, char **argv)
 {
     run_args a;
@@ -447,62 +619,89 @@ int ckp_cmd_run(int argc, char **argv)
     memset(&pg, 0, sizeof pg);
     ckp_sink small = {NULL, NULL};
     const ckp_sink *sink = NULL;
-    ckp_status st = a.file ? ckp_scenario_load_file(a.file, &sc, &err)
-                           : ckp_scenario_load_default(&sc, &err);
-    if (st != CKP_OK) {
-        /* A scenario that cannot be read (missing, unreadable) is bad input
-         * like one that does not parse: exit 2. Only running out of memory is
-         * a failure of the tool. */
-        rc = fail(&err, st);
-        if (st != CKP_ERR_NOMEM)
-            rc = 2;
+    ckp_ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    ck.fd = -1;
+    int use_ck = 0, ck_owned = 0;
+    ckp_run_result *from = NULL;
+    ckp_cli_signals_install();
+    ckp_status st = CKP_OK;
+    if ((rc = load_scenario(&a, &sc, &err)) != 0)
         goto done;
-    }
     ckp_run_options ro;
     if ((rc = build_options(&a, sc, &ro, &pol)) != 0)
         goto done;
     pg.enabled = !a.quiet && isatty(STDERR_FILENO);
     pg.start = pg.last = now_seconds();
-    if (pg.enabled) {
-        ro.progress = progress_cb;
-        ro.progress_ctx = &pg;
-    }
     /* Without a file the table needs only each policy's total loss; per-month
      * figures are only stored in a file. */
     ro.month_stats = a.output != NULL;
-    if ((st = ckp_plan_create(sc, &ro, &plan, &err)) != CKP_OK ||
-        (st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err)) !=
-            CKP_OK) {
+    if ((st = ckp_plan_create(sc, &ro, &plan, &err)) != CKP_OK) {
         rc = fail(&err, st);
         goto done;
     }
-    st = ckp_run_plan(plan, sink, &res, &err);
+    use_ck = a.output && !a.no_checkpoint;
+    if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0)
+        goto done;
+    ck_owned = use_ck && !from; /* a fresh records file: ours to remove on failure */
+    if (from) {
+        int n = ckp_ckpt_remove_stale(&ck);
+        if (n > 0 && !a.quiet)
+            fprintf(stderr, "chokepoint run: removed %d temporary file%s of killed runs of %s\n",
+                    n, n > 1 ? "s" : "", a.output);
+    }
+    ckp_cli_opening_begin();
+    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err);
+    if (st == CKP_OK && out)
+        ckp_cli_temp_set(0, ckp_output_temp_path(out));
+    ckp_cli_opening_end();
+    if (st == CKP_OK && use_ck) {
+        /* The records so far go to the new writer; then the run's batches go
+         * through the checkpoint's records file to the writer. */
+        st = from ? ckp_ckpt_replay(&ck, plan, sink, &ckp_cli_got_signal, &err)
+                  : ckp_ckpt_start(&ck, &err);
+        ck_owned = ck_owned || st == CKP_OK;
+        sink = ckp_ckpt_sink(&ck, sink);
+    }
+    if (st != CKP_OK && st != CKP_ERR_CANCELLED) {
+        rc = fail(&err, st);
+        goto done;
+    }
+    if (st == CKP_OK)
+        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res,
+                       &err);
     progress_end(&pg);
+    if (st == CKP_ERR_CANCELLED) {
+        ckp_output_abort(out);
+        out = NULL;
+        ckp_cli_temp_set(0, NULL);
+        ck_owned = 0; /* a checkpoint stays for --resume */
+        rc = report_cancel(&a, use_ck, &err);
+        goto done;
+    }
     if (st == CKP_OK) {
         st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
         out = NULL; /* finished or freed */
+        ckp_cli_temp_set(0, NULL);
+    }
+    if (st == CKP_OK && ck_owned) {
+        ckp_ckpt_remove(&ck); /* the file is published: nothing is left beside it */
+        ck_owned = 0;
     }
     if (st != CKP_OK) {
         rc = fail(&err, st);
         goto done;
     }
-    printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
-           (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
-           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
-           ckp_plan_antithetic(plan) ? ", antithetic" : "");
-    ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
-                strerror(errno));
-        rc = 1;
-        goto done;
-    }
-    if (a.output && !a.quiet)
-        fprintf(stderr, "chokepoint run: wrote %s\n", a.output);
-    rc = 0;
+    rc = print_result(&a, sc, plan, rows);
 
 done:
     ckp_output_abort(out);
+    ckp_cli_temp_set(0, NULL);
+    if (ck_owned)
+        ckp_ckpt_remove(&ck); /* a failure: nothing is left beside the target */
+    ckp_cli_temp_set(1, NULL);
+    ckp_ckpt_free(&ck);
+    ckp_run_result_free(from);
     if (of)
         ckp_output_file_close(of);
     free(rows);

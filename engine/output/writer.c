@@ -304,6 +304,11 @@ done:
     return st;
 }
 
+const char *ckp_output_temp_path(const ckp_output *o)
+{
+    return o ? o->pub.tmp : NULL;
+}
+
 void ckp_output_abort(ckp_output *o)
 {
     free_writer(o);

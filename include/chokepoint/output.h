@@ -73,6 +73,12 @@ CKP_API ckp_status ckp_output_open(const char *path, const ckp_plan *plan,
  * Owned by the writer. */
 CKP_API const ckp_sink *ckp_output_sink(ckp_output *o);
 
+/* The name of the temporary file the writer is filling (".NAME.tmp-XXXXXX"
+ * beside the target), owned by the writer and valid until finish or abort.
+ * A program that must remove it from a signal handler (where the writer
+ * cannot be called) copies it beforehand. */
+CKP_API const char *ckp_output_temp_path(const ckp_output *o);
+
 /* Write the summaries, per-month statistics and comparisons, set complete = 1,
  * close, fsync and rename the temporary file onto the target. `r` must be
  * the result of a run of the writer's plan that sent every path of its range

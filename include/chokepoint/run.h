@@ -73,6 +73,22 @@ CKP_API ckp_status ckp_run_result_merge(ckp_run_result *into, const ckp_run_resu
 /* Accepts NULL. */
 CKP_API void ckp_run_result_free(ckp_run_result *r);
 
+/* The exact state of a result as bytes, for a checkpoint: the shape
+ * (policies, months, observables, bins), seed, antithetic flag, range and
+ * month-statistics flag, then the fixed-point sums (hi, lo) and the 64-bit
+ * histogram counts, every integer little-endian whatever the host. *out
+ * (malloc'ed, *n bytes) is owned by the caller. Histogram edges and means
+ * are not stored: they follow from the plan and the sums. */
+CKP_API ckp_status ckp_run_result_to_bytes(const ckp_run_result *r, unsigned char **out,
+                                           size_t *n, ckp_error *err);
+/* The result stored by ckp_run_result_to_bytes, checked against `plan`
+ * (shape, seed, antithetic flag, first path, policies, a range inside the
+ * plan's): CKP_ERR_IO naming what does not match or a truncated buffer.
+ * *out is owned by the caller. */
+CKP_API ckp_status ckp_run_result_from_bytes(const ckp_plan *plan, const unsigned char *b, size_t n,
+                                             ckp_run_result **out, ckp_error *err);
+
+
 /* ---- The steppable run ------------------------------------------------------ */
 
 typedef struct ckp_run_state ckp_run_state;
