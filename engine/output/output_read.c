@@ -651,6 +651,13 @@ ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
                       name, what);
     if (st == CKP_OK)
         st = array_shape(f, name, sp, out, err);
+    /* A dataset must store what it declares, within deflate's best ratio
+     * (about 1032:1): a crafted shape over a few bytes would otherwise be an
+     * allocation of its declared size. Small ones may be fill values. */
+    if (st == CKP_OK && out->count > ((size_t)1 << 20) &&
+        out->count / 129 > (size_t)H5Dget_storage_size(ds))
+        st = CKP_FAIL(err, CKP_ERR_IO, "%s: dataset '%s' declares %zu values but stores %llu bytes",
+                      f->path, name, out->count, (unsigned long long)H5Dget_storage_size(ds));
     if (st == CKP_OK)
         st = array_values(f, name, ds, unsigned64, out, err);
     if (sp >= 0)
