@@ -60,6 +60,8 @@ int ckp_cmd_summary(int argc, char **argv)
     if (st != CKP_OK) {
         fprintf(stderr, "chokepoint summary: %s\n",
                 err.message[0] ? err.message : ckp_status_str(st));
+        free(name);
+        free(rows);
         ckp_output_file_close(f);
         /* the reader says CKP_ERR_IO (or HDF5) of a file it cannot take: bad input */
         return st == CKP_ERR_IO || st == CKP_ERR_HDF5 ? 2 : ckp_status_exit_code(st);
