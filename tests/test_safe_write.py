@@ -117,7 +117,7 @@ try:
     check(len(ts) == 1, "killed run: the temporary file is the only trace")
     if ts:
         rc, out, err = run("summary", os.path.join(d, ts[0]))
-        check(rc == 1 and ("incomplete" in err or "cannot open" in err),
+        check(rc == 2 and ("incomplete" in err or "cannot open" in err),
               f"summary refuses the killed run's temporary file ({err.strip()[:120]})")
         os.unlink(os.path.join(d, ts[0]))
     p = subprocess.Popen([EXE, "run", "-n", "1000000", "-q", "-o", fresh, "--force"],
@@ -134,9 +134,10 @@ try:
 
     # summary and replay on bad input.
     rc, out, err = run("summary", os.path.join(d, "missing.h5"))
-    check(rc == 1 and "missing.h5" in err, "summary of a missing file: exit 1")
+    check(rc == 2 and "missing.h5" in err and "no such file" in err,
+          "summary of a missing file: exit 2")
     rc, out, err = run("summary", bad)
-    check(rc == 1 and "not an HDF5 file" in err, "summary of a non-HDF5 file: exit 1")
+    check(rc == 2 and "not an HDF5 file" in err, "summary of a non-HDF5 file: exit 2")
     rc, out, err = run("summary")
     check(rc == 2, "summary without a file: exit 2")
     rc, out, err = run("summary", target, "--bogus")
@@ -154,7 +155,7 @@ try:
     rc, out, err = run("replay", target, "--path", "199", "--policy", "alliance")
     check(rc == 0 and "month 1" in out and "bit for bit" in out, "replay table of a policy")
     rc, out, err = run("replay", bad, "--path", "0")
-    check(rc == 1 and "not an HDF5 file" in err, "replay of a non-HDF5 file: exit 1")
+    check(rc == 2 and "not an HDF5 file" in err, "replay of a non-HDF5 file: exit 2")
 finally:
     shutil.rmtree(d, ignore_errors=True)
 

@@ -16,7 +16,10 @@ static void summary_usage(FILE *out)
                  "\n"
                  "Print the policy table (total loss per policy and the paired benefit against\n"
                  "the baseline) stored in FILE, a results file written by `chokepoint run -o`,\n"
-                 "after a line naming the scenario, seed, paths and engine that wrote it.\n");
+                 "after a line naming the scenario, seed, paths and engine that wrote it.\n"
+                 "\n"
+                 "Exit status: 0 success; 2 bad input: FILE is missing, not a regular file, not\n"
+                 "a results file, damaged, incomplete or of a newer schema; 1 other failures.\n");
 }
 
 int ckp_cmd_summary(int argc, char **argv)
@@ -57,8 +60,11 @@ int ckp_cmd_summary(int argc, char **argv)
     if (st != CKP_OK) {
         fprintf(stderr, "chokepoint summary: %s\n",
                 err.message[0] ? err.message : ckp_status_str(st));
+        free(name);
+        free(rows);
         ckp_output_file_close(f);
-        return ckp_status_exit_code(st);
+        /* the reader says CKP_ERR_IO (or HDF5) of a file it cannot take: bad input */
+        return st == CKP_ERR_IO || st == CKP_ERR_HDF5 ? 2 : ckp_status_exit_code(st);
     }
     const ckp_output_info *in = ckp_output_file_info(f);
     printf("%s: scenario '%s', seed %llu, paths %lld..%lld (%lld)%s, %d months, "

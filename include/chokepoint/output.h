@@ -185,7 +185,9 @@ typedef struct ckp_output_array {
  * the caller releases with ckp_output_array_free. Refuses, naming the file
  * and the dataset, a name that is no dataset (CKP_ERR_USAGE), a dataset that
  * is not numbers (strings: CKP_ERR_USAGE), of rank above
- * CKP_OUTPUT_MAX_RANK, or with unsigned values above INT64_MAX (CKP_ERR_IO).
+ * CKP_OUTPUT_MAX_RANK, or with unsigned values above INT64_MAX (CKP_ERR_IO),
+ * and one of over 2^20 values that stores fewer bytes than a 129th of its
+ * count (more than deflate could have packed: a crafted shape; CKP_ERR_IO).
  * Memory: the whole dataset (count * 8 bytes). */
 CKP_API ckp_status ckp_output_read_array(const ckp_output_file *f, const char *name,
                                          ckp_output_array *out, ckp_error *err);
