@@ -121,11 +121,12 @@ ckp_status ckp_run_result_from_bytes(const ckp_plan *plan, const unsigned char *
                         (unsigned long long)seed, (long long)paths, (long long)first, anti);
     ckp_run_result *r = NULL;
     CKP_TRY(ckp_run_result_create(plan, &r, err));
-    size_t cells = cells_of(r);
-    if (n != HEAD_BYTES + body_bytes(npol, cells, r->month_stats)) {
+    const size_t cells = cells_of(r);
+    const size_t want = HEAD_BYTES + body_bytes(npol, cells, r->month_stats);
+    if (n != want) {
         ckp_run_result_free(r);
         return CKP_FAIL(err, CKP_ERR_IO, "run: the stored result has %zu bytes, not %zu", n,
-                        HEAD_BYTES + body_bytes(npol, cells, r->month_stats));
+                        want);
     }
     for (int k = 0; k < r->npol; k++)
         if (get_u32(&p) != (uint32_t)plan->policy[k]) {
