@@ -21,6 +21,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "export_out.h"
 
 #define SLICE 4096
 
@@ -65,229 +66,6 @@ static void export_usage(FILE *out)
             "comma, quote or line break. Exit status: 0 success, 2 bad input (usage, a\n"
             "file that is not a results file, an unknown WHAT or policy), 1 other\n"
             "failures (OUT exists without --force, a write error).\n");
-}
-
-/* ---- numbers and text ---------------------------------------------------------- */
-
-/* v in the shortest %.15g/%.16g/%.17g form that strtod reads back to the same
- * bits, into buf (>= 32 bytes); returns its length, 0 for NaN and infinities.
- * Whole numbers below 2^53 take a fast path (the same text as %.15g). */
-static int fmt_double(char *buf, double v)
-{
-    if (!isfinite(v))
-        return 0;
-    if (v == 0.0) {
-        if (signbit(v)) {
-            memcpy(buf, "-0", 3);
-            return 2;
-        }
-        memcpy(buf, "0", 2);
-        return 1;
-    }
-    if (fabs(v) < 1e15 && v == (double)(int64_t)v)
-        return snprintf(buf, 32, "%lld", (long long)(int64_t)v);
-    /* Literal formats: glibc takes a slower path for a `*` precision. */
-    int n = snprintf(buf, 32, "%.15g", v);
-    if (strtod(buf, NULL) == v)
-        return n;
-    n = snprintf(buf, 32, "%.16g", v);
-    if (strtod(buf, NULL) == v)
-        return n;
-    return snprintf(buf, 32, "%.17g", v);
-}
-
-/* A row writer: CSV with a header line, JSON Lines, or a JSON array. A row
- * is built in a buffer and written with one fwrite; JSON keys are escaped
- * once, at the start. */
-typedef enum { FMT_CSV, FMT_JSONL, FMT_JSON } out_format;
-
-typedef struct emitter {
-    FILE *fp;
-    out_format fmt;
-    char **cols;  /* column names */
-    size_t ncol, col;
-    long long rows;
-    char **keys;  /* JSON: "name": per column */
-    char *b;      /* the row being built */
-    size_t len, cap;
-    int nomem;
-} emitter;
-
-/* Room for n more bytes in the row buffer. */
-static int em_room(emitter *e, size_t n)
-{
-    if (e->len + n <= e->cap)
-        return 1;
-    size_t cap = e->cap ? e->cap : 4096;
-    while (cap < e->len + n)
-        cap *= 2;
-    char *b = realloc(e->b, cap);
-    if (!b) {
-        e->nomem = 1;
-        return 0;
-    }
-    e->b = b;
-    e->cap = cap;
-    return 1;
-}
-
-static void em_put(emitter *e, const char *s, size_t n)
-{
-    if (em_room(e, n)) {
-        memcpy(e->b + e->len, s, n);
-        e->len += n;
-    }
-}
-
-static void em_putc(emitter *e, char ch)
-{
-    if (em_room(e, 1))
-        e->b[e->len++] = ch;
-}
-
-static void put_csv_text(emitter *e, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        em_put(e, s, strlen(s));
-        return;
-    }
-    em_putc(e, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            em_putc(e, '"');
-        em_putc(e, *s);
-    }
-    em_putc(e, '"');
-}
-
-static void put_json_text(emitter *e, const char *s)
-{
-    em_putc(e, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            em_putc(e, '\\');
-            em_putc(e, (char)*p);
-        } else if (*p < 0x20) {
-            char u[8];
-            snprintf(u, sizeof u, "\\u%04x", *p);
-            em_put(e, u, 6);
-        } else {
-            em_putc(e, (char)*p);
-        }
-    }
-    em_putc(e, '"');
-}
-
-static void em_flush(emitter *e)
-{
-    if (e->len)
-        fwrite(e->b, 1, e->len, e->fp);
-    e->len = 0;
-}
-
-/* The header (CSV) or the opening bracket (JSON array); 0, or -1 out of memory. */
-static int em_begin(emitter *e)
-{
-    if (e->fmt == FMT_CSV) {
-        for (size_t c = 0; c < e->ncol; c++) {
-            if (c)
-                em_putc(e, ',');
-            put_csv_text(e, e->cols[c]);
-        }
-        em_putc(e, '\n');
-    } else {
-        if (!(e->keys = calloc(e->ncol ? e->ncol : 1, sizeof *e->keys)))
-            return -1;
-        for (size_t c = 0; c < e->ncol; c++) {
-            put_json_text(e, e->cols[c]);
-            em_putc(e, ':');
-            if (e->nomem || !(e->keys[c] = malloc(e->len + 1)))
-                return -1;
-            memcpy(e->keys[c], e->b, e->len);
-            e->keys[c][e->len] = '\0';
-            e->len = 0;
-        }
-        if (e->fmt == FMT_JSON)
-            em_putc(e, '[');
-    }
-    em_flush(e);
-    return e->nomem ? -1 : 0;
-}
-
-static void em_free(emitter *e)
-{
-    for (size_t c = 0; e->keys && c < e->ncol; c++)
-        free(e->keys[c]);
-    free(e->keys);
-    free(e->b);
-    e->keys = NULL;
-    e->b = NULL;
-}
-
-static void em_row(emitter *e)
-{
-    e->col = 0;
-    if (e->fmt == FMT_JSON)
-        em_put(e, e->rows ? ",\n{" : "\n{", e->rows ? 3 : 2);
-    else if (e->fmt == FMT_JSONL)
-        em_putc(e, '{');
-    e->rows++;
-}
-
-/* Before the next cell: the separator, and in JSON the key. */
-static void em_key(emitter *e)
-{
-    if (e->col)
-        em_putc(e, ',');
-    if (e->fmt != FMT_CSV && e->col < e->ncol)
-        em_put(e, e->keys[e->col], strlen(e->keys[e->col]));
-    e->col++;
-}
-
-static void em_text(emitter *e, const char *s)
-{
-    em_key(e);
-    if (e->fmt == FMT_CSV)
-        put_csv_text(e, s);
-    else
-        put_json_text(e, s);
-}
-
-static void em_num(emitter *e, double v)
-{
-    em_key(e);
-    if (!em_room(e, 32))
-        return;
-    int n = fmt_double(e->b + e->len, v);
-    if (n > 0)
-        e->len += (size_t)n;
-    else if (e->fmt != FMT_CSV)
-        em_put(e, "null", 4);
-}
-
-static void em_int(emitter *e, long long v)
-{
-    em_key(e);
-    if (em_room(e, 24))
-        e->len += (size_t)snprintf(e->b + e->len, 24, "%lld", v);
-}
-
-static void em_row_end(emitter *e)
-{
-    if (e->fmt == FMT_CSV)
-        em_putc(e, '\n');
-    else if (e->fmt == FMT_JSONL)
-        em_put(e, "}\n", 2);
-    else
-        em_putc(e, '}');
-    em_flush(e);
-}
-
-static void em_end(emitter *e)
-{
-    if (e->fmt == FMT_JSON)
-        em_put(e, e->rows ? "\n]\n" : "]\n", e->rows ? 3 : 2);
-    em_flush(e);
 }
 
 /* ---- column names ------------------------------------------------------------ */
@@ -457,7 +235,7 @@ static int export_paths(ctx *c, emitter *e)
         }
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc && em_begin(e) != 0) {
+    if (!rc && ckp_cli_em_begin(e) != 0) {
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         rc = -1;
     }
@@ -472,21 +250,21 @@ static int export_paths(ctx *c, emitter *e)
                     rc = -1;
             }
             for (size_t r = 0; r < n && !rc; r++) {
-                em_row(e);
+                ckp_cli_em_row(e);
                 if (c->all)
-                    em_text(e, pn);
-                em_int(e, (long long)(c->in->first_path + (int64_t)(start + r)));
+                    ckp_cli_em_text(e, pn);
+                ckp_cli_em_int(e, (long long)(c->in->first_path + (int64_t)(start + r)));
                 for (int m = 0; m < CKP_M_COUNT; m++) {
                     const double *col = v + (size_t)SLICE * off[m] + r * width[m];
                     for (size_t j = 0; j < width[m]; j++)
-                        em_num(e, col[j]);
+                        ckp_cli_em_num(e, col[j]);
                 }
-                em_row_end(e);
+                ckp_cli_em_row_end(e);
             }
         }
     }
     if (!rc)
-        em_end(e);
+        ckp_cli_em_end(e);
     free(v);
     names_free(&cols);
     return rc;
@@ -514,7 +292,7 @@ static int export_summary(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc && em_begin(e) != 0) {
+    if (!rc && ckp_cli_em_begin(e) != 0) {
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         rc = -1;
     }
@@ -531,22 +309,22 @@ static int export_summary(ctx *c, emitter *e)
                 rc = read_small(c, buf, w * nq, &qa);
             for (size_t j = 0; j < w && !rc; j++) {
                 const char *l = cell_label(c, mt[m].dims, j, lab, sizeof lab);
-                em_row(e);
-                em_text(e, pn);
-                em_text(e, mt[m].name);
-                em_text(e, l ? l : "");
+                ckp_cli_em_row(e);
+                ckp_cli_em_text(e, pn);
+                ckp_cli_em_text(e, mt[m].name);
+                ckp_cli_em_text(e, l ? l : "");
                 for (size_t k = 0; k < stat.n; k++)
-                    em_num(e, sa.f64[j * stat.n + k]);
+                    ckp_cli_em_num(e, sa.f64[j * stat.n + k]);
                 for (size_t k = 0; k < nq; k++)
-                    em_num(e, qa.f64[j * nq + k]);
-                em_row_end(e);
+                    ckp_cli_em_num(e, qa.f64[j * nq + k]);
+                ckp_cli_em_row_end(e);
             }
             ckp_output_array_free(&sa);
             ckp_output_array_free(&qa);
         }
     }
     if (!rc)
-        em_end(e);
+        ckp_cli_em_end(e);
     ckp_output_labels_free(stat.v, stat.n);
     names_free(&cols);
     return rc;
@@ -598,7 +376,7 @@ static int export_months(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc && em_begin(e) != 0) {
+    if (!rc && ckp_cli_em_begin(e) != 0) {
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         rc = -1;
     }
@@ -616,25 +394,25 @@ static int export_months(ctx *c, emitter *e)
                 rc = read_small(c, buf, T * el->n * nq, &band);
             for (size_t j = 0; j < el->n && !rc; j++)
                 for (size_t t = 0; t < T; t++) {
-                    em_row(e);
-                    em_text(e, pn);
-                    em_text(e, month_obs[o].name);
-                    em_text(e, el->v[j]);
+                    ckp_cli_em_row(e);
+                    ckp_cli_em_text(e, pn);
+                    ckp_cli_em_text(e, month_obs[o].name);
+                    ckp_cli_em_text(e, el->v[j]);
                     if (months.type == CKP_OUTPUT_INT64)
-                        em_int(e, (long long)months.i64[t]);
+                        ckp_cli_em_int(e, (long long)months.i64[t]);
                     else
-                        em_num(e, months.f64[t]);
-                    em_num(e, mean.f64[t * el->n + j]);
+                        ckp_cli_em_num(e, months.f64[t]);
+                    ckp_cli_em_num(e, mean.f64[t * el->n + j]);
                     for (size_t k = 0; k < nq; k++)
-                        em_num(e, band.f64[(t * el->n + j) * nq + k]);
-                    em_row_end(e);
+                        ckp_cli_em_num(e, band.f64[(t * el->n + j) * nq + k]);
+                    ckp_cli_em_row_end(e);
                 }
             ckp_output_array_free(&mean);
             ckp_output_array_free(&band);
         }
     }
     if (!rc)
-        em_end(e);
+        ckp_cli_em_end(e);
     ckp_output_array_free(&months);
     names_free(&cols);
     return rc;
@@ -659,7 +437,7 @@ static int export_benefit(ctx *c, emitter *e)
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
     e->cols = cols.v;
     e->ncol = cols.n;
-    if (!rc && em_begin(e) != 0) {
+    if (!rc && ckp_cli_em_begin(e) != 0) {
         ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         rc = -1;
     }
@@ -679,142 +457,20 @@ static int export_benefit(ctx *c, emitter *e)
         if (!rc)
             rc = read_small(c, buf, nq, &qa);
         if (!rc) {
-            em_row(e);
-            em_text(e, pn);
+            ckp_cli_em_row(e);
+            ckp_cli_em_text(e, pn);
             for (size_t k = 0; k < NBENEFIT; k++)
-                em_num(e, sc[k]);
+                ckp_cli_em_num(e, sc[k]);
             for (size_t k = 0; k < nq; k++)
-                em_num(e, qa.f64[k]);
-            em_row_end(e);
+                ckp_cli_em_num(e, qa.f64[k]);
+            ckp_cli_em_row_end(e);
         }
         ckp_output_array_free(&qa);
     }
     if (!rc)
-        em_end(e);
+        ckp_cli_em_end(e);
     names_free(&cols);
     return rc;
-}
-
-/* ---- the output file: a temporary beside OUT, renamed onto it ---------------------- */
-
-typedef struct target {
-    const char *path; /* NULL: standard output */
-    int force;
-    char *tmp;
-    FILE *fp;
-    int direct; /* OUT is a device or FIFO: written in place, never replaced */
-} target;
-
-static int target_open(target *t, ckp_error *err)
-{
-    if (!t->path) {
-        t->fp = stdout;
-        return 0;
-    }
-    struct stat sb;
-    if (!t->force && lstat(t->path, &sb) == 0) {
-        ckp_error_set(err, CKP_ERR_EXISTS, NULL, 0, 0, NULL,
-                      "%s exists; use --force to replace it", t->path);
-        return -1;
-    }
-    if (stat(t->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        /* A directory is refused; a device or FIFO (/dev/null) is written in
-         * place: renaming a file onto it would replace the device node. */
-        if (S_ISDIR(sb.st_mode) || !(t->fp = fopen(t->path, "w"))) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot write to it: %s",
-                          t->path, S_ISDIR(sb.st_mode) ? "a directory" : strerror(errno));
-            return -1;
-        }
-        t->direct = 1;
-        return 0;
-    }
-    const char *slash = strrchr(t->path, '/');
-    size_t dlen = slash ? (size_t)(slash - t->path) + 1 : 0;
-    const char *base = slash ? slash + 1 : t->path;
-    size_t cap = dlen + strlen(base) + 16;
-    if (!(t->tmp = malloc(cap))) {
-        ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        return -1;
-    }
-    snprintf(t->tmp, cap, "%.*s.%s.tmp-XXXXXX", (int)dlen, t->path, base);
-    int fd = mkstemp(t->tmp);
-    if (fd < 0 || fchmod(fd, 0644) != 0 || !(t->fp = fdopen(fd, "w"))) {
-        ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot create a file beside it: %s",
-                      t->path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(t->tmp);
-        }
-        free(t->tmp);
-        t->tmp = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-/* Flush; for a file also fsync, and publish (ok) or remove (!ok). */
-static int target_close(target *t, int ok, ckp_error *err)
-{
-    if (!t->fp)
-        return ok ? 0 : -1;
-    int werr = fflush(t->fp) != 0 || ferror(t->fp);
-    if (!t->path || t->direct) {
-        if (t->direct && fclose(t->fp) != 0)
-            werr = 1;
-        t->fp = NULL;
-        if (ok && werr) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "cannot write to %s",
-                          t->path ? t->path : "standard output");
-            return -1;
-        }
-        return ok ? 0 : -1;
-    }
-    if (!werr && ok && fsync(fileno(t->fp)) != 0)
-        werr = 1;
-    int e = errno;
-    if (fclose(t->fp) != 0)
-        werr = 1;
-    t->fp = NULL;
-    int rc = 0;
-    if (ok && werr) {
-        ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot write: %s", t->path,
-                      strerror(e));
-        rc = -1;
-    } else if (ok && t->force) {
-        if (rename(t->tmp, t->path) != 0) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot rename onto it: %s",
-                          t->path, strerror(errno));
-            rc = -1;
-        }
-    } else if (ok) {
-        /* link(2) fails if the target appeared meanwhile: never overwrite it. */
-        if (link(t->tmp, t->path) != 0) {
-            if (errno == EEXIST)
-                ckp_error_set(err, CKP_ERR_EXISTS, NULL, 0, 0, NULL,
-                              "%s exists; use --force to replace it", t->path);
-            else
-                ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot create it: %s",
-                              t->path, strerror(errno));
-            rc = -1;
-        }
-    }
-    if (!ok || rc != 0 || !t->force)
-        unlink(t->tmp);
-    if (ok && rc == 0) {
-        /* The directory entry: fsync the directory (best effort). */
-        const char *slash = strrchr(t->path, '/');
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - t->path) + 1 : 1,
-                 slash ? t->path : ".");
-        int dfd = open(dir, O_RDONLY);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-    }
-    free(t->tmp);
-    t->tmp = NULL;
-    return ok ? rc : -1;
 }
 
 /* ---- the command -------------------------------------------------------------------- */
@@ -889,7 +545,7 @@ static int load_coords(ctx *c)
     for (size_t k = 0; k < c->quant.count; k++) {
         char b[40];
         b[0] = 'q';
-        if (fmt_double(b + 1, c->quant.type == CKP_OUTPUT_DOUBLE ? c->quant.f64[k]
+        if (ckp_cli_fmt_double(b + 1, c->quant.type == CKP_OUTPUT_DOUBLE ? c->quant.f64[k]
                                                                  : (double)c->quant.i64[k]) <= 0 ||
             names_add(&c->qcols, b, NULL)) {
             ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -971,7 +627,7 @@ int ckp_cmd_export(int argc, char **argv)
     if (rc == 0) {
         target t = {a.out, a.force, NULL, NULL, 0};
         static char iobuf[1 << 16];
-        if (target_open(&t, &c.err) != 0) {
+        if (ckp_cli_target_open(&t, &c.err) != 0) {
             rc = fail(&c, ckp_status_exit_code(c.err.code));
         } else {
             setvbuf(t.fp, iobuf, _IOFBF, sizeof iobuf);
@@ -984,10 +640,10 @@ int ckp_cmd_export(int argc, char **argv)
                 ckp_error_set(&c.err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
                 ok = 0;
             }
-            em_free(&e);
+            ckp_cli_em_free(&e);
             if (!ok)
                 rc = fail(&c, ckp_status_exit_code(c.err.code));
-            if (target_close(&t, ok, &c.err) != 0 && ok)
+            if (ckp_cli_target_close(&t, ok, &c.err) != 0 && ok)
                 rc = fail(&c, ckp_status_exit_code(c.err.code));
         }
     }
