@@ -479,6 +479,29 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
 /* Before the run with a checkpoint: refuse to overwrite the checkpoint of an
  * interrupted run without --resume; with --resume load it (*from) or say
  * there is none. Returns 0 to go on, or the exit status after a message. */
+/* checkpoint_prepare: the run had finished; nothing to do. */
+#define ALREADY_DONE 3
+
+/* `path` is a finished results file of exactly this run: the same scenario
+ * text, seed, path range and antithetic pairing. */
+static int published_by(const char *path, const ckp_plan *plan)
+{
+    ckp_output_file *f = NULL;
+    char *text = NULL;
+    if (ckp_output_file_open(path, &f, NULL) != CKP_OK)
+        return 0;
+    const ckp_output_info *in = ckp_output_file_info(f);
+    const char *src = ckp_scenario_source_text(ckp_plan_scenario(plan));
+    int same = in->complete && in->seed == ckp_plan_seed(plan) &&
+               in->first_path == ckp_plan_first_path(plan) && in->paths == ckp_plan_paths(plan) &&
+               in->antithetic == ckp_plan_antithetic(plan) && in->npol == ckp_plan_npolicies(plan) &&
+               ckp_output_read_text(f, "scenario_source", &text, NULL) == CKP_OK && src &&
+               strcmp(text, src) == 0;
+    free(text);
+    ckp_output_file_close(f);
+    return same;
+}
+
 static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt *ck,
                               ckp_run_result **from)
 {
@@ -508,6 +531,17 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if ((st = ckp_ckpt_load(ck, plan, from, &err)) != CKP_OK) {
         ckp_ckpt_unlock_created(ck);
         return fail(&err, st);
+    }
+    if (!a->force && published_by(a->output, plan)) {
+        /* Killed after publishing and before removing its checkpoint: the
+         * target is this run's finished file. (Without --force no other run
+         * of this command could have started beside an existing target.) */
+        ckp_ckpt_remove(ck);
+        if (!a->quiet)
+            fprintf(stderr, "chokepoint run: %s was already finished and written; removed the "
+                            "checkpoint it had left beside it\n",
+                    a->output);
+        return ALREADY_DONE;
     }
     if (!a->quiet)
         fprintf(stderr, "chokepoint run: resuming %s from its checkpoint: %lld of %lld paths "
@@ -641,8 +675,10 @@ int ckp_cmd_run(int argc, char **argv)
         goto done;
     }
     use_ck = a.output && !a.no_checkpoint;
-    if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0)
+    if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0) {
+        rc = rc == ALREADY_DONE ? 0 : rc;
         goto done;
+    }
     ck_owned = use_ck && !from; /* a fresh records file: ours to remove on failure */
     if (from) {
         int n = ckp_ckpt_remove_stale(&ck);
