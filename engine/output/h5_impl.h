@@ -20,6 +20,8 @@ typedef struct ckp_h5_quiet {
 } ckp_h5_quiet;
 void ckp_h5_quiet_begin(ckp_h5_quiet *q);
 void ckp_h5_quiet_end(const ckp_h5_quiet *q);
+/* A fixed 256 KiB metadata cache on a file access property list (h5util.c). */
+herr_t ckp_h5_small_metadata_cache(hid_t fapl);
 
 /* Turn HDF5's current error stack into `err` (code CKP_ERR_HDF5), prefixed by
  * the printf-style context, and clear the stack. Returns CKP_ERR_HDF5. Take

@@ -121,3 +121,26 @@ herr_t ckp_h5_attr_f64(hid_t loc, const char *name, double v)
 {
     return ckp_h5_attr_write(loc, name, H5T_NATIVE_DOUBLE, &v);
 }
+
+/* HDF5's metadata cache starts at 2 MiB and may grow to 32 MiB, counted in
+ * on-disk bytes; the chunk-index B-tree nodes it holds take several times
+ * that in memory, so a long write or read of the per-path datasets grew the
+ * process with the number of paths (docs/output-format.md). A fixed 256 KiB
+ * cache holds what one chunk write or one slice read touches (each dataset's
+ * index root and the leaf in use); measured, it costs no time. It applies
+ * when the handle is the file's first open one: HDF5 shares one cache between
+ * the handles of a file. */
+herr_t ckp_h5_small_metadata_cache(hid_t fapl)
+{
+    H5AC_cache_config_t c;
+    memset(&c, 0, sizeof c);
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Pget_mdc_config(fapl, &c) < 0)
+        return -1;
+    c.set_initial_size = 1;
+    c.initial_size = c.min_size = c.max_size = (size_t)256 << 10;
+    c.incr_mode = H5C_incr__off;
+    c.flash_incr_mode = H5C_flash_incr__off;
+    c.decr_mode = H5C_decr__off;
+    return H5Pset_mdc_config(fapl, &c);
+}

@@ -36,26 +36,6 @@ void ckp_output_slices_close(ckp_output_slices *s)
     free(s);
 }
 
-/* HDF5's metadata cache may grow to 32 MiB of on-disk bytes, several times
- * that in memory, as a long read walks the chunk indexes of the per-path
- * datasets; a fixed small cache (as the writer's) holds what one slice read
- * touches. It applies when this handle is the file's first open one: HDF5
- * shares one cache between the handles of a file. */
-static herr_t small_metadata_cache(hid_t fapl)
-{
-    H5AC_cache_config_t c;
-    memset(&c, 0, sizeof c);
-    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (H5Pget_mdc_config(fapl, &c) < 0)
-        return -1;
-    c.set_initial_size = 1;
-    c.initial_size = c.min_size = c.max_size = (size_t)256 * 1024;
-    c.incr_mode = H5C_incr__off;
-    c.flash_incr_mode = H5C_flash_incr__off;
-    c.decr_mode = H5C_decr__off;
-    return H5Pset_mdc_config(fapl, &c);
-}
-
 static ckp_status open_file(ckp_output_slices *s, ckp_error *err)
 {
     if (H5Fis_hdf5(s->path) <= 0) {
@@ -64,7 +44,7 @@ static ckp_status open_file(ckp_output_slices *s, ckp_error *err)
                         s->path);
     }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || small_metadata_cache(fapl) < 0) {
+    if (fapl < 0 || ckp_h5_small_metadata_cache(fapl) < 0) {
         ckp_status st = ckp_h5_error(err, "%s: file access properties", s->path);
         if (fapl >= 0)
             H5Pclose(fapl);

@@ -15,7 +15,6 @@
 #include "engine/scenario/scenario_impl.h"
 
 /* Size of HDF5's metadata cache while writing (small_metadata_cache). */
-#define MDC_BYTES ((size_t)256 << 10)
 
 void ckp_output_options_default(ckp_output_options *o)
 {
@@ -56,28 +55,6 @@ static void free_writer(ckp_output *o)
     free(o->col);
     free(o->pathcol);
     free(o);
-}
-
-/* HDF5's metadata cache starts at 2 MiB (and may grow to 32 MiB), counted in
- * on-disk bytes; the chunk-index B-tree nodes it holds take several times
- * that in memory. Every chunk written adds index nodes, so the cache filled
- * as the paths grew and with it the writer's memory: most of the growth of
- * peak RSS from 10^4 to 10^6 paths (docs/output-format.md). A fixed small
- * cache holds what a chunk write touches (each dataset's index root and the
- * leaf being appended to); measured, it costs no time. */
-static herr_t small_metadata_cache(hid_t fapl)
-{
-    H5AC_cache_config_t c;
-    memset(&c, 0, sizeof c);
-    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (H5Pget_mdc_config(fapl, &c) < 0)
-        return -1;
-    c.set_initial_size = 1;
-    c.initial_size = c.min_size = c.max_size = (size_t)MDC_BYTES;
-    c.incr_mode = H5C_incr__off;
-    c.flash_incr_mode = H5C_flash_incr__off;
-    c.decr_mode = H5C_decr__off;
-    return H5Pset_mdc_config(fapl, &c);
 }
 
 /* The writer's state from the plan: sizes, buffers, no HDF5 yet. */
@@ -135,7 +112,7 @@ static ckp_status alloc_writer(const ckp_plan *plan, const ckp_output_options *o
 static ckp_status create_file(ckp_output *o, ckp_error *err)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fcpl < 0 || fapl < 0 || small_metadata_cache(fapl) < 0 ||
+    if (fcpl < 0 || fapl < 0 || ckp_h5_small_metadata_cache(fapl) < 0 ||
         H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
         H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
         (o->file = H5Fcreate(o->pub.tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
