@@ -21,6 +21,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "engine/core/error_impl.h"
 #include "export_out.h"
 
 #define SLICE 4096
@@ -183,13 +184,25 @@ static int read_small(ctx *c, const char *name, size_t count, ckp_output_array *
 {
     ckp_status st = ckp_output_read_array(c->f, name, a, &c->err);
     if (st == CKP_OK && (a->type != CKP_OUTPUT_DOUBLE || a->count != count)) {
-        ckp_error_set(&c->err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                      "%s: dataset '%s' holds %zu values, expected %zu", c->file, name,
-                      a->count, count);
+        CKP_FAIL(&c->err, CKP_ERR_IO, "%s: dataset '%s' holds %zu values, expected %zu", c->file,
+                 name, a->count, count);
         ckp_output_array_free(a);
         return -1;
     }
     return st == CKP_OK ? 0 : -1;
+}
+
+/* Hand the column names to the emitter and write the header; rc is the
+ * status so far (non-zero: nothing is written). */
+static int begin_rows(ctx *c, emitter *e, const names *cols, int rc)
+{
+    e->cols = cols->v;
+    e->ncol = cols->n;
+    if (!rc && ckp_cli_em_begin(e) != 0) {
+        CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
+        rc = -1;
+    }
+    return rc;
 }
 
 /* ---- paths ---------------------------------------------------------------------- */
@@ -214,7 +227,7 @@ static int export_paths(ctx *c, emitter *e)
     }
     double *v = rc ? NULL : malloc((size_t)SLICE * total * sizeof *v);
     if (!v) {
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
         names_free(&cols);
         return -1;
     }
@@ -227,18 +240,12 @@ static int export_paths(ctx *c, emitter *e)
             if (ckp_output_slices_shape(c->s, buf, &sh, &c->err) != CKP_OK)
                 rc = -1;
             else if (sh.rank < 1 || sh.dims[0] != paths || sh.count != paths * width[m]) {
-                ckp_error_set(&c->err, CKP_ERR_IO, NULL, 0, 0, NULL,
-                              "%s: dataset '%s' does not hold %zu values per path", c->file,
-                              buf, width[m]);
+                CKP_FAIL(&c->err, CKP_ERR_IO, "%s: dataset '%s' does not hold %zu values per path",
+                         c->file, buf, width[m]);
                 rc = -1;
             }
         }
-    e->cols = cols.v;
-    e->ncol = cols.n;
-    if (!rc && ckp_cli_em_begin(e) != 0) {
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        rc = -1;
-    }
+    rc = begin_rows(c, e, &cols, rc);
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         for (size_t start = 0; start < paths && !rc; start += SLICE) {
@@ -289,13 +296,8 @@ static int export_summary(ctx *c, emitter *e)
     for (size_t k = 0; k < c->qcols.n && !rc; k++)
         rc = names_add(&cols, c->qcols.v[k], NULL);
     if (rc)
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    e->cols = cols.v;
-    e->ncol = cols.n;
-    if (!rc && ckp_cli_em_begin(e) != 0) {
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        rc = -1;
-    }
+        CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
+    rc = begin_rows(c, e, &cols, rc);
     size_t nq = c->quant.count;
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
@@ -353,8 +355,8 @@ static int export_months(ctx *c, emitter *e)
     if (st != CKP_OK)
         return -1;
     if (months.count != T) {
-        ckp_error_set(&c->err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: the month coordinate has %zu "
-                      "values, expected %zu", c->file, months.count, T);
+        CKP_FAIL(&c->err, CKP_ERR_IO, "%s: the month coordinate has %zu values, expected %zu",
+                 c->file, months.count, T);
         ckp_output_array_free(&months);
         return -1;
     }
@@ -362,8 +364,8 @@ static int export_months(ctx *c, emitter *e)
     dataset_name(buf, sizeof buf, c->in->policy_names[c->pol_first], "month", "shortfall_mean");
     ckp_output_array sh;
     if (ckp_output_slices_shape(c->s, buf, &sh, &c->err) != CKP_OK) {
-        ckp_error_set(&c->err, CKP_ERR_USAGE, NULL, 0, 0, NULL,
-                      "%s holds no per-month statistics (no '%s')", c->file, buf);
+        CKP_FAIL(&c->err, CKP_ERR_USAGE, "%s holds no per-month statistics (no '%s')", c->file,
+                 buf);
         ckp_output_array_free(&months);
         return -1;
     }
@@ -373,13 +375,8 @@ static int export_months(ctx *c, emitter *e)
     for (size_t k = 0; k < nq && !rc; k++)
         rc = names_add(&cols, c->qcols.v[k], NULL);
     if (rc)
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    e->cols = cols.v;
-    e->ncol = cols.n;
-    if (!rc && ckp_cli_em_begin(e) != 0) {
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        rc = -1;
-    }
+        CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
+    rc = begin_rows(c, e, &cols, rc);
     for (int p = c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         for (size_t o = 0; o < sizeof month_obs / sizeof month_obs[0] && !rc; o++) {
@@ -434,13 +431,8 @@ static int export_benefit(ctx *c, emitter *e)
     for (size_t k = 0; k < nq && !rc; k++)
         rc = names_add(&cols, c->qcols.v[k], NULL);
     if (rc)
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    e->cols = cols.v;
-    e->ncol = cols.n;
-    if (!rc && ckp_cli_em_begin(e) != 0) {
-        ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        rc = -1;
-    }
+        CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
+    rc = begin_rows(c, e, &cols, rc);
     for (int p = c->pol_first < 1 ? 1 : c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
         double sc[NBENEFIT];
@@ -548,7 +540,7 @@ static int load_coords(ctx *c)
         if (ckp_cli_fmt_double(b + 1, c->quant.type == CKP_OUTPUT_DOUBLE ? c->quant.f64[k]
                                                                  : (double)c->quant.i64[k]) <= 0 ||
             names_add(&c->qcols, b, NULL)) {
-            ckp_error_set(&c->err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
             return -1;
         }
     }
@@ -637,7 +629,7 @@ int ckp_cmd_export(int argc, char **argv)
                          NULL, 0, 0, 0, NULL, NULL, 0, 0, 0};
             int ok = fn(&c, &e) == 0;
             if (ok && e.nomem) {
-                ckp_error_set(&c.err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                CKP_FAIL(&c.err, CKP_ERR_NOMEM, "out of memory");
                 ok = 0;
             }
             ckp_cli_em_free(&e);

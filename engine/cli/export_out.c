@@ -232,16 +232,15 @@ int ckp_cli_target_open(target *t, ckp_error *err)
     }
     struct stat sb;
     if (!t->force && lstat(t->path, &sb) == 0) {
-        ckp_error_set(err, CKP_ERR_EXISTS, NULL, 0, 0, NULL,
-                      "%s exists; use --force to replace it", t->path);
+        CKP_FAIL(err, CKP_ERR_EXISTS, "%s exists; use --force to replace it", t->path);
         return -1;
     }
     if (stat(t->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
         /* A directory is refused; a device or FIFO (/dev/null) is written in
          * place: renaming a file onto it would replace the device node. */
         if (S_ISDIR(sb.st_mode) || !(t->fp = fopen(t->path, "w"))) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot write to it: %s",
-                          t->path, S_ISDIR(sb.st_mode) ? "a directory" : strerror(errno));
+            CKP_FAIL(err, CKP_ERR_IO, "%s: cannot write to it: %s", t->path,
+                     S_ISDIR(sb.st_mode) ? "a directory" : strerror(errno));
             return -1;
         }
         t->direct = 1;
@@ -252,14 +251,14 @@ int ckp_cli_target_open(target *t, ckp_error *err)
     const char *base = slash ? slash + 1 : t->path;
     size_t cap = dlen + strlen(base) + 16;
     if (!(t->tmp = malloc(cap))) {
-        ckp_error_set(err, CKP_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         return -1;
     }
     snprintf(t->tmp, cap, "%.*s.%s.tmp-XXXXXX", (int)dlen, t->path, base);
     int fd = mkstemp(t->tmp);
     if (fd < 0 || fchmod(fd, 0644) != 0 || !(t->fp = fdopen(fd, "w"))) {
-        ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot create a file beside it: %s",
-                      t->path, strerror(errno));
+        CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create a file beside it: %s", t->path,
+                 strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(t->tmp);
@@ -282,8 +281,7 @@ int ckp_cli_target_close(target *t, int ok, ckp_error *err)
             werr = 1;
         t->fp = NULL;
         if (ok && werr) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "cannot write to %s",
-                          t->path ? t->path : "standard output");
+            CKP_FAIL(err, CKP_ERR_IO, "cannot write to %s", t->path ? t->path : "standard output");
             return -1;
         }
         return ok ? 0 : -1;
@@ -296,24 +294,20 @@ int ckp_cli_target_close(target *t, int ok, ckp_error *err)
     t->fp = NULL;
     int rc = 0;
     if (ok && werr) {
-        ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot write: %s", t->path,
-                      strerror(e));
+        CKP_FAIL(err, CKP_ERR_IO, "%s: cannot write: %s", t->path, strerror(e));
         rc = -1;
     } else if (ok && t->force) {
         if (rename(t->tmp, t->path) != 0) {
-            ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot rename onto it: %s",
-                          t->path, strerror(errno));
+            CKP_FAIL(err, CKP_ERR_IO, "%s: cannot rename onto it: %s", t->path, strerror(errno));
             rc = -1;
         }
     } else if (ok) {
         /* link(2) fails if the target appeared meanwhile: never overwrite it. */
         if (link(t->tmp, t->path) != 0) {
             if (errno == EEXIST)
-                ckp_error_set(err, CKP_ERR_EXISTS, NULL, 0, 0, NULL,
-                              "%s exists; use --force to replace it", t->path);
+                CKP_FAIL(err, CKP_ERR_EXISTS, "%s exists; use --force to replace it", t->path);
             else
-                ckp_error_set(err, CKP_ERR_IO, NULL, 0, 0, NULL, "%s: cannot create it: %s",
-                              t->path, strerror(errno));
+                CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create it: %s", t->path, strerror(errno));
             rc = -1;
         }
     }
