@@ -88,12 +88,6 @@ ynode *ckp_tree_get(const ynode *n, const char *key)
     return i < 0 ? NULL : n->items[i];
 }
 
-ynode *ckp_tree_key_node(const ynode *n, const char *key)
-{
-    int i = ckp_tree_find(n, key);
-    return i < 0 ? NULL : n->keys[i];
-}
-
 int ckp_tree_set(ynode *map, const char *key, ynode *value)
 {
     int i = ckp_tree_find(map, key);

@@ -55,7 +55,6 @@ int ckp_tree_find(const ynode *map, const char *key);
 
 /* Value of `key` in a mapping, or NULL (also when n is not a mapping). */
 ynode *ckp_tree_get(const ynode *n, const char *key);
-ynode *ckp_tree_key_node(const ynode *n, const char *key);
 
 /* The identity of a list item for merging and messages: its `name` scalar, or
  * for a route without a name its path joined by '-'. Writes into buf and
