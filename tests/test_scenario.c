@@ -789,8 +789,40 @@ static void test_default(void)
     ckp_scenario_free(NULL);
 }
 
+/* A self-contained load opens no file: rich.yaml names CSV files, refused at
+ * the key that names the first one; its resolved YAML (every matrix inline)
+ * loads the same way. */
+static void test_inline(void)
+{
+    char *rich = slurp("tests/scenarios/good/rich.yaml");
+    ckp_scenario *sc = NULL;
+    ckp_error err;
+    CHECK(rich != NULL, "rich.yaml readable");
+    if (!rich)
+        return;
+    ckp_status st = ckp_scenario_load_inline(rich, strlen(rich), "rich", &sc, &err);
+    CHECK(st == CKP_ERR_CONFIG && sc == NULL && strstr(err.message, "self-contained") &&
+              strstr(err.message, "rich:59:"),
+          "inline load refuses the CSV reference at its line: %s", err.message);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", src("tests/scenarios/good"));
+    st = ckp_scenario_load_string(rich, strlen(rich), "rich", dir, &sc, &err);
+    CHECK(st == CKP_OK, "rich.yaml loads with its folder: %s", err.message);
+    char *yaml = NULL;
+    if (st == CKP_OK && ckp_scenario_to_yaml(sc, &yaml, &err) == CKP_OK) {
+        ckp_scenario *back = NULL;
+        CHECK(ckp_scenario_load_inline(yaml, strlen(yaml), "resolved", &back, &err) == CKP_OK,
+              "the resolved text loads self-contained: %s", err.message);
+        ckp_scenario_free(back);
+    }
+    free(yaml);
+    ckp_scenario_free(sc);
+    free(rich);
+}
+
 int main(void)
 {
+    test_inline();
     test_file_limits();
     test_bad_files();
     test_bad_files_listed();

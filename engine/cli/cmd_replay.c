@@ -306,44 +306,6 @@ static ckp_status replay_plan(const ckp_scenario *sc, const ckp_output_info *in,
     return CKP_OK;
 }
 
-/* Whether the stored scenario text could name a file (a CSV matrix: `csv:`,
- * `z_csv:`). The scenario in a results file is self-contained (the writer
- * stores every matrix inline), so replay must read nothing else: such a text
- * is refused before it is loaded. The check is lexical and errs on the side of
- * refusing: the bytes "csv" anywhere, or a YAML escape that could spell a
- * letter, digit or '_' of a key (\xNN, \uNNNN, \UNNNNNNNN) or join two lines
- * (a backslash before a line break). libyaml's emitter writes none of these
- * escapes for a printable ASCII text. */
-static int may_name_a_file(const char *t)
-{
-    for (const char *p = t; *p; p++) {
-        if (strncmp(p, "csv", 3) == 0)
-            return 1;
-        if (*p != '\\')
-            continue;
-        if (p[1] == '\n' || p[1] == '\r')
-            return 1;
-        int nd = p[1] == 'x' ? 2 : p[1] == 'u' ? 4 : p[1] == 'U' ? 8 : 0;
-        unsigned long v = 0;
-        int k = 0;
-        for (; k < nd && p[2 + k]; k++) {
-            char c = p[2 + k];
-            int d = c >= '0' && c <= '9' ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (d < 0)
-                break;
-            v = v * 16 + (unsigned long)d;
-        }
-        if (nd && k == nd &&
-            ((v >= '0' && v <= '9') || (v >= 'A' && v <= 'Z') || (v >= 'a' && v <= 'z') ||
-             v == '_'))
-            return 1;
-    }
-    return 0;
-}
-
 static int same_generator(const ckp_pcg64 *a, const ckp_pcg64 *b)
 {
     return a->state.hi == b->state.hi && a->state.lo == b->state.lo && a->inc.hi == b->inc.hi &&
@@ -439,17 +401,10 @@ int ckp_cmd_replay(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (may_name_a_file(yaml)) {
-        fprintf(stderr,
-                "chokepoint replay: %s: refusing the stored scenario: it may name a CSV file "
-                "('csv' or an escape in its text), and replay reads nothing but FILE\n",
-                a.file);
-        rc = 2;
-        goto done;
-    }
     char scname[600];
     snprintf(scname, sizeof scname, "%s:scenario_resolved", a.file);
-    if ((st = ckp_scenario_load_string(yaml, strlen(yaml), scname, NULL, &sc, &err)) != CKP_OK)
+    /* The stored scenario is self-contained: replay reads nothing but FILE. */
+    if ((st = ckp_scenario_load_inline(yaml, strlen(yaml), scname, &sc, &err)) != CKP_OK)
         goto fail;
     int p = ckp_scenario_policy_index(sc, policy);
     if (p < 0 || ckp_scenario_horizon(sc) != in->horizon_months) {

@@ -159,6 +159,10 @@ static ckp_status csv_cells(ckp_rctx *c, char *line, int lineno, int header, int
 ckp_status ckp_rc_read_csv(ckp_rctx *c, const ynode *at, const char *file, int rows, int cols,
                            char **names, double *out)
 {
+    if (c->no_files)
+        return ckp_rc_fail(c, at,
+                           "names a CSV file, but this scenario must be self-contained (every "
+                           "matrix inline, as in a results file); no file is read");
     char *path = join_dir(c->basedir, file);
     if (!path)
         return ckp_rc_fail_code(c, CKP_ERR_NOMEM, at, "out of memory");

@@ -18,6 +18,7 @@
 typedef struct ckp_rctx {
     const char *file;
     const char *basedir;
+    int no_files;       /* self-contained text: every CSV reference is refused */
     ckp_error *err;
     char prefix[200];   /* "policies[x].changes" while resolving a policy */
     char path[400];

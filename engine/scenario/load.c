@@ -218,8 +218,23 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
     return CKP_OK;
 }
 
+static ckp_status load_text(const char *text, size_t len, const char *name, const char *basedir,
+                            int no_files, ckp_scenario **out, ckp_error *err);
+
 ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *name,
                                     const char *basedir, ckp_scenario **out, ckp_error *err)
+{
+    return load_text(text, len, name, basedir, 0, out, err);
+}
+
+ckp_status ckp_scenario_load_inline(const char *text, size_t len, const char *name,
+                                    ckp_scenario **out, ckp_error *err)
+{
+    return load_text(text, len, name, NULL, 1, out, err);
+}
+
+static ckp_status load_text(const char *text, size_t len, const char *name, const char *basedir,
+                            int no_files, ckp_scenario **out, ckp_error *err)
 {
     if (!out)
         return CKP_FAIL(err, CKP_ERR_USAGE, "no place for the scenario");
@@ -237,6 +252,7 @@ ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *na
     memset(&c, 0, sizeof c);
     c.file = name;
     c.basedir = basedir;
+    c.no_files = no_files;
     c.err = err;
     c.imp = -1;
     ckp_status st;

@@ -70,6 +70,11 @@ CKP_API ckp_status ckp_scenario_load_file(const char *path, ckp_scenario **out, 
  * relative CSV paths (NULL: the current directory). */
 CKP_API ckp_status ckp_scenario_load_string(const char *text, size_t len, const char *name,
                                     const char *basedir, ckp_scenario **out, ckp_error *err);
+/* As ckp_scenario_load_string, for a text that must be self-contained (the
+ * resolved scenario stored in a results file): a reference to a CSV file is
+ * refused with its position, and no file is opened. */
+CKP_API ckp_status ckp_scenario_load_inline(const char *text, size_t len, const char *name,
+                                            ckp_scenario **out, ckp_error *err);
 
 /* The built-in default scenario (configs/korea-rare-earths.yaml compiled in). */
 CKP_API const char *ckp_default_scenario_text(size_t *len);
