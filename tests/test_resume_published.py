@@ -63,6 +63,12 @@ def main():
               f"{r.stderr.strip()})")
         check(digest(out) == done, "the finished file is left as it was")
         check(sorted(os.listdir(d)) == ["out.h5", "saved"], "the left-over checkpoint is removed")
+        # Stopped after the checkpoint was removed too: --resume has nothing to do.
+        r = subprocess.run([a for a in cmd if a != "-q"] + ["--resume"], capture_output=True,
+                           text=True, timeout=120)
+        check(r.returncode == 0 and "already finished" in r.stderr and digest(out) == done and
+              sorted(os.listdir(d)) == ["out.h5", "saved"],
+              f"--resume with no checkpoint beside the finished file: exit 0 ({r.stderr.strip()})")
         # Another run's file at the target is not mistaken for this one's.
         for n in (".out.h5.ckpt", ".out.h5.ckpt-records"):
             shutil.copy(os.path.join(saved, n), d)

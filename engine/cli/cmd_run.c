@@ -515,6 +515,14 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
         return fail(&err, st);
     if (!ckp_ckpt_exists(ck)) {
+        if (a->resume && !a->force && published_by(a->output, plan)) {
+            /* Stopped after the checkpoint was removed: nothing left to do. */
+            ckp_ckpt_unlock_created(ck);
+            if (!a->quiet)
+                fprintf(stderr, "chokepoint run: %s is already finished and written\n",
+                        a->output);
+            return ALREADY_DONE;
+        }
         if (a->resume && !a->quiet)
             fprintf(stderr, "chokepoint run: no checkpoint of %s (%s): starting afresh\n",
                     a->output, ck->path);
