@@ -19,6 +19,7 @@ static const struct {
     {"summary", ckp_cmd_summary, "print the policy table of a results file"},
     {"replay", ckp_cmd_replay, "re-simulate one path of a results file with its full trace"},
     {"export", ckp_cmd_export, "write the numbers of a results file as CSV or JSON"},
+    {"sensitivity", ckp_cmd_sensitivity, "tornado and regret tables: swing scenario keys"},
 };
 
 static void usage(FILE *out)
@@ -31,7 +32,7 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun `chokepoint <command> --help` for the options of a command.\n"
                  "Exit status: 0 success, 2 bad input (usage or scenario), 1 other failure.\n");
 }

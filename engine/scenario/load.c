@@ -25,7 +25,7 @@ const char *const ckp_doc_top_keys[] = {
     "horizon_months", "paths",   "seed",         "antithetic",   "shortfall_threshold",
     "propagation", "rule",       "regimes",      "suppliers",    "supplier_correlation",
     "materials",   "price_correlation", "industries", "interdependency", "policies",
-    NULL};
+    "sensitivity", NULL}; /* clang-format: keep the table */
 
 void ckp_scenario_free(ckp_scenario *sc)
 {
@@ -61,6 +61,8 @@ void ckp_scenario_free(ckp_scenario *sc)
     free(sc->models);
     if (sc->priv) {
         ckp_tree_free(sc->priv->base);
+        free(sc->priv->basedir);
+        ckp_swings_free(sc->priv);
         free(sc->priv->merged);
         free(sc->priv->policy);
         free(sc->priv);
@@ -195,12 +197,15 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
 
     for (size_t p = 1; p < np; p++)
         CKP_TRY(read_policy(c, sc, pols->items[p - 1], p));
+    CKP_TRY(ckp_rc_read_sensitivity(c, doc, sc->priv));
 
-    /* the baseline: the document without its policies */
+    /* the baseline: the document without its policies (nor the list of keys
+     * to vary, which is no part of any model) */
     ynode *base = ckp_tree_copy(doc);
     if (!base)
         return ckp_rc_fail_code(c, CKP_ERR_NOMEM, doc, "out of memory");
     ckp_tree_remove(base, "policies");
+    ckp_tree_remove(base, "sensitivity");
     sc->priv->base = base;
     CKP_TRY(ckp_rc_build_model(c, base, sc->T, threshold, &sc->models[0]));
 
@@ -247,6 +252,28 @@ static ckp_status load_text(const char *text, size_t len, const char *name, cons
     ynode *doc = ckp_tree_parse(text, len, name, err);
     if (!doc)
         return err ? err->code : CKP_ERR_CONFIG;
+    return ckp_scenario_load_doc(doc, text, len, name, basedir, no_files, out, err);
+}
+
+/* Where the scenario was read from: kept for its variants (override.c). */
+static ckp_status keep_origin(ckp_scenario *sc, const char *text, size_t len, const char *name,
+                              const char *basedir, int no_files)
+{
+    sc->source_name = strdup(name);
+    sc->source_text = malloc(len + 1);
+    sc->priv->no_files = no_files;
+    if (!sc->source_name || !sc->source_text || (basedir && !(sc->priv->basedir = strdup(basedir))))
+        return CKP_ERR_NOMEM;
+    memcpy(sc->source_text, text, len);
+    sc->source_text[len] = '\0';
+    return CKP_OK;
+}
+
+ckp_status ckp_scenario_load_doc(ynode *doc, const char *text, size_t len, const char *name,
+                                 const char *basedir, int no_files, ckp_scenario **out,
+                                 ckp_error *err)
+{
+    *out = NULL;
     ckp_scenario *sc = calloc(1, sizeof *sc);
     ckp_rctx c;
     memset(&c, 0, sizeof c);
@@ -271,14 +298,8 @@ static ckp_status load_text(const char *text, size_t len, const char *name, cons
             sc->materials = c.mat;
             sc->industries = c.ind;
             c.sup = c.reg = c.mat = c.ind = NULL;
-            sc->source_name = strdup(name);
-            sc->source_text = malloc(len + 1);
-            if (!sc->source_name || !sc->source_text) {
+            if (keep_origin(sc, text, len, name, basedir, no_files) != CKP_OK)
                 st = ckp_error_set(err, CKP_ERR_NOMEM, name, 0, 0, NULL, "out of memory");
-            } else {
-                memcpy(sc->source_text, text, len);
-                sc->source_text[len] = '\0';
-            }
         }
     }
     ckp_rc_free_names(&c);

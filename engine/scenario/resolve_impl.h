@@ -19,6 +19,10 @@ struct ckp_scenario_priv {
     ynode *base;      /* the baseline document, without `policies` */
     ynode **merged;   /* npolicies: [0] NULL (= base); the merged documents */
     ynode **policy;   /* npolicies: [0] NULL; the policy entries as written */
+    char *basedir;    /* where CSV files are read from (NULL: the current directory) */
+    int no_files;     /* loaded with ckp_scenario_load_inline */
+    ckp_swing *swings; /* the `sensitivity:` section (override.c) */
+    int nswings;
 };
 
 /* The keys of a scenario document, and those a policy may change (the rest
@@ -89,5 +93,17 @@ ckp_status ckp_rc_build_model(ckp_rctx *c, const ynode *doc, int T, double thres
  * sc->policy_diffs[p]. */
 ckp_status ckp_rc_resolve_policy(ckp_rctx *c, ckp_scenario *sc, const ynode *base,
                                  const ynode *pol, int p, int T, double threshold);
+
+/* ---- loading and variants (load.c, override.c) ---- */
+
+/* Load a parsed document (owned and freed by this call) as load_text does;
+ * `text` is kept as the scenario's source. */
+ckp_status ckp_scenario_load_doc(ynode *doc, const char *text, size_t len, const char *name,
+                                 const char *basedir, int no_files, ckp_scenario **out,
+                                 ckp_error *err);
+/* Read the `sensitivity:` section of doc into pv (checked: a list of
+ * mappings {key: text, low: number, high: number}). */
+ckp_status ckp_rc_read_sensitivity(ckp_rctx *c, const ynode *doc, struct ckp_scenario_priv *pv);
+void ckp_swings_free(struct ckp_scenario_priv *pv);
 
 #endif

@@ -89,6 +89,43 @@ CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
 CKP_API void ckp_output_abort(ckp_output *o);
 
+/* ---- A sensitivity run's tables (engine/output/sensitivity.c) ----------------
+ *
+ * What `chokepoint sensitivity` found, for the group `sensitivity/` of the base
+ * scenario's results file (docs/output-format.md, "Sensitivity"). K keys, each
+ * swung to a low and a high value (swing s = 0 low, 1 high); Q policies (the
+ * run's policies without the baseline, in run order). Arrays are row-major. */
+typedef struct ckp_sens_table {
+    int nkeys, npol;                     /* K, Q */
+    const char *const *keys;             /* K key paths */
+    const char *const *policies;         /* Q names */
+    const double *low, *high;            /* K values of the swings */
+    const int64_t *order;                /* K key indices, largest |loss_swing| first */
+    double base_loss_mean, base_loss_se; /* the unswung scenario's baseline */
+    const double *base_benefit;          /* Q mean benefits of the unswung scenario */
+    const double *loss_mean;             /* K*2 baseline mean total loss at each swing */
+    const double *loss_se;               /* K*2 its standard error */
+    const double *loss_swing;            /* K loss_mean[high] - loss_mean[low] */
+    const double *loss_swing_se;         /* K paired standard error of that difference */
+    const double *benefit_mean;          /* K*2*Q mean benefit at each swing */
+    const double *benefit_se;            /* K*2*Q paired standard error */
+    /* regret and robustness, derived from the above */
+    const int64_t *best;               /* K*2 index of the best policy (-1 without policies) */
+    const double *shortfall;           /* K*2*Q best mean benefit minus the policy's */
+    const int64_t *rank;               /* K*2*Q rank by mean benefit, 1 = best */
+    const int64_t *base_rank;          /* Q rank in the unswung scenario */
+    const double *worst, *best_case;   /* Q lowest / highest mean benefit over the swings */
+    const int64_t *worst_at, *best_at; /* Q swing index k*2+s of worst / best_case */
+    const double *max_shortfall;       /* Q largest shortfall over the swings */
+    const int64_t *rank_changes; /* Q 1 when the policy's rank differs from base_rank somewhere */
+    int ranking_changes;         /* 1 when any rank differs from base_rank somewhere */
+} ckp_sens_table;
+
+/* Write `t` as the group `sensitivity/` of the file being written; call it
+ * before ckp_output_finish. On failure the writer is still to be aborted. */
+CKP_API ckp_status ckp_output_put_sensitivity(ckp_output *o, const ckp_sens_table *t,
+                                              ckp_error *err);
+
 /* ---- Reading ---------------------------------------------------------------- */
 
 typedef struct ckp_output_file ckp_output_file;

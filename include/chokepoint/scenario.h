@@ -167,6 +167,46 @@ CKP_API int ckp_scenario_policy_index(const ckp_scenario *sc, const char *name);
  * passes through s, directly or as refiner). out must hold S*I doubles. */
 CKP_API void ckp_scenario_exposure(const ckp_scenario *sc, int policy, double *out);
 
+/* ---- variants and the `sensitivity:` section (engine/scenario/override.c) ----
+ *
+ * A key path as the validation messages spell it: keys joined by '.', list
+ * entries by name or index in brackets ("materials[NdPr].stockpile.days",
+ * "materials[NdPr].routes[0].share"), an entry of a transition row by its
+ * regime ("suppliers[CN].transitions.licensing.restricted"). */
+typedef struct ckp_override {
+    const char *key;   /* the key path */
+    const char *value; /* the new value, as the text of a plain YAML scalar */
+    int line, col;     /* where the value was written (the sensitivity section), or 0 */
+} ckp_override;
+
+/* The scenario again, from its own text, with each override's scalar set on
+ * the parsed document before it is resolved (absent keys are added), so that
+ * an unknown key or a value out of range is refused with the message a file
+ * would get (file, line and column of the node reached, key path, what was
+ * expected, what was found). A key path naming no entry of a list, an index
+ * out of range, or a run setting (version, seed, paths, antithetic,
+ * sensitivity) is refused too. A transition probability set to v scales the
+ * row's other entries by (1 - v) / S, S their sum in row order, so the row
+ * still sums to 1; refused when v is not in [0, 1], or v < 1 and S = 0.
+ * CSV files are read relative to the directory of the scenario's file.
+ * *out is owned by the caller. */
+CKP_API ckp_status ckp_scenario_vary(const ckp_scenario *sc, const ckp_override *ov, int n,
+                                     ckp_scenario **out, ckp_error *err);
+
+/* At most this many entries in a `sensitivity:` section. */
+#define CKP_MAX_SWINGS 1000
+
+/* One entry of the scenario's `sensitivity:` section: the key path and the
+ * two values as written, and where the entry and the values are. */
+typedef struct ckp_swing {
+    char *key, *low, *high;
+    int line, col, low_line, low_col, high_line, high_col;
+} ckp_swing;
+
+/* The entries of the `sensitivity:` section (*n of them, 0 when there is
+ * none), owned by the scenario. */
+CKP_API const ckp_swing *ckp_scenario_swings(const ckp_scenario *sc, int *n);
+
 /* Free a scenario and everything it owns. Accepts NULL. */
 CKP_API void ckp_scenario_free(ckp_scenario *sc);
 
