@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "engine/core/error_impl.h"
 #include "export_out.h"
+#include "export_sens.h"
 
 #define SLICE 4096
 
@@ -50,7 +51,12 @@ static void export_usage(FILE *out)
             "           `q0.001` .. `q0.999`.\n"
             "  benefit  one row per policy but the baseline: `policy`, `benefit_mean`,\n"
             "           `benefit_se`, `p_positive`, `bcr`, quantiles `q0.001` .. `q0.999`.\n"
-            "JSON for summary, months and benefit: an array of objects, one per row.\n"
+            "  sensitivity, regret, robustness\n"
+            "           the tables of a file of `chokepoint sensitivity -o` (its group\n"
+            "           sensitivity/): one row per key and swing (the tornado, largest\n"
+            "           swing first); per key, swing and policy (benefit, shortfall from\n"
+            "           the best policy, rank); per policy (worst and best mean benefit).\n"
+            "JSON for every WHAT but paths: an array of objects, one per row.\n"
             "\n"
             "Options:\n"
             "  -p, --policy P      the policy (default: baseline for paths and months, all\n"
@@ -512,8 +518,9 @@ static int parse(int argc, char **argv, args *a)
     }
     if (!a->file || !a->what) {
         fprintf(stderr, "chokepoint export: %s\n",
-                !a->file ? "no results file given" : "no WHAT given (paths, summary, months "
-                                                     "or benefit)");
+                !a->file ? "no results file given"
+                          : "no WHAT given (paths, summary, months, benefit, sensitivity, "
+                            "regret or robustness)");
         return 2;
     }
     if (strcmp(a->format, "csv") && strcmp(a->format, "json")) {
@@ -586,9 +593,11 @@ int ckp_cmd_export(int argc, char **argv)
         fn = export_summary, per_path = 0;
     else if (!strcmp(a.what, "benefit"))
         fn = export_benefit, per_path = 0;
+    else if (ckp_cli_is_sens_what(a.what))
+        per_path = 0; /* fn NULL: export_sens.c */
     else {
-        fprintf(stderr, "chokepoint export: unknown WHAT '%s' (paths, summary, months or "
-                        "benefit)\n", a.what);
+        fprintf(stderr, "chokepoint export: unknown WHAT '%s' (paths, summary, months, "
+                        "benefit, sensitivity, regret or robustness)\n", a.what);
         return 2;
     }
 
@@ -607,7 +616,9 @@ int ckp_cmd_export(int argc, char **argv)
     }
     c.in = ckp_output_file_info(c.f);
     int rc = 0;
-    if (select_policy(&c, a.policy, per_path) != 0)
+    if (!fn)
+        ; /* the sensitivity tables have their own columns */
+    else if (select_policy(&c, a.policy, per_path) != 0)
         rc = 2;
     else if (fn == export_benefit && c.pol_last == 0) {
         fprintf(stderr, "chokepoint export: the baseline has no benefit; choose another policy "
@@ -627,7 +638,8 @@ int ckp_cmd_export(int argc, char **argv)
                                : per_path && fn == export_paths ? FMT_JSONL
                                                                 : FMT_JSON,
                          NULL, 0, 0, 0, NULL, NULL, 0, 0, 0};
-            int ok = fn(&c, &e) == 0;
+            int ok = (fn ? fn(&c, &e) : ckp_cli_export_sens(a.file, c.f, c.s, a.what, &e,
+                                                            &c.err)) == 0;
             if (ok && e.nomem) {
                 CKP_FAIL(&c.err, CKP_ERR_NOMEM, "out of memory");
                 ok = 0;

@@ -25,7 +25,7 @@ const char *const ckp_doc_top_keys[] = {
     "horizon_months", "paths",   "seed",         "antithetic",   "shortfall_threshold",
     "propagation", "rule",       "regimes",      "suppliers",    "supplier_correlation",
     "materials",   "price_correlation", "industries", "interdependency", "policies",
-    "sensitivity", NULL}; /* clang-format: keep the table */
+    "sensitivity", NULL};
 
 void ckp_scenario_free(ckp_scenario *sc)
 {
