@@ -166,8 +166,9 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out3, err = run("sensitivity", sec, "-n", N, "-q")
     check(rc == 0 and out3.split("\n", 1)[1] == out1.split("\n", 1)[1],
           "the sensitivity: section gives the tables of --vary: " + err)
-    rc, _, err = run("validate", sec)
-    check(rc == 0, "validate accepts a sensitivity: section: " + err)
+    rc, out, err = run("validate", sec)
+    check(rc == 0 and "sensitivity: 2 keys to swing" in out,
+          "validate accepts and checks a sensitivity: section: " + err)
 
     # refusals: the scenario file's messages
     def refused(vary, *pattern, file=scen):
@@ -227,10 +228,11 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(p, "w") as f:
         f.write(TEXT + "\nsensitivity:\n  - {key: 'materials[NdPr].stockpile.days', "
                 "low: -1, high: 1}\n")
-    rc, out, err = run("sensitivity", p, "-n", "10", "-q")
     line = TEXT.count("\n") + 3
-    check(rc == 2 and f"seckey.yaml:{line}:" in err and "expected a number >= 0" in err,
-          "a bad value of the section is refused at its own line: " + err)
+    for cmd in (["sensitivity", p, "-n", "10", "-q"], ["validate", p]):
+        rc, out, err = run(*cmd)
+        check(rc == 2 and f"seckey.yaml:{line}:" in err and "expected a number >= 0" in err,
+              f"{cmd[0]}: a bad value of the section is refused at its own line: " + err)
 
     # the output file: no overwrite, nothing written on bad input
     rc, _, err = run("sensitivity", scen, "-n", "10", "-q", "-o", sens_h5, "--vary", f"{K1}=0,9")
@@ -239,6 +241,21 @@ with tempfile.TemporaryDirectory() as tmp:
     run("sensitivity", scen, "-n", "10", "-q", "-o", none, "--vary", f"{K1}=-1,9")
     check(not os.path.exists(none), "nothing written for a refused key")
     check([f for f in os.listdir(tmp) if ".tmp-" in f] == [], "no temporary file left")
+
+    # a stop signal: nothing at the target, no temporary file, exit 128 + SIGINT
+    import signal
+    import time
+    sig = os.path.join(tmp, "sig.h5")
+    p = subprocess.Popen([EXE, "sensitivity", scen, "-n", "4000000", "-q", "-o", sig,
+                          "--vary", f"{K1}=0,9"], stderr=subprocess.PIPE, text=True)
+    while not [f for f in os.listdir(tmp) if f.startswith(".sig.h5.tmp-")] and p.poll() is None:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    err = p.communicate(timeout=600)[1]
+    check(p.returncode == 128 + signal.SIGINT and "nothing was written" in err,
+          f"SIGINT stops the run: rc {p.returncode}: {err}")
+    check(not os.path.exists(sig) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+          "after SIGINT neither the target nor a temporary file")
 
 if failures:
     print(f"{len(failures)} failure(s)", file=sys.stderr)

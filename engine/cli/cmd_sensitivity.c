@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "engine/core/error_impl.h"
 #include "sens.h"
+#include "signals.h"
 
 static void sens_usage(FILE *out)
 {
@@ -56,6 +57,7 @@ typedef struct sargs {
     uint64_t paths, seed, threads;
     const char **vary;
     int nvary;
+    char *cmdline; /* stored in the results file */
 } sargs;
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -140,6 +142,8 @@ static int parse_args(int argc, char **argv, sargs *a)
 static int fail(const ckp_error *err, ckp_status st, const char *what)
 {
     const char *msg = err->message[0] ? err->message : ckp_status_str(st);
+    if (!strncmp(msg, "run: ", 5)) /* the library's own module prefix */
+        msg += 5;
     if (what)
         fprintf(stderr, "chokepoint sensitivity: %s: %s\n", what, msg);
     else
@@ -362,10 +366,9 @@ static ckp_status run_key(const ckp_scenario *const v[2], const ckp_run_options 
     return st;
 }
 
-/* Every variant first (bad keys and values are refused before any run), then
- * the runs key by key. Returns the exit status. */
-static int run_swings(const ckp_scenario *sc, const swing *w, int K, const ckp_run_options *ro,
-                      sens *s, int quiet)
+/* Every swing's variant, resolved and freed: bad keys and values are refused
+ * before any path is run. Returns the exit status. */
+static int check_swings(const ckp_scenario *sc, const swing *w, int K, sens *s)
 {
     for (int k = 0; k < K; k++) {
         for (int h = 0; h < 2; h++) {
@@ -379,6 +382,25 @@ static int run_swings(const ckp_scenario *sc, const swing *w, int K, const ckp_r
         s->lowtxt[k] = w[k].low;
         s->hightxt[k] = w[k].high;
     }
+    return 0;
+}
+
+/* A run stopped by a signal: what happened, and the exit status 128 + signal. */
+static int cancelled(const sargs *a, const ckp_error *err)
+{
+    const char *msg = err->message + (strncmp(err->message, "run: ", 5) ? 0 : 5);
+    if (a->output)
+        fprintf(stderr, "chokepoint sensitivity: %s; nothing was written to %s\n", msg,
+                a->output);
+    else
+        fprintf(stderr, "chokepoint sensitivity: %s\n", msg);
+    return 128 + ckp_cli_got_signal;
+}
+
+/* The runs of the swings, key by key. Returns the exit status. */
+static int run_swings(const sargs *a, const ckp_scenario *sc, const swing *w, int K,
+                      const ckp_run_options *ro, sens *s)
+{
     for (int k = 0; k < K; k++) {
         ckp_scenario *v[2] = {NULL, NULL};
         double x;
@@ -394,31 +416,59 @@ static int run_swings(const ckp_scenario *sc, const swing *w, int K, const ckp_r
         ckp_scenario_free(v[1]);
         if (rc)
             return rc;
+        if (st == CKP_ERR_CANCELLED)
+            return cancelled(a, &err);
         if (st != CKP_OK)
             return fail(&err, st, w[k].what);
-        if (!quiet)
-            fprintf(stderr, "chokepoint sensitivity: key %d of %d done (%s)\n", k + 1, K, w[k].key);
+        if (!a->quiet)
+            fprintf(stderr, "chokepoint sensitivity: key %d of %d done (%s)\n", k + 1, K,
+                    w[k].key);
     }
     return 0;
 }
 
-/* The unswung run: its table into s, and with -o into the writer, which
- * stays open (*out) for the group sensitivity/. */
-static ckp_status run_base(const sargs *a, const ckp_plan *plan, sens *s, ckp_output **out,
+/* The command line as one string, for the results file. */
+static char *join_args(int argc, char **argv)
+{
+    size_t len = strlen("chokepoint") + 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    strcpy(s, "chokepoint");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+/* With -o: the writer of the unswung run, opened before any run so that an
+ * existing file is refused at once; its temporary file is removed on a
+ * second signal. */
+static ckp_status open_writer(const sargs *a, const ckp_plan *plan, ckp_output **out,
+                              ckp_error *err)
+{
+    ckp_output_options oo;
+    ckp_output_options_default(&oo);
+    oo.force = a->force;
+    oo.command_line = a->cmdline;
+    ckp_cli_opening_begin();
+    ckp_status st = ckp_output_open(a->output, plan, &oo, out, err);
+    if (st == CKP_OK)
+        ckp_cli_temp_set(0, ckp_output_temp_path(*out));
+    ckp_cli_opening_end();
+    return st;
+}
+
+/* The unswung run: its table into s, and into the writer when there is one. */
+static ckp_status run_base(const ckp_plan *plan, ckp_output *out, sens *s,
                            ckp_run_result **res, ckp_error *err)
 {
-    const ckp_sink *next = NULL;
-    if (a->output) {
-        ckp_output_options oo;
-        ckp_output_options_default(&oo);
-        oo.force = a->force;
-        oo.command_line = "chokepoint sensitivity";
-        CKP_TRY(ckp_output_open(a->output, plan, &oo, out, err));
-        next = ckp_output_sink(*out);
-    }
     loss_keep lk;
     ckp_output_row *rows = NULL;
-    ckp_status st = run_keep(plan, next, &lk, res, &rows, err);
+    ckp_status st = run_keep(plan, out ? ckp_output_sink(out) : NULL, &lk, res, &rows, err);
     if (st == CKP_OK) {
         s->base_loss_mean = rows[0].loss.mean;
         s->base_loss_se = rows[0].loss.se;
@@ -432,6 +482,14 @@ static ckp_status run_base(const sargs *a, const ckp_plan *plan, sens *s, ckp_ou
     return st;
 }
 
+static int stop_on_signal(void *ctx, int64_t done, int64_t total)
+{
+    (void)ctx;
+    (void)done;
+    (void)total;
+    return ckp_cli_got_signal != 0;
+}
+
 /* Options from the scenario and the command line; month statistics only for
  * the file's run. Exit status (0 ok). */
 static int options(const sargs *a, const ckp_scenario *sc, ckp_run_options *ro)
@@ -443,23 +501,43 @@ static int options(const sargs *a, const ckp_scenario *sc, ckp_run_options *ro)
         ro->seed = a->seed;
     ro->threads = (int)a->threads;
     ro->month_stats = 0;
+    ro->progress = stop_on_signal;
     if (ro->antithetic && ro->paths % 2 != 0) {
-        fprintf(stderr,
-                "chokepoint sensitivity: the scenario is antithetic: the number of "
-                "paths must be even (got %lld)\n",
-                (long long)ro->paths);
+        fprintf(stderr, "chokepoint sensitivity: the scenario is antithetic: the number of "
+                        "paths must be even (got %lld)\n", (long long)ro->paths);
         return 2;
     }
     return 0;
 }
 
+static int print_tables(const sargs *a, const ckp_scenario *sc, const ckp_plan *plan,
+                        const sens *s)
+{
+    printf("Scenario %s: seed %llu, paths %lld..%lld%s; %d key%s, each swing on the same "
+           "paths\n", ckp_scenario_name(sc), (unsigned long long)ckp_plan_seed(plan),
+           (long long)ckp_plan_first_path(plan),
+           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
+           ckp_plan_antithetic(plan) ? ", antithetic" : "", s->K, s->K > 1 ? "s" : "");
+    ckp_sens_print(stdout, s, ckp_scenario_currency(sc));
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chokepoint sensitivity: cannot write to standard output: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    if (a->output && !a->quiet)
+        fprintf(stderr, "chokepoint sensitivity: wrote %s\n", a->output);
+    return 0;
+}
+
+/* The runs in order: check every swing, open the file, the unswung run, the
+ * swings, the tables; one clean-up for all. */
 static int sensitivity(const sargs *a, ckp_scenario *sc)
 {
     swing *w = NULL;
     int K = 0, rc = collect(a, sc, &w, &K);
     sens s;
     memset(&s, 0, sizeof s);
-    ckp_run_options ro;
+    ckp_run_options ro, rb;
     ckp_plan *plan = NULL;
     ckp_output *out = NULL;
     ckp_run_result *res = NULL;
@@ -472,40 +550,36 @@ static int sensitivity(const sargs *a, ckp_scenario *sc)
         fprintf(stderr, "chokepoint sensitivity: out of memory\n");
         rc = 1;
     }
-    if (!rc && (rc = run_swings(sc, w, K, &ro, &s, a->quiet)) == 0) {
-        ckp_run_options rb = ro;
+    if (!rc)
+        rc = check_swings(sc, w, K, &s);
+    if (!rc) {
+        rb = ro;
         rb.month_stats = a->output != NULL;
         st = ckp_plan_create(sc, &rb, &plan, &err);
+        if (st == CKP_OK && a->output)
+            st = open_writer(a, plan, &out, &err);
         if (st == CKP_OK)
-            st = run_base(a, plan, &s, &out, &res, &err);
-        if (st == CKP_OK) {
-            ckp_sens_derive(&s);
-            ckp_sens_table t;
-            ckp_sens_view(&s, &t);
-            if (out && (st = ckp_output_put_sensitivity(out, &t, &err)) == CKP_OK) {
-                st = ckp_output_finish(out, res, &err);
-                out = NULL;
-            }
+            st = run_base(plan, out, &s, &res, &err);
+        rc = st == CKP_ERR_CANCELLED ? cancelled(a, &err) : st ? fail(&err, st, NULL) : 0;
+    }
+    if (!rc)
+        rc = run_swings(a, sc, w, K, &ro, &s);
+    if (!rc) {
+        ckp_sens_derive(&s);
+        ckp_sens_table t;
+        ckp_sens_view(&s, &t);
+        if (out && (st = ckp_output_put_sensitivity(out, &t, &err)) == CKP_OK) {
+            st = ckp_output_finish(out, res, &err);
+            out = NULL;
+            ckp_cli_temp_set(0, NULL);
         }
         if (st != CKP_OK)
             rc = fail(&err, st, NULL);
     }
-    if (!rc) {
-        printf("Scenario %s: seed %llu, paths %lld..%lld%s; %d key%s, each swing on the same "
-               "paths\n",
-               ckp_scenario_name(sc), (unsigned long long)ckp_plan_seed(plan),
-               (long long)ckp_plan_first_path(plan),
-               (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
-               ckp_plan_antithetic(plan) ? ", antithetic" : "", K, K > 1 ? "s" : "");
-        ckp_sens_print(stdout, &s, ckp_scenario_currency(sc));
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "chokepoint sensitivity: cannot write to standard output\n");
-            rc = 1;
-        } else if (a->output && !a->quiet) {
-            fprintf(stderr, "chokepoint sensitivity: wrote %s\n", a->output);
-        }
-    }
+    if (!rc)
+        rc = print_tables(a, sc, plan, &s);
     ckp_output_abort(out);
+    ckp_cli_temp_set(0, NULL);
     ckp_run_result_free(res);
     ckp_plan_free(plan);
     ckp_sens_free(&s);
@@ -523,10 +597,13 @@ int ckp_cmd_sensitivity(int argc, char **argv)
         return 1;
     }
     int rc = parse_args(argc, argv, &a);
-    if (rc) {
+    if (rc || !(a.cmdline = join_args(argc, argv))) {
         free(a.vary);
-        return rc == 1 ? 0 : 2;
+        if (!rc)
+            fprintf(stderr, "chokepoint sensitivity: out of memory\n");
+        return rc == 1 ? 0 : rc ? 2 : 1;
     }
+    ckp_cli_signals_install();
     ckp_error err;
     ckp_error_clear(&err);
     ckp_scenario *sc = NULL;
@@ -538,5 +615,6 @@ int ckp_cmd_sensitivity(int argc, char **argv)
         rc = sensitivity(&a, sc);
     ckp_scenario_free(sc);
     free(a.vary);
+    free(a.cmdline);
     return rc;
 }

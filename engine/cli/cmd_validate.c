@@ -25,6 +25,30 @@ static void usage(FILE *out)
             "Exit status: 0 valid, 2 invalid scenario or bad usage, 1 other failure.\n");
 }
 
+/* The keys of the `sensitivity:` section, each swung to both values and
+ * resolved as `chokepoint sensitivity` does: 0, or 2 after the message. */
+static int check_swings(const ckp_scenario *sc)
+{
+    int n = 0;
+    const ckp_swing *w = ckp_scenario_swings(sc, &n);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < 2; h++) {
+            ckp_override ov = {w[i].key, h ? w[i].high : w[i].low,
+                               h ? w[i].high_line : w[i].low_line,
+                               h ? w[i].high_col : w[i].low_col};
+            ckp_error err;
+            ckp_error_clear(&err);
+            ckp_scenario *v = NULL;
+            ckp_status st = ckp_scenario_vary(sc, &ov, 1, &v, &err);
+            ckp_scenario_free(v);
+            if (st != CKP_OK) {
+                fprintf(stderr, "chokepoint validate: sensitivity[%d]: %s\n", i, err.message);
+                return st == CKP_ERR_NOMEM ? 1 : 2;
+            }
+        }
+    return 0;
+}
+
 /* A column as wide as `name`, at least `floor`. */
 static int width(const char *name, int floor)
 {
@@ -100,6 +124,11 @@ static void print_scenario(const ckp_scenario *sc, int policy)
         printf("%s\n", ckp_model_importer(m) == s ? "  (importer: domestic, never blocks)" : "");
     }
     free(ex);
+    int ns = 0;
+    ckp_scenario_swings(sc, &ns);
+    if (ns > 0)
+        printf("\nsensitivity: %d key%s to swing, each checked at both values\n", ns,
+               ns > 1 ? "s" : "");
     printf("\nscenario is valid\n");
 }
 
@@ -154,7 +183,9 @@ int ckp_cmd_validate(int argc, char **argv)
             return 2;
         }
     }
-    print_scenario(sc, p);
+    int rc = check_swings(sc);
+    if (rc == 0)
+        print_scenario(sc, p);
     ckp_scenario_free(sc);
-    return 0;
+    return rc;
 }
