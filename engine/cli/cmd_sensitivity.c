@@ -390,8 +390,7 @@ static int cancelled(const sargs *a, const ckp_error *err)
 {
     const char *msg = err->message + (strncmp(err->message, "run: ", 5) ? 0 : 5);
     if (a->output)
-        fprintf(stderr, "chokepoint sensitivity: %s; nothing was written to %s\n", msg,
-                a->output);
+        fprintf(stderr, "chokepoint sensitivity: %s; nothing was written to %s\n", msg, a->output);
     else
         fprintf(stderr, "chokepoint sensitivity: %s\n", msg);
     return 128 + ckp_cli_got_signal;
@@ -421,8 +420,7 @@ static int run_swings(const sargs *a, const ckp_scenario *sc, const swing *w, in
         if (st != CKP_OK)
             return fail(&err, st, w[k].what);
         if (!a->quiet)
-            fprintf(stderr, "chokepoint sensitivity: key %d of %d done (%s)\n", k + 1, K,
-                    w[k].key);
+            fprintf(stderr, "chokepoint sensitivity: key %d of %d done (%s)\n", k + 1, K, w[k].key);
     }
     return 0;
 }
@@ -463,8 +461,8 @@ static ckp_status open_writer(const sargs *a, const ckp_plan *plan, ckp_output *
 }
 
 /* The unswung run: its table into s, and into the writer when there is one. */
-static ckp_status run_base(const ckp_plan *plan, ckp_output *out, sens *s,
-                           ckp_run_result **res, ckp_error *err)
+static ckp_status run_base(const ckp_plan *plan, ckp_output *out, sens *s, ckp_run_result **res,
+                           ckp_error *err)
 {
     loss_keep lk;
     ckp_output_row *rows = NULL;
@@ -503,18 +501,20 @@ static int options(const sargs *a, const ckp_scenario *sc, ckp_run_options *ro)
     ro->month_stats = 0;
     ro->progress = stop_on_signal;
     if (ro->antithetic && ro->paths % 2 != 0) {
-        fprintf(stderr, "chokepoint sensitivity: the scenario is antithetic: the number of "
-                        "paths must be even (got %lld)\n", (long long)ro->paths);
+        fprintf(stderr,
+                "chokepoint sensitivity: the scenario is antithetic: the number of "
+                "paths must be even (got %lld)\n",
+                (long long)ro->paths);
         return 2;
     }
     return 0;
 }
 
-static int print_tables(const sargs *a, const ckp_scenario *sc, const ckp_plan *plan,
-                        const sens *s)
+static int print_tables(const sargs *a, const ckp_scenario *sc, const ckp_plan *plan, const sens *s)
 {
     printf("Scenario %s: seed %llu, paths %lld..%lld%s; %d key%s, each swing on the same "
-           "paths\n", ckp_scenario_name(sc), (unsigned long long)ckp_plan_seed(plan),
+           "paths\n",
+           ckp_scenario_name(sc), (unsigned long long)ckp_plan_seed(plan),
            (long long)ckp_plan_first_path(plan),
            (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
            ckp_plan_antithetic(plan) ? ", antithetic" : "", s->K, s->K > 1 ? "s" : "");
