@@ -158,6 +158,17 @@ with tempfile.TemporaryDirectory() as tmp:
     moves = any(int(r["rank"]) != int(r["base_rank"]) for r in reg)
     check(("changes at some swing" in out1) == moves, "the ranking-changes line")
 
+    # the group opens in xarray with labelled coordinates, holding the exported numbers
+    import xarray as xr
+    with xr.open_dataset(sens_h5, engine="h5netcdf", group="sensitivity") as ds:
+        for r in tor:
+            v = ds.loss_mean.sel(key=r["key"], swing=r["swing"]).item()
+            check(v == float(r["loss_mean"]), f"xarray loss_mean {r['key']} {r['swing']}")
+        for r in reg:
+            v = ds.shortfall.sel(key=r["key"], swing=r["swing"], policy=r["policy"]).item()
+            check(v == float(r["shortfall"]), f"xarray shortfall {r['policy']}")
+        check(list(ds.policy.values) == pols and ds.attrs["nkeys"] == 2, "xarray coordinates")
+
     # the sensitivity: section gives the same tables as --vary
     sec = os.path.join(tmp, "sec.yaml")
     with open(sec, "w") as f:
