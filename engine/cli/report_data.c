@@ -24,7 +24,7 @@ static ckp_status read_shaped(rpt_data *d, const char *name, int rank, const siz
     for (int i = 0; ok && i < rank; i++)
         ok = dims[i] == 0 || a->dims[i] == dims[i];
     if (!ok)
-        return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset %s has not the shape of the stored scenario",
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset %s does not have the shape the stored scenario gives it",
                         d->file, name);
     return CKP_OK;
 }
