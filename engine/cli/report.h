@@ -94,6 +94,7 @@ typedef struct rpt_axis {
     rpt_tick_fmt fmt; /* ticks as numbers (value / scale) or percent (value * 100) */
     double scale;     /* RPT_TICK_NUM: tick label = value / scale */
     const char *label;
+    double step;      /* tick step; 0: a round step chosen for about five ticks */
 } rpt_axis;
 
 typedef struct rpt_chart {

@@ -86,9 +86,9 @@ static void fan_chart(FILE *o, const rpt_data *d, const rpt_fan *fan, int m, int
         lo = fmin(lo, 1.0);
     rpt_nice_range(&lo, &hi);
     rpt_chart c = {.W = 480, .H = 290, .ml = 62, .mr = 14, .mt = 10, .mb = 44};
-    c.x = (rpt_axis){1, (double)T, 0, RPT_TICK_NUM, 1, "month of the horizon"};
-    c.y = price ? (rpt_axis){lo, hi, 0, RPT_TICK_NUM, 1, "price (× pre-crisis price)"}
-                : (rpt_axis){lo, hi, 0, RPT_TICK_PCT, 1, "shortfall (% of demand)"};
+    c.x = (rpt_axis){1, (double)T, 0, RPT_TICK_NUM, 1, "month of the horizon", T >= 24 ? 12 : 0};
+    c.y = price ? (rpt_axis){lo, hi, 0, RPT_TICK_NUM, 1, "price (× pre-crisis price)", 0}
+                : (rpt_axis){lo, hi, 0, RPT_TICK_PCT, 1, "shortfall (% of demand)", 0};
     char id[64], title[512];
     snprintf(id, sizeof id, "chart-fan-%s-%d", price ? "price" : "shortfall", m);
     snprintf(title, sizeof title, "%s: %s by month, baseline", ckp_scenario_material(d->sc, m),
@@ -164,8 +164,8 @@ static void exceed_chart(FILE *o, const rpt_data *d)
     snprintf(xl, sizeof xl, "total loss over the horizon (%s of %s)", d->money_word,
              rpt_currency(d));
     rpt_chart c = {.W = 1000, .H = 420, .ml = 70, .mr = 20, .mt = 12, .mb = 46};
-    c.x = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, d->money_scale, xl};
-    c.y = (rpt_axis){floor_p, 1.0, 1, RPT_TICK_PCT, 1, "probability the loss is exceeded"};
+    c.x = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, d->money_scale, xl, 0};
+    c.y = (rpt_axis){floor_p, 1.0, 1, RPT_TICK_PCT, 1, "probability the loss is exceeded", 0};
     rpt_chart_begin(&c, o, "chart-exceedance", "exceedance",
                     "Exceedance curves: probability that the total loss exceeds a level");
     rpt_chart_axes(&c);
@@ -214,9 +214,9 @@ static void industry_chart(FILE *o, const rpt_data *d)
              rpt_currency(d));
     rpt_chart c = {.W = 1000, .ml = 170, .mr = 20, .mt = 8, .mb = 46};
     c.H = c.mt + c.mb + gh * I;
-    c.x = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, d->money_scale, xl};
+    c.x = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, d->money_scale, xl, 0};
     /* an empty y range: x grid and ticks only, the y axis lists the industries */
-    c.y = (rpt_axis){0, 0, 0, RPT_TICK_NUM, 1, "industry"};
+    c.y = (rpt_axis){0, 0, 0, RPT_TICK_NUM, 1, "industry", 0};
     rpt_chart_begin(&c, o, "chart-industries", "industry-bars",
                     "Mean loss by industry under each policy");
     rpt_chart_axes(&c);

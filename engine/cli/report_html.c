@@ -132,7 +132,7 @@ static const char css[] =
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:3px 16px;margin:0}"
     "dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}"
     "code{font:13px 'DejaVu Sans Mono',monospace;white-space:pre-wrap;overflow-wrap:anywhere}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:14px}"
     "figure.chart{margin:0 0 10px;padding:8px 10px;border:1px solid var(--rule);"
     "border-radius:4px;break-inside:avoid;page-break-inside:avoid}"
     "figure.wide{grid-column:1/-1}"
@@ -152,7 +152,9 @@ static const char css[] =
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     ".section{break-before:auto}h2{break-after:avoid}"
     ".grid{grid-template-columns:1fr 1fr}"
-    "table{font-size:9pt}.scroll{overflow:visible}"
+    "table{font-size:8pt}th,td{padding:2px 4px}.scroll{overflow:visible}"
+    "svg .tick{font-size:14px}svg .axis-label{font-size:15px}svg .cell-label{font-size:12px}"
+    "figure.chart{padding:4px 6px}nav{display:none}"
     "tr,figure,dl{break-inside:avoid}}";
 
 void rpt_page_begin(FILE *o, const rpt_data *d)

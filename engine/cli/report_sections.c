@@ -51,8 +51,14 @@ static void heat_color(char *buf, size_t cap, double f)
 
 static void exposure_map(FILE *o, const rpt_data *d)
 {
-    rpt_chart c = {.W = 1000, .ml = 120, .mr = 20, .mt = 10, .mb = 120};
+    rpt_chart c = {.W = 1000, .ml = 120, .mr = 20, .mt = 10, .mb = 104};
     double cw = (c.W - c.ml - c.mr) / (d->I > 0 ? d->I : 1), ch = 26;
+    if (cw > 110) { /* few industries: cells of a readable width, not a page-wide stripe */
+        cw = 110;
+        c.W = c.ml + c.mr + cw * d->I;
+        if (c.W < 480)
+            c.W = 480;
+    }
     c.H = c.mt + c.mb + ch * d->S;
     double mx = 0.0;
     for (int i = 0; i < d->S * d->I; i++)
@@ -161,9 +167,7 @@ static void policy_row(FILE *o, const rpt_data *d, int k)
     money_cell(o, d, "p99", r->loss.q[9]);
     money_cell(o, d, "cvar99", r->loss.cvar99);
     if (k == 0) {
-        fputs("<td class=\"num\" colspan=\"6\">reference: the other policies are compared "
-              "with this row</td></tr>\n",
-              o);
+        fputs("<td class=\"name\" colspan=\"6\">(the reference)</td></tr>\n", o);
         return;
     }
     char m[48], s[48], c[64];
@@ -196,8 +200,45 @@ static void policy_row(FILE *o, const rpt_data *d, int k)
         fprintf(o, ">%s</td></tr>\n", m);
 }
 
+/* One sentence on the policies that stand out: the largest mean benefit, the
+ * best benefit-cost ratio, the largest cut of the 1-in-100 tail. */
+static void headline(FILE *o, const rpt_data *d)
+{
+    int kb = -1, kc = -1, kt = -1;
+    for (int k = 1; k < d->npol; k++) {
+        const ckp_output_row *r = &d->pol[k].row;
+        if (isfinite(r->benefit.mean) && (kb < 0 || r->benefit.mean > d->pol[kb].row.benefit.mean))
+            kb = k;
+        if (r->benefit.has_bcr && isfinite(r->benefit.bcr) &&
+            (kc < 0 || r->benefit.bcr > d->pol[kc].row.benefit.bcr))
+            kc = k;
+        if (isfinite(r->loss.cvar99) && (kt < 0 || r->loss.cvar99 < d->pol[kt].row.loss.cvar99))
+            kt = k;
+    }
+    if (kb < 0)
+        return;
+    char m[48], s[48];
+    rpt_money(m, sizeof m, d, d->pol[kb].row.benefit.mean);
+    rpt_money(s, sizeof s, d, d->pol[kb].row.benefit.se);
+    fputs("<p id=\"headline\">Largest mean benefit: <strong>", o);
+    rpt_esc(o, d->pol[kb].name);
+    fprintf(o, "</strong> (%s &plusmn; %s %s)", m, s, d->money_word);
+    if (kc >= 0) {
+        fputs("; best benefit per unit of cost: <strong>", o);
+        rpt_esc(o, d->pol[kc].name);
+        fprintf(o, "</strong> (B/C %.1f)", d->pol[kc].row.benefit.bcr);
+    }
+    if (kt >= 0) {
+        fputs("; smallest 1-in-100 tail (CVaR99): <strong>", o);
+        rpt_esc(o, d->pol[kt].name);
+        fputs("</strong>", o);
+    }
+    fputs(".</p>\n", o);
+}
+
 void rpt_sec_policies(FILE *o, const rpt_data *d)
 {
+    headline(o, d);
     fputs("<p class=\"note\">Total loss of the importing economy's industries over the horizon, "
           "in ",
           o);
@@ -211,7 +252,7 @@ void rpt_sec_policies(FILE *o, const rpt_data *d)
           o);
     fputs("<div class=\"scroll\"><table id=\"policy-table\">\n<tr><th class=\"name\">policy</th>"
           "<th>mean loss</th><th>p95</th><th>p99</th><th>CVaR99</th><th>benefit &plusmn; se</th>"
-          "<th>P(b&gt;0)</th><th>annual cost</th><th>B/C</th><th>CVaR99 reduction</th></tr>\n",
+          "<th>P(b&gt;0)</th><th>cost per year</th><th>B/C</th><th>CVaR99 reduction</th></tr>\n",
           o);
     for (int k = 0; k < d->npol; k++)
         policy_row(o, d, k);
@@ -254,12 +295,14 @@ void rpt_sec_facts(FILE *o, const rpt_data *d)
             in->antithetic ? ", antithetic pairs" : "");
     snprintf(b, sizeof b, "%d months", in->horizon_months);
     fact(o, "horizon", "horizon", b, 0);
-    fact(o, "engine_version", "written by", in->engine_version, 0);
+    snprintf(b, sizeof b, "chokepoint %.100s", in->engine_version);
+    fact(o, "engine_version", "written by", b, 0);
     fact(o, "created_utc", "written at (UTC)", in->created_utc, 0);
     fact(o, "command_line", "command", in->command_line ? in->command_line : "(not stored)", 1);
     snprintf(b, sizeof b, "%d", in->schema_version);
     fact(o, "schema_version", "file schema version", b, 0);
-    fact(o, "report_version", "report made by", ckp_version(), 0);
+    snprintf(b, sizeof b, "chokepoint %.100s", ckp_version());
+    fact(o, "report_version", "report made by", b, 0);
     fputs("</dl>\n<p class=\"note\">Every figure can be regenerated: the file stores the resolved "
           "scenario, the seed and the generator state; <code>chokepoint replay FILE --path N</code> "
           "re-simulates any path.</p>\n",

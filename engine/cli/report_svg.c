@@ -111,7 +111,8 @@ static int ticks(const rpt_axis *a, double *t, int cap, double *step)
             t[n++] = pow(10.0, e);
         return n;
     }
-    double s = nice_step(a->hi - a->lo, 5);
+    double s = a->step > 0 && (a->hi - a->lo) / a->step < 60 ? a->step
+                                                             : nice_step(a->hi - a->lo, 5);
     *step = s;
     for (double v = ceil(a->lo / s - 1e-9) * s; v <= a->hi + s * 1e-9 && n < cap; v += s)
         t[n++] = v;

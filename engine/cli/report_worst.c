@@ -34,6 +34,21 @@ static double month_loss(const rpt_data *d, int t)
     return s;
 }
 
+/* The highest regime index of any supplier in month t. */
+static int worst_regime(const rpt_data *d, int t)
+{
+    int k = 0;
+    for (int s = 0; s < d->S; s++)
+        if (d->tr.regime[(size_t)t * d->S + s] > k)
+            k = d->tr.regime[(size_t)t * d->S + s];
+    return k;
+}
+
+static double regime_opacity(const rpt_data *d, int k)
+{
+    return d->K > 1 ? 0.32 * k / (d->K - 1) : 0.0;
+}
+
 static void loss_chart(FILE *o, const rpt_data *d, double scale, const char *word)
 {
     double hi = 0.0, lo = 0.0;
@@ -44,10 +59,21 @@ static void loss_chart(FILE *o, const rpt_data *d, double scale, const char *wor
     char yl[160];
     snprintf(yl, sizeof yl, "loss in the month (%s of %s)", word, rpt_currency(d));
     rpt_chart c = {.W = 1000, .H = 300, .ml = 70, .mr = 20, .mt = 10, .mb = 44};
-    c.x = (rpt_axis){0.5, d->T + 0.5, 0, RPT_TICK_NUM, 1, "month of the horizon"};
-    c.y = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, scale, yl};
+    c.x = (rpt_axis){0.5, d->T + 0.5, 0, RPT_TICK_NUM, 1, "month of the horizon",
+                     d->T >= 24 ? 12 : 0};
+    c.y = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, scale, yl, 0};
     rpt_chart_begin(&c, o, "chart-worst-loss", "worst-loss",
                     "Worst baseline path: loss of the industries month by month");
+    /* months shaded by the most severe regime of any supplier (regimes in file order) */
+    for (int t = 0; t < d->T; t++) {
+        int k = worst_regime(d, t);
+        if (k > 0)
+            fprintf(o, "<rect class=\"regime\" data-month=\"%d\" data-regime-index=\"%d\" "
+                       "x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#5a5a5a\" "
+                       "fill-opacity=\"%.2f\"/>\n",
+                    t + 1, k, rpt_px(&c, t + 0.5), c.mt, rpt_px(&c, t + 1.5) - rpt_px(&c, t + 0.5),
+                    c.H - c.mt - c.mb, regime_opacity(d, k));
+    }
     rpt_chart_axes(&c);
     double w = (rpt_px(&c, 1.5) - rpt_px(&c, 0.5)) * 0.8;
     for (int t = 0; t < d->T; t++) {
@@ -59,6 +85,11 @@ static void loss_chart(FILE *o, const rpt_data *d, double scale, const char *wor
     }
     rpt_chart_legend(&c);
     rpt_legend_item(o, "bar", "#D55E00", 1, "loss of all industries in the month");
+    char lab[600];
+    for (int k = 1; k < d->K; k++) {
+        snprintf(lab, sizeof lab, "worst supplier regime: %s", ckp_scenario_regime(d->sc, k));
+        rpt_legend_item(o, "cell", "#5a5a5a", regime_opacity(d, k), lab);
+    }
     rpt_chart_end(&c);
 }
 
@@ -71,8 +102,8 @@ static void shortfall_chart(FILE *o, const rpt_data *d)
             hi = fmax(hi, d->tr.shortfall[i]);
     rpt_nice_range(&lo, &hi);
     rpt_chart c = {.W = 1000, .H = 300, .ml = 70, .mr = 20, .mt = 10, .mb = 44};
-    c.x = (rpt_axis){1, (double)T, 0, RPT_TICK_NUM, 1, "month of the horizon"};
-    c.y = (rpt_axis){lo, hi, 0, RPT_TICK_PCT, 1, "shortfall (% of demand)"};
+    c.x = (rpt_axis){1, (double)T, 0, RPT_TICK_NUM, 1, "month of the horizon", T >= 24 ? 12 : 0};
+    c.y = (rpt_axis){lo, hi, 0, RPT_TICK_PCT, 1, "shortfall (% of demand)", 0};
     rpt_chart_begin(&c, o, "chart-worst-shortfall", "worst-shortfall",
                     "Worst baseline path: shortfall of each material month by month");
     rpt_chart_axes(&c);
@@ -113,7 +144,9 @@ static void worst_table(FILE *o, const rpt_data *d, double scale, const char *wo
         rpt_esc(o, ckp_scenario_material(d->sc, m));
         fputs("</th>", o);
     }
-    fprintf(o, "<th>loss (%s)</th></tr>\n", word);
+    fprintf(o, "<th>loss (%s of ", word);
+    rpt_esc(o, rpt_currency(d));
+    fputs(")</th></tr>\n", o);
     for (int t = 0; t < d->T; t++) {
         fprintf(o, "<tr data-month=\"%d\"><td class=\"num\">%d</td><td class=\"name\">", t + 1,
                 t + 1);
@@ -153,9 +186,9 @@ void rpt_sec_worst(FILE *o, const rpt_data *d)
     fprintf(o, ">Path %lld, the largest total loss of the %s baseline paths: <strong>%s %s of ",
             (long long)d->worst_path, n, tot, d->money_word);
     rpt_esc(o, rpt_currency(d));
-    fprintf(o, "</strong> (the baseline mean is %s). Re-simulated from the stored scenario and "
+    fprintf(o, "</strong> (the baseline mean is %s %s). Re-simulated from the stored scenario and "
                "seed; <code>chokepoint replay FILE --path worst</code> prints every variable.</p>\n",
-            mean);
+            mean, d->money_word);
     double big = 0.0, scale;
     const char *word;
     for (int t = 0; t < d->T; t++)
