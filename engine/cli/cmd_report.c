@@ -35,25 +35,24 @@ static const struct {
 
 static void report_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: chokepoint report FILE -o REPORT.html [--force]\n"
-            "\n"
-            "Write one self-contained HTML page about FILE, a results file of `chokepoint\n"
-            "run -o`: the scenario at a glance with its supplier x industry exposure heat\n"
-            "map, the policy table (as `chokepoint summary` prints it, with cost and the\n"
-            "CVaR99 reduction), fan charts of shortfall and price by material, exceedance\n"
-            "curves of total loss, losses by industry, the baseline's worst path month by\n"
-            "month and the run's facts. Charts are inline SVG; the page loads nothing from\n"
-            "the network and prints on A4.\n"
-            "\n"
-            "Options:\n"
-            "  -o, --output PATH   the page to write (required); written beside PATH and\n"
-            "                      renamed onto it when complete\n"
-            "  --force             replace PATH if it exists\n"
-            "\n"
-            "Exit status: 0 success; 1 PATH exists without --force, or a write failed;\n"
-            "2 bad input: an option, or FILE missing, not a regular file, not a results\n"
-            "file, damaged, incomplete or of a newer schema.\n");
+    fprintf(out, "Usage: chokepoint report FILE -o REPORT.html [--force]\n"
+                 "\n"
+                 "Write one self-contained HTML page about FILE, a results file of `chokepoint\n"
+                 "run -o`: the scenario at a glance with its supplier x industry exposure heat\n"
+                 "map, the policy table (as `chokepoint summary` prints it, with cost and the\n"
+                 "CVaR99 reduction), fan charts of shortfall and price by material, exceedance\n"
+                 "curves of total loss, losses by industry, the baseline's worst path month by\n"
+                 "month and the run's facts. Charts are inline SVG; the page loads nothing from\n"
+                 "the network and prints on A4.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -o, --output PATH   the page to write (required); written beside PATH and\n"
+                 "                      renamed onto it when complete\n"
+                 "  --force             replace PATH if it exists\n"
+                 "\n"
+                 "Exit status: 0 success; 1 PATH exists without --force, or a write failed;\n"
+                 "2 bad input: an option, or FILE missing, not a regular file, not a results\n"
+                 "file, damaged, incomplete or of a newer schema.\n");
 }
 
 typedef struct report_args {
@@ -158,8 +157,9 @@ int ckp_cmd_report(int argc, char **argv)
         rpt_data_free(&d);
         /* what the file holds is input: the reader's IO/HDF5 errors and a stored
          * scenario that does not load are bad input */
-        return st == CKP_ERR_IO || st == CKP_ERR_HDF5 || st == CKP_ERR_NUMERIC ? 2
-                                                                              : ckp_status_exit_code(st);
+        return st == CKP_ERR_IO || st == CKP_ERR_HDF5 || st == CKP_ERR_NUMERIC
+                   ? 2
+                   : ckp_status_exit_code(st);
     }
     st = publish_page(&a, &d, &err);
     rpt_data_free(&d);

@@ -22,11 +22,11 @@ typedef struct rpt_policy {
     const char *description; /* the scenario's, or NULL */
     int has_cost;
     double annual_cost;
-    ckp_output_row row;          /* the policy table row (ckp_output_read_table) */
-    ckp_output_array exc_level;  /* exceedance/level (101) */
-    ckp_output_array exc_prob;   /* exceedance/prob (101) */
-    ckp_output_array ind;        /* summary/loss (I, stat) */
-    double *ind_mean;            /* I mean losses, from ind */
+    ckp_output_row row;         /* the policy table row (ckp_output_read_table) */
+    ckp_output_array exc_level; /* exceedance/level (101) */
+    ckp_output_array exc_prob;  /* exceedance/prob (101) */
+    ckp_output_array ind;       /* summary/loss (I, stat) */
+    double *ind_mean;           /* I mean losses, from ind */
 } rpt_policy;
 
 /* The baseline's per-month fan of one observable (month/<obs>_band, _mean). */
@@ -94,7 +94,7 @@ typedef struct rpt_axis {
     rpt_tick_fmt fmt; /* ticks as numbers (value / scale) or percent (value * 100) */
     double scale;     /* RPT_TICK_NUM: tick label = value / scale */
     const char *label;
-    double step;      /* tick step; 0: a round step chosen for about five ticks */
+    double step; /* tick step; 0: a round step chosen for about five ticks */
 } rpt_axis;
 
 typedef struct rpt_chart {

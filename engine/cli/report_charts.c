@@ -29,11 +29,12 @@ static int qidx(const rpt_data *d, double p)
 }
 
 /* Filled band between two series of n values (stride apart). */
-static void band(const rpt_chart *c, const double *x, const double *lo, const double *hi,
-                 size_t n, size_t stride, const char *fill, double op, const char *name)
+static void band(const rpt_chart *c, const double *x, const double *lo, const double *hi, size_t n,
+                 size_t stride, const char *fill, double op, const char *name)
 {
-    fprintf(c->o, "<polygon class=\"band\" data-series=\"%s\" fill=\"%s\" fill-opacity=\"%.2f\" "
-                  "points=\"",
+    fprintf(c->o,
+            "<polygon class=\"band\" data-series=\"%s\" fill=\"%s\" fill-opacity=\"%.2f\" "
+            "points=\"",
             name, fill, op);
     for (size_t i = 0; i < n; i++)
         fprintf(c->o, "%s%.1f,%.1f", i ? " " : "", rpt_px(c, x[i]), rpt_py(c, hi[i * stride]));
@@ -104,12 +105,14 @@ static void fan_chart(FILE *o, const rpt_data *d, const rpt_fan *fan, int m, int
     band(&c, x, b + i05, b + i95, T, st, "#0072B2", 0.18, "q05-q95");
     band(&c, x, b + i25, b + i75, T, st, "#0072B2", 0.35, "q25-q75");
     if (price)
-        fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" "
-                   "stroke-dasharray=\"2 3\"/>\n",
+        fprintf(o,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" "
+                "stroke-dasharray=\"2 3\"/>\n",
                 rpt_px(&c, 1), rpt_px(&c, (double)T), rpt_py(&c, 1.0), rpt_py(&c, 1.0));
     series(&c, x, b + i50, T, st, "median", "stroke=\"#0072B2\" stroke-width=\"2\"");
-    series(&c, x, mean, T, M, "mean", "stroke=\"#D55E00\" stroke-width=\"2\" "
-                                      "stroke-dasharray=\"5 3\"");
+    series(&c, x, mean, T, M, "mean",
+           "stroke=\"#D55E00\" stroke-width=\"2\" "
+           "stroke-dasharray=\"5 3\"");
     free(x);
     rpt_chart_legend(&c);
     rpt_legend_item(o, "band", "#0072B2", 0.18, "5–95% of paths");
@@ -245,8 +248,9 @@ static void industry_chart(FILE *o, const rpt_data *d)
 void rpt_sec_industries(FILE *o, const rpt_data *d)
 {
     industry_chart(o, d);
-    fprintf(o, "<div class=\"scroll\"><table id=\"industry-table\">\n<tr><th class=\"name\">"
-               "industry (mean loss, %s)</th>",
+    fprintf(o,
+            "<div class=\"scroll\"><table id=\"industry-table\">\n<tr><th class=\"name\">"
+            "industry (mean loss, %s)</th>",
             d->money_word);
     for (int k = 0; k < d->npol; k++) {
         fputs("<th>", o);

@@ -24,7 +24,8 @@ static ckp_status read_shaped(rpt_data *d, const char *name, int rank, const siz
     for (int i = 0; ok && i < rank; i++)
         ok = dims[i] == 0 || a->dims[i] == dims[i];
     if (!ok)
-        return CKP_FAIL(err, CKP_ERR_IO, "%s: dataset %s does not have the shape the stored scenario gives it",
+        return CKP_FAIL(err, CKP_ERR_IO,
+                        "%s: dataset %s does not have the shape the stored scenario gives it",
                         d->file, name);
     return CKP_OK;
 }
@@ -46,7 +47,8 @@ static ckp_status load_scenario(rpt_data *d, ckp_error *err)
     d->I = ckp_scenario_nindustries(d->sc);
     d->T = ckp_scenario_horizon(d->sc);
     if (d->T != d->in->horizon_months)
-        return CKP_FAIL(err, CKP_ERR_IO, "%s: the stored scenario does not match the file", d->file);
+        return CKP_FAIL(err, CKP_ERR_IO, "%s: the stored scenario does not match the file",
+                        d->file);
     d->exposure = malloc((size_t)d->S * (size_t)d->I * sizeof *d->exposure);
     if (!d->exposure)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
@@ -106,7 +108,7 @@ static int alloc_trace(rpt_data *d)
 {
     size_t T = (size_t)d->T, S = (size_t)d->S, M = (size_t)d->M, I = (size_t)d->I;
     size_t n[14] = {T * S, T * S * M, T * M, T * M, T * M, T * M, T * M,
-                    T * M, T * M, T * M, T * I, T * I, T * I, T * M};
+                    T * M, T * M,     T * M, T * I, T * I, T * I, T * M};
     for (int i = 0; i < 14; i++)
         if (!(d->trmem[i] = calloc(n[i] ? n[i] : 1, i == 0 ? sizeof(int) : sizeof(double))))
             return -1;

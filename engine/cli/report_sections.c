@@ -24,13 +24,14 @@ static void money_auto(char *buf, size_t cap, double v)
     snprintf(buf, cap, isfinite(v) ? "%.0f" : "n/a", v);
 }
 
-static void size_row(FILE *o, const char *key, const char *what, long long n,
-                     const rpt_data *d, const char *(*name)(const ckp_scenario *, int))
+static void size_row(FILE *o, const char *key, const char *what, long long n, const rpt_data *d,
+                     const char *(*name)(const ckp_scenario *, int))
 {
     char b[32];
     rpt_int(b, sizeof b, n);
-    fprintf(o, "<tr data-key=\"%s\" data-value=\"%lld\"><td class=\"name\">%s</td>"
-               "<td class=\"num\">%s</td><td class=\"name\">",
+    fprintf(o,
+            "<tr data-key=\"%s\" data-value=\"%lld\"><td class=\"name\">%s</td>"
+            "<td class=\"num\">%s</td><td class=\"name\">",
             key, n, what, b);
     for (int i = 0; name && i < n; i++) {
         if (i)
@@ -76,12 +77,13 @@ static void exposure_map(FILE *o, const rpt_data *d)
         for (int i = 0; i < d->I; i++) {
             double v = d->exposure[(size_t)s * d->I + i], f = mx > 0 ? v / mx : 0;
             heat_color(col, sizeof col, f);
-            fprintf(o, "<g class=\"cell\" data-supplier-index=\"%d\" data-industry-index=\"%d\"",
-                    s, i);
+            fprintf(o, "<g class=\"cell\" data-supplier-index=\"%d\" data-industry-index=\"%d\"", s,
+                    i);
             rpt_data_attr(o, "value", v);
-            fprintf(o, "><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-                       "stroke=\"#fff\"/><text class=\"cell-label\" x=\"%.1f\" y=\"%.1f\" "
-                       "text-anchor=\"middle\" style=\"fill:%s\">%.2f</text></g>\n",
+            fprintf(o,
+                    "><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                    "stroke=\"#fff\"/><text class=\"cell-label\" x=\"%.1f\" y=\"%.1f\" "
+                    "text-anchor=\"middle\" style=\"fill:%s\">%.2f</text></g>\n",
                     c.ml + cw * i, y, cw, ch, col, c.ml + cw * (i + 0.5), y + ch / 2 + 3.5,
                     f > 0.55 ? "#fff" : "#222", v);
         }
@@ -89,17 +91,20 @@ static void exposure_map(FILE *o, const rpt_data *d)
     double yb = c.mt + ch * d->S;
     for (int i = 0; i < d->I; i++) {
         double x = c.ml + cw * (i + 0.5);
-        fprintf(o, "<text class=\"tick\" transform=\"translate(%.1f %.1f) rotate(-35)\" "
-                   "text-anchor=\"end\">",
+        fprintf(o,
+                "<text class=\"tick\" transform=\"translate(%.1f %.1f) rotate(-35)\" "
+                "text-anchor=\"end\">",
                 x + 4, yb + 14);
         rpt_esc(o, ckp_scenario_industry(d->sc, i));
         fputs("</text>\n", o);
     }
-    fprintf(o, "<text class=\"axis-label x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-               "industry (importing economy)</text>\n",
+    fprintf(o,
+            "<text class=\"axis-label x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+            "industry (importing economy)</text>\n",
             c.ml + (c.W - c.ml - c.mr) / 2, c.H - 6);
-    fprintf(o, "<text class=\"axis-label y-label\" transform=\"translate(14 %.1f) rotate(-90)\" "
-               "text-anchor=\"middle\">supplier</text>\n",
+    fprintf(o,
+            "<text class=\"axis-label y-label\" transform=\"translate(14 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">supplier</text>\n",
             c.mt + ch * d->S / 2);
     rpt_chart_legend(&c);
     char lab[96];
@@ -287,12 +292,10 @@ void rpt_sec_facts(FILE *o, const rpt_data *d)
     fact(o, "seed", "seed", b, 0);
     rpt_int(n1, sizeof n1, (long long)in->paths);
     snprintf(b, sizeof b, "%lld", (long long)in->paths);
-    fprintf(o, "<dt>paths</dt><dd data-key=\"paths\" data-value=\"%s\">%s (global indices ", b,
-            n1);
+    fprintf(o, "<dt>paths</dt><dd data-key=\"paths\" data-value=\"%s\">%s (global indices ", b, n1);
     rpt_int(n1, sizeof n1, (long long)in->first_path);
     rpt_int(n2, sizeof n2, (long long)(in->first_path + in->paths - 1));
-    fprintf(o, "%s to %s)%s</dd>\n", n1, n2,
-            in->antithetic ? ", antithetic pairs" : "");
+    fprintf(o, "%s to %s)%s</dd>\n", n1, n2, in->antithetic ? ", antithetic pairs" : "");
     snprintf(b, sizeof b, "%d months", in->horizon_months);
     fact(o, "horizon", "horizon", b, 0);
     snprintf(b, sizeof b, "chokepoint %.100s", in->engine_version);
@@ -303,8 +306,9 @@ void rpt_sec_facts(FILE *o, const rpt_data *d)
     fact(o, "schema_version", "file schema version", b, 0);
     snprintf(b, sizeof b, "chokepoint %.100s", ckp_version());
     fact(o, "report_version", "report made by", b, 0);
-    fputs("</dl>\n<p class=\"note\">Every figure can be regenerated: the file stores the resolved "
-          "scenario, the seed and the generator state; <code>chokepoint replay FILE --path N</code> "
-          "re-simulates any path.</p>\n",
-          o);
+    fputs(
+        "</dl>\n<p class=\"note\">Every figure can be regenerated: the file stores the resolved "
+        "scenario, the seed and the generator state; <code>chokepoint replay FILE --path N</code> "
+        "re-simulates any path.</p>\n",
+        o);
 }

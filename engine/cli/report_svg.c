@@ -79,8 +79,9 @@ void rpt_chart_begin(rpt_chart *c, FILE *o, const char *id, const char *kind, co
             c->W > 700 ? " wide" : "", id, kind);
     fputs("<figcaption class=\"chart-title\">", o);
     rpt_esc(o, title);
-    fprintf(o, "</figcaption>\n<svg viewBox=\"0 0 %.0f %.0f\" "
-               "role=\"img\" aria-label=\"",
+    fprintf(o,
+            "</figcaption>\n<svg viewBox=\"0 0 %.0f %.0f\" "
+            "role=\"img\" aria-label=\"",
             c->W, c->H);
     rpt_esc(o, title);
     fputs("\">\n", o);
@@ -111,8 +112,8 @@ static int ticks(const rpt_axis *a, double *t, int cap, double *step)
             t[n++] = pow(10.0, e);
         return n;
     }
-    double s = a->step > 0 && (a->hi - a->lo) / a->step < 60 ? a->step
-                                                             : nice_step(a->hi - a->lo, 5);
+    double s =
+        a->step > 0 && (a->hi - a->lo) / a->step < 60 ? a->step : nice_step(a->hi - a->lo, 5);
     *step = s;
     for (double v = ceil(a->lo / s - 1e-9) * s; v <= a->hi + s * 1e-9 && n < cap; v += s)
         t[n++] = v;
@@ -131,8 +132,9 @@ void rpt_chart_axes(rpt_chart *c)
     for (int i = 0; i < n; i++) {
         double y = rpt_py(c, t[i]);
         tick_text(buf, sizeof buf, &c->y, t[i], step);
-        fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
-                   "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+        fprintf(o,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
                 x0, x1, y, y, x0 - 5, y + 4, buf);
     }
     fputs("</g>\n<g class=\"axis x-axis\">", o);
@@ -140,18 +142,21 @@ void rpt_chart_axes(rpt_chart *c)
     for (int i = 0; i < n; i++) {
         double x = rpt_px(c, t[i]);
         tick_text(buf, sizeof buf, &c->x, t[i], step);
-        fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
-                   "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+        fprintf(o,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
                 x, x, y0, y0 + 4, x, y0 + 16, buf);
     }
-    fprintf(o, "</g>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-               "stroke=\"#888\"/>\n",
+    fprintf(o,
+            "</g>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+            "stroke=\"#888\"/>\n",
             x0, y1, x1 - x0, y0 - y1);
     fprintf(o, "<text class=\"axis-label x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (x0 + x1) / 2, c->H - 6);
     rpt_esc(o, c->x.label);
-    fprintf(o, "</text>\n<text class=\"axis-label y-label\" transform=\"translate(14 %.1f) "
-               "rotate(-90)\" text-anchor=\"middle\">",
+    fprintf(o,
+            "</text>\n<text class=\"axis-label y-label\" transform=\"translate(14 %.1f) "
+            "rotate(-90)\" text-anchor=\"middle\">",
             (y0 + y1) / 2);
     rpt_esc(o, c->y.label);
     fputs("</text>\n", o);
@@ -167,11 +172,13 @@ void rpt_legend_item(FILE *o, const char *kind, const char *color, double opacit
 {
     fputs("<li><svg viewBox=\"0 0 26 12\" aria-hidden=\"true\">", o);
     if (strcmp(kind, "line") == 0 || strcmp(kind, "dash") == 0)
-        fprintf(o, "<line x1=\"1\" x2=\"25\" y1=\"6\" y2=\"6\" stroke=\"%s\" stroke-width=\"2.5\"%s/>",
+        fprintf(o,
+                "<line x1=\"1\" x2=\"25\" y1=\"6\" y2=\"6\" stroke=\"%s\" stroke-width=\"2.5\"%s/>",
                 color, kind[0] == 'd' ? " stroke-dasharray=\"5 3\"" : "");
     else
-        fprintf(o, "<rect x=\"1\" y=\"1\" width=\"24\" height=\"10\" fill=\"%s\" "
-                   "fill-opacity=\"%.2f\"%s/>",
+        fprintf(o,
+                "<rect x=\"1\" y=\"1\" width=\"24\" height=\"10\" fill=\"%s\" "
+                "fill-opacity=\"%.2f\"%s/>",
                 color, opacity, kind[0] == 'c' ? " stroke=\"#999\"" : "");
     fputs("</svg><span>", o);
     rpt_esc(o, label);
@@ -183,8 +190,7 @@ void rpt_chart_end(rpt_chart *c)
     fputs("</ul>\n</figure>\n", c->o);
 }
 
-void rpt_polyline(const rpt_chart *c, const double *x, const double *y, size_t n,
-                  const char *attrs)
+void rpt_polyline(const rpt_chart *c, const double *x, const double *y, size_t n, const char *attrs)
 {
     int open = 0;
     for (size_t i = 0; i < n; i++) {

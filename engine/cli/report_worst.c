@@ -59,8 +59,8 @@ static void loss_chart(FILE *o, const rpt_data *d, double scale, const char *wor
     char yl[160];
     snprintf(yl, sizeof yl, "loss in the month (%s of %s)", word, rpt_currency(d));
     rpt_chart c = {.W = 1000, .H = 300, .ml = 70, .mr = 20, .mt = 10, .mb = 44};
-    c.x = (rpt_axis){0.5, d->T + 0.5, 0, RPT_TICK_NUM, 1, "month of the horizon",
-                     d->T >= 24 ? 12 : 0};
+    c.x = (rpt_axis){
+        0.5, d->T + 0.5, 0, RPT_TICK_NUM, 1, "month of the horizon", d->T >= 24 ? 12 : 0};
     c.y = (rpt_axis){lo, hi, 0, RPT_TICK_NUM, scale, yl, 0};
     rpt_chart_begin(&c, o, "chart-worst-loss", "worst-loss",
                     "Worst baseline path: loss of the industries month by month");
@@ -68,9 +68,10 @@ static void loss_chart(FILE *o, const rpt_data *d, double scale, const char *wor
     for (int t = 0; t < d->T; t++) {
         int k = worst_regime(d, t);
         if (k > 0)
-            fprintf(o, "<rect class=\"regime\" data-month=\"%d\" data-regime-index=\"%d\" "
-                       "x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#5a5a5a\" "
-                       "fill-opacity=\"%.2f\"/>\n",
+            fprintf(o,
+                    "<rect class=\"regime\" data-month=\"%d\" data-regime-index=\"%d\" "
+                    "x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#5a5a5a\" "
+                    "fill-opacity=\"%.2f\"/>\n",
                     t + 1, k, rpt_px(&c, t + 0.5), c.mt, rpt_px(&c, t + 1.5) - rpt_px(&c, t + 0.5),
                     c.H - c.mt - c.mb, regime_opacity(d, k));
     }
@@ -186,8 +187,9 @@ void rpt_sec_worst(FILE *o, const rpt_data *d)
     fprintf(o, ">Path %lld, the largest total loss of the %s baseline paths: <strong>%s %s of ",
             (long long)d->worst_path, n, tot, d->money_word);
     rpt_esc(o, rpt_currency(d));
-    fprintf(o, "</strong> (the baseline mean is %s %s). Re-simulated from the stored scenario and "
-               "seed; <code>chokepoint replay FILE --path worst</code> prints every variable.</p>\n",
+    fprintf(o,
+            "</strong> (the baseline mean is %s %s). Re-simulated from the stored scenario and "
+            "seed; <code>chokepoint replay FILE --path worst</code> prints every variable.</p>\n",
             mean, d->money_word);
     double big = 0.0, scale;
     const char *word;
