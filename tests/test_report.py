@@ -535,6 +535,8 @@ def safe_write(tmp, h5, page):
         del f[n]
         f[n] = np.zeros((3, 10))
     broken("industry summary of the wrong shape", copy_edit(loss_summary))
+    broken("other quantile probabilities",
+           copy_edit(lambda f: f["quantile"].__setitem__(8, 0.9)))
     broken("stored scenario that does not load",
            copy_edit(lambda f: f.attrs.modify("scenario_resolved", "name: [unclosed\n")))
 

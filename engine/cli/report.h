@@ -56,6 +56,7 @@ typedef struct rpt_data {
     double money_scale;
     const char *money_word; /* "billions" */
     const char *money_abbr; /* "bn" */
+    const char *money_one;  /* "billion", to write "12.30 billion USD"; "" for units */
 } rpt_data;
 
 /* Read the page's data from `file`; on failure d holds what rpt_data_free

@@ -179,19 +179,21 @@ static void money_unit(rpt_data *d)
     }
     static const struct {
         double scale;
-        const char *word, *abbr;
-    } u[] = {{1e12, "trillions", "tn"},
-             {1e9, "billions", "bn"},
-             {1e6, "millions", "m"},
-             {1e3, "thousands", "k"}};
+        const char *word, *abbr, *one;
+    } u[] = {{1e12, "trillions", "tn", "trillion "},
+             {1e9, "billions", "bn", "billion "},
+             {1e6, "millions", "m", "million "},
+             {1e3, "thousands", "k", "thousand "}};
     d->money_scale = 1.0;
     d->money_word = "units";
     d->money_abbr = "";
+    d->money_one = "";
     for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
         if (big >= u[i].scale) {
             d->money_scale = u[i].scale;
             d->money_word = u[i].word;
             d->money_abbr = u[i].abbr;
+            d->money_one = u[i].one;
             return;
         }
 }
@@ -224,6 +226,11 @@ ckp_status rpt_data_load(rpt_data *d, const char *file, ckp_error *err)
         memcpy(d->quant, q.f64, sizeof d->quant);
     ckp_output_array_free(&q);
     CKP_TRY(st);
+    /* the table's p95 and p99 and the fans' bands are taken at these probabilities */
+    for (int i = 0; i < CKP_NQUANTILES; i++)
+        if (d->quant[i] != CKP_QUANTILE_PROBS[i])
+            return CKP_FAIL(err, CKP_ERR_IO, "%s: the quantile coordinate is not the engine's",
+                            file);
     CKP_TRY(load_fan(d, "shortfall", &d->fan_short, err));
     CKP_TRY(load_fan(d, "price", &d->fan_price, err));
     CKP_TRY(load_worst(d, err));

@@ -107,6 +107,7 @@ static void exposure_map(FILE *o, const rpt_data *d)
             "text-anchor=\"middle\">supplier</text>\n",
             c.mt + ch * d->S / 2);
     rpt_chart_legend(&c);
+    fputs("<li class=\"legend-title\">exposure (unitless):</li>\n", o);
     char lab[96];
     for (int k = 0; k <= 4; k++) {
         heat_color(col, sizeof col, k / 4.0);
@@ -227,7 +228,9 @@ static void headline(FILE *o, const rpt_data *d)
     rpt_money(s, sizeof s, d, d->pol[kb].row.benefit.se);
     fputs("<p id=\"headline\">Largest mean benefit: <strong>", o);
     rpt_esc(o, d->pol[kb].name);
-    fprintf(o, "</strong> (%s &plusmn; %s %s)", m, s, d->money_word);
+    fprintf(o, "</strong> (%s &plusmn; %s %s", m, s, d->money_one);
+    rpt_esc(o, rpt_currency(d));
+    fputc(')', o);
     if (kc >= 0) {
         fputs("; best benefit per unit of cost: <strong>", o);
         rpt_esc(o, d->pol[kc].name);

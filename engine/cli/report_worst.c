@@ -184,13 +184,14 @@ void rpt_sec_worst(FILE *o, const rpt_data *d)
     rpt_money(mean, sizeof mean, d, d->pol[0].row.loss.mean);
     fprintf(o, "<p id=\"worst-summary\" data-path=\"%lld\"", (long long)d->worst_path);
     rpt_data_attr(o, "loss", d->worst_loss);
-    fprintf(o, ">Path %lld, the largest total loss of the %s baseline paths: <strong>%s %s of ",
-            (long long)d->worst_path, n, tot, d->money_word);
+    fprintf(o, ">Path %lld, the largest total loss of the %s baseline paths: <strong>%s %s",
+            (long long)d->worst_path, n, tot, d->money_one);
     rpt_esc(o, rpt_currency(d));
-    fprintf(o,
-            "</strong> (the baseline mean is %s %s). Re-simulated from the stored scenario and "
-            "seed; <code>chokepoint replay FILE --path worst</code> prints every variable.</p>\n",
-            mean, d->money_word);
+    fprintf(o, "</strong>, against a baseline mean of %s %s", mean, d->money_one);
+    rpt_esc(o, rpt_currency(d));
+    fputs(". Re-simulated from the stored scenario and seed; <code>chokepoint replay FILE "
+          "--path worst</code> prints every variable.</p>\n",
+          o);
     double big = 0.0, scale;
     const char *word;
     for (int t = 0; t < d->T; t++)
