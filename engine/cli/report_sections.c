@@ -187,7 +187,12 @@ static void policy_row(FILE *o, const rpt_data *d, int k)
     fprintf(o, ">%.3f</td><td class=\"num\" data-col=\"cost\"", r->benefit.p_positive);
     rpt_data_attr(o, "value", p->has_cost ? p->annual_cost : NAN);
     money_auto(c, sizeof c, p->annual_cost);
-    fprintf(o, ">%s</td><td class=\"num\" data-col=\"bcr\"", p->has_cost ? c : "not stated");
+    if (p->has_cost) {
+        fprintf(o, ">%s ", c);
+        rpt_esc(o, rpt_currency(d));
+    } else
+        fputs(">not stated", o);
+    fputs("</td><td class=\"num\" data-col=\"bcr\"", o);
     double bcr = r->benefit.has_bcr ? r->benefit.bcr : NAN;
     rpt_data_attr(o, "value", bcr);
     if (isfinite(bcr))
