@@ -20,6 +20,7 @@ static const struct {
     {"replay", ckp_cmd_replay, "re-simulate one path of a results file with its full trace"},
     {"export", ckp_cmd_export, "write the numbers of a results file as CSV or JSON"},
     {"sensitivity", ckp_cmd_sensitivity, "tornado and regret tables: swing scenario keys"},
+    {"report", ckp_cmd_report, "write a self-contained HTML report of a results file"},
 };
 
 static void usage(FILE *out)
