@@ -450,9 +450,49 @@ def body(tmp):
         for p in (page, shot, pdf):
             shutil.copy(p, keep)
 
+    check(dom.by_id("sensitivity") is None, "a run's page has no sensitivity section")
+    sensitivity(tmp)
     hostile_names(tmp)
     safe_write(tmp, h5, page)
     return 1 if failures else 0
+
+
+def sensitivity(tmp):
+    """A file of `chokepoint sensitivity -o`: the tornado's bars and the tables equal the
+    group's numbers, in the group's order."""
+    h5 = os.path.join(tmp, "s.h5")
+    rc, _, err = run("sensitivity", "-n", "400", "-q", "-o", h5,
+                     "--vary", "suppliers[CN].transitions.licensing.restricted=0.01,0.06",
+                     "--vary", "materials[NdPr].stockpile.days=45,180")
+    check(rc == 0, "sensitivity -o: %s" % err.strip())
+    page = os.path.join(tmp, "s.html")
+    rc, _, err = run("report", h5, "-o", page)
+    check(rc == 0, "report of a sensitivity file: %s" % err.strip())
+    static_checks(open(page, encoding="utf-8").read(), "sensitivity file")
+    _, dump = page_requests(tmp, page)
+    dom = parse(dump)
+    sec = dom.by_id("sensitivity")
+    check(sec is not None and sec.tag == "section", "section sensitivity")
+    if sec is None:
+        return
+    fig = dom.by_id("chart-tornado")
+    check(fig is not None and fig.tag == "figure", "tornado chart")
+    with h5py.File(h5, "r") as f:
+        g = f["sensitivity"]
+        order, lm = list(g["order"][()]), g["loss_mean"][()]
+        bars = fig.find("rect", cls="bar") if fig else []
+        got = [(int(b.attrs["data-key-index"]), b.attrs["data-swing"], fnum(b.attrs["data-value"]))
+               for b in bars]
+        want = [(int(k), sw, float(lm[k, i])) for k in order for i, sw in enumerate(("low", "high"))]
+        check(got == want, "tornado bars are loss_mean in the group's order: %s" % got)
+        base = fig.find("line", cls="base-line") if fig else []
+        check(len(base) == 1 and fnum(base[0].attrs["data-value"]) == float(g["base_loss_mean"][()]),
+              "the tornado's line is the unswung mean")
+        rows = dom.by_id("regret-table").find("tr")[1:]
+        short = g["shortfall"][()]
+        cells = [[fnum(c.attrs["data-value"]) for c in r.find("td", cls="num")] for r in rows]
+        want = [list(map(float, short[k, i])) for k in order for i in range(2)]
+        check(cells == want, "regret table equals sensitivity/shortfall")
 
 
 def hostile_names(tmp):

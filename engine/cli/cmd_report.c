@@ -23,14 +23,16 @@
 static const struct {
     const char *id, *title;
     void (*write)(FILE *o, const rpt_data *d);
+    int sens_only; /* only in files of `chokepoint sensitivity -o` */
 } sections[] = {
-    {"glance", "The scenario at a glance", rpt_sec_glance},
-    {"policies", "Policies compared", rpt_sec_policies},
-    {"fans", "Shortfall and price by material (baseline)", rpt_sec_fans},
-    {"exceedance", "How large can the loss get?", rpt_sec_exceedance},
-    {"industries", "Losses by industry", rpt_sec_industries},
-    {"worst-path", "The baseline's worst path, month by month", rpt_sec_worst},
-    {"facts", "About this run", rpt_sec_facts},
+    {"glance", "The scenario at a glance", rpt_sec_glance, 0},
+    {"policies", "Policies compared", rpt_sec_policies, 0},
+    {"fans", "Shortfall and price by material (baseline)", rpt_sec_fans, 0},
+    {"exceedance", "How large can the loss get?", rpt_sec_exceedance, 0},
+    {"industries", "Losses by industry", rpt_sec_industries, 0},
+    {"worst-path", "The baseline's worst path, month by month", rpt_sec_worst, 0},
+    {"sensitivity", "Which assumptions matter? (sensitivity)", rpt_sec_sensitivity, 1},
+    {"facts", "About this run", rpt_sec_facts, 0},
 };
 
 static void report_usage(FILE *out)
@@ -101,9 +103,13 @@ static void write_page(FILE *o, const rpt_data *d)
     rpt_page_begin(o, d);
     fputs("<nav class=\"note\" id=\"contents\">Contents:", o);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
-        fprintf(o, "%s <a href=\"#%s\">%s</a>", i ? " ·" : "", sections[i].id, sections[i].title);
+        if (!sections[i].sens_only || d->sens.present)
+            fprintf(o, "%s <a href=\"#%s\">%s</a>", i ? " ·" : "", sections[i].id,
+                    sections[i].title);
     fputs("</nav>\n", o);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (sections[i].sens_only && !d->sens.present)
+            continue;
         rpt_section_begin(o, sections[i].id, sections[i].title);
         sections[i].write(o, d);
         rpt_section_end(o);

@@ -36,6 +36,17 @@ typedef struct rpt_fan {
     ckp_output_array mean; /* (T, M) */
 } rpt_fan;
 
+/* The group sensitivity/ of a `chokepoint sensitivity -o` file
+ * (docs/output-format.md, "Sensitivity"); present 0 in other files. */
+typedef struct rpt_sens {
+    int present;
+    size_t K, Q;       /* keys; policies compared (the run's without the baseline) */
+    char **key, **pol; /* K key paths, Q policy names */
+    ckp_output_array low, high, order, loss_mean, loss_swing_se, base_loss_mean;
+    ckp_output_array benefit_mean, best, shortfall, base_rank;
+    int best_changes; /* 1 when the best policy at some swing is not the unswung one */
+} rpt_sens;
+
 typedef struct rpt_data {
     const char *file;
     ckp_output_file *f;
@@ -57,12 +68,16 @@ typedef struct rpt_data {
     const char *money_word; /* "billions" */
     const char *money_abbr; /* "bn" */
     const char *money_one;  /* "billion", to write "12.30 billion USD"; "" for units */
+    rpt_sens sens;
 } rpt_data;
 
 /* Read the page's data from `file`; on failure d holds what rpt_data_free
  * releases and err says what is wrong (CKP_ERR_IO / HDF5 for a bad file). */
 ckp_status rpt_data_load(rpt_data *d, const char *file, ckp_error *err);
 void rpt_data_free(rpt_data *d);
+/* Read sensitivity/ when the file has it (report_sens.c); shapes checked. */
+ckp_status rpt_sens_load(rpt_data *d, ckp_error *err);
+void rpt_sens_free(rpt_sens *s);
 
 /* ---- Text ---------------------------------------------------------------------- */
 
@@ -134,5 +149,7 @@ void rpt_sec_exceedance(FILE *o, const rpt_data *d);
 void rpt_sec_industries(FILE *o, const rpt_data *d);
 void rpt_sec_worst(FILE *o, const rpt_data *d);
 void rpt_sec_facts(FILE *o, const rpt_data *d);
+/* Only in files with a sensitivity/ group (report_sens.c). */
+void rpt_sec_sensitivity(FILE *o, const rpt_data *d);
 
 #endif
