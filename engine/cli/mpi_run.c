@@ -201,7 +201,8 @@ static int merge_parts(const ckp_mpi_job *job, int quiet, int keep)
         return rc;
     rc = print_table(job->target);
     if (rc == 0 && !quiet)
-        fprintf(stderr, "chokepoint run: wrote %s (%d ranks)\n", job->target, job->size);
+        fprintf(stderr, "chokepoint run: wrote %s (%d rank%s)\n", job->target, job->size,
+                job->size > 1 ? "s" : "");
     return rc;
 }
 
