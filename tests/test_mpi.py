@@ -5,8 +5,8 @@ The file of 1, 2 and 3 ranks, with other thread counts and batch sizes, with
 antithetic pairs and with --first-path, must equal the single-process run's
 dataset by dataset and attribute by attribute (all but created_utc and
 command_line), and the printed table must be the same; progress notes come
-from rank 0 only and nothing is left beside the file. A rank that fails (a
-file-size limit on rank 1 only) ends the job with a message naming it and a
+from rank 0 only and nothing is left beside the file. A rank that fails (an
+unknown kernel in rank 1's environment only) ends the job with a message naming it and a
 non-zero status, nothing at the target and nothing beside it. A rank stopped
 by SIGTERM, or killed by SIGKILL, ends the job with a non-zero status and
 nothing at the target; SIGTERM leaves no temporary file; the same command
@@ -154,11 +154,14 @@ def main():
                   f"{name}: -np {n} equals one process ({err.strip()[-200:]})")
         keep = sorted(os.listdir(d))
 
-        # Rank 1 cannot write (a file-size limit on it alone): exit non-zero, named.
-        wrap = ["sh", "-c", 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then ulimit -f 2000; fi; '
-                'exec "$0" "$@"']
+        # Rank 1 alone fails (an unknown kernel in its environment; a file-size
+        # limit would already stop MPI_Init's shared-memory file): the job
+        # ends non-zero, naming it, after rank 0 finished its piece.
+        wrap = ["sh", "-c", 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then export CKP_KERNEL=nosuch; '
+                'fi; exec "$0" "$@"']
         rc, _, err = mpi(2, common + ["-o", "fail.h5"], d, wrap=wrap)
-        check(rc != 0 and "rank 1 of 2 failed" in err, f"a failing rank: exit {rc}, named")
+        check(rc == 2 and "rank 1 of 2 failed (exit status 2)" in err and "nosuch" in err,
+              f"a failing rank: exit {rc}, named ({err.strip()[-300:]})")
         check(sorted(os.listdir(d)) == keep, f"a failing rank: nothing left {os.listdir(d)}")
 
         # Too few paths for the ranks; an existing target: refused by every rank.
