@@ -783,6 +783,8 @@ int ckp_cmd_run(int argc, char **argv)
         a.quiet = a.quiet || job.rank != 0;
     }
     rc = run_command(&a, argc, argv, &job);
+    if (job.active && rc == 0)
+        ckp_cli_temp_set(0, job.part); /* a signal while the job ends removes the part */
     free(a.policies);
     return ckp_mpi_end(&job, rc, quiet, a.output && !a.no_checkpoint);
 }

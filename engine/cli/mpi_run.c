@@ -245,6 +245,7 @@ int ckp_mpi_end(ckp_mpi_job *job, int rc, int quiet, int keep)
             unlink(job->part);
     }
     free(all);
+    ckp_cli_temp_set(0, NULL);
     free(job->part);
     free(job->cmdline);
     MPI_Finalize();
