@@ -12,5 +12,6 @@ int ckp_cmd_replay(int argc, char **argv);
 int ckp_cmd_export(int argc, char **argv);
 int ckp_cmd_sensitivity(int argc, char **argv);
 int ckp_cmd_report(int argc, char **argv);
+int ckp_cmd_merge(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"export", ckp_cmd_export, "write the numbers of a results file as CSV or JSON"},
     {"sensitivity", ckp_cmd_sensitivity, "tornado and regret tables: swing scenario keys"},
     {"report", ckp_cmd_report, "write a self-contained HTML report of a results file"},
+    {"merge", ckp_cmd_merge, "join results files of adjacent path ranges into one"},
 };
 
 static void usage(FILE *out)
