@@ -10,5 +10,6 @@ int ckp_cmd_run(int argc, char **argv);
 int ckp_cmd_summary(int argc, char **argv);
 int ckp_cmd_replay(int argc, char **argv);
 int ckp_cmd_export(int argc, char **argv);
+int ckp_cmd_merge(int argc, char **argv);
 
 #endif

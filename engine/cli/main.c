@@ -19,6 +19,7 @@ static const struct {
     {"summary", ckp_cmd_summary, "print the policy table of a results file"},
     {"replay", ckp_cmd_replay, "re-simulate one path of a results file with its full trace"},
     {"export", ckp_cmd_export, "write the numbers of a results file as CSV or JSON"},
+    {"merge", ckp_cmd_merge, "join results files of adjacent path ranges into one"},
 };
 
 static void usage(FILE *out)

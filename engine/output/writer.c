@@ -7,6 +7,8 @@
  * histogram edges) is read from the plan, never worked out again. */
 #include "writer_impl.h"
 
+#include "merge_impl.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +273,8 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     }
     for (int k = 0; k < o->npol && st == CKP_OK; k++)
         st = ckp_writer_policy_results(o, k, r, x, err);
+    if (st == CKP_OK)
+        st = ckp_writer_put_exact(o, r, err); /* for `chokepoint merge` (merge_exact.c) */
     if (st == CKP_OK)
         st = close_complete(o, err);
     if (st == CKP_OK)
