@@ -10,7 +10,7 @@
 #      the merge job depending on it; waits (bounded) and checks that every
 #      task and the merge COMPLETED and that the merged file equals a single
 #      run of the whole range dataset by dataset (tests/cluster/same_results.py;
-#      all but created_utc, command_line and the merge's `parts`), and that a
+#      all but created_utc, command_line and the merge's `merged_parts`), and that a
 #      part alone does not (the comparison can fail);
 #   2. submits an array whose tasks fail (a path count the tasks cannot split)
 #      and checks that its merge never starts (afterok), and nothing is merged;
@@ -129,11 +129,11 @@ grep -q 'paths 0\.\.332 ' "$state"/work/ckp-array-"$array"_0.out &&
     fail "the tasks did not run the pieces 0..332, 333..666, 667..1000"
 merged=$state/work/ckp-results/all.h5
 [ -f "$merged" ] || fail "no merged file $merged"
-$py "$here/same_results.py" "$state/single.h5" "$merged" --skip parts ||
+$py "$here/same_results.py" "$state/single.h5" "$merged" --skip merged_parts ||
     fail "the merged file differs from the single run"
 echo "ok: merged file equals the single run"
 if $py "$here/same_results.py" "$state/single.h5" \
-    "$state/work/ckp-results/parts/part-0001.h5" --skip parts >/dev/null; then
+    "$state/work/ckp-results/parts/part-0001.h5" --skip merged_parts >/dev/null; then
     fail "a part alone compares equal to the whole run: the comparison is blind"
 fi
 echo "ok: a part alone differs from the single run"
@@ -171,7 +171,7 @@ if [ "$want_mpi" = 1 ]; then
     slurm_wait "$job" 400 || fail "the MPI job $job did not finish in 400 s"
     all_completed "$job" || fail "MPI job $job: state $(states "$job")"
     $py "$here/same_results.py" "$state/single.h5" "$state/work/ckp-results/mpi.h5" \
-        --skip parts || fail "the MPI job's file differs from the single run"
+        --skip merged_parts || fail "the MPI job's file differs from the single run"
     echo "ok: MPI job $job (3 ranks) equals the single run"
 else
     echo "note: not the MPI build: the MPI job (examples/slurm/mpi.sbatch) is not tested"
