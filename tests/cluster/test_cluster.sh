@@ -14,8 +14,9 @@
 #      part alone does not (the comparison can fail);
 #   2. submits an array whose tasks fail (a path count the tasks cannot split)
 #      and checks that its merge never starts (afterok), and nothing is merged;
-#   3. with --mpi (CHOKEPOINT is the MPI build): submits examples/slurm/mpi.sbatch
-#      at 3 ranks on the 2-CPU node (--overcommit) and compares its file too.
+#   3. with --mpi (CHOKEPOINT is the MPI build): with the array, submit.sh --mpi
+#      also submits examples/slurm/mpi.sbatch at 3 ranks on the 2-CPU node
+#      (--overcommit); its file must equal the single run too.
 # Every wait has a time limit; every daemon started is stopped on exit, also
 # on failure or a signal (meson's timeout sends SIGTERM).
 set -eu
@@ -111,8 +112,15 @@ export CKP_SBATCH_ARGS=--overcommit OPENBLAS_NUM_THREADS=1
     fail "the single run failed"
 
 # 1. the array and its merge
+# (with --mpi also the MPI job at 3 ranks: submit.sh --mpi)
 mkdir "$state/work"
-ids=$(cd "$state/work" && timeout 60 "$root/examples/slurm/submit.sh" 3) ||
+submit_mpi=""
+if [ "$want_mpi" = 1 ]; then
+    submit_mpi=--mpi
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    export CKP_MPIRUN_ARGS="--mca pml ob1 --mca btl self,vader" CKP_MPI_SBATCH_ARGS=--ntasks=3
+fi
+ids=$(cd "$state/work" && timeout 60 "$root/examples/slurm/submit.sh" $submit_mpi 3) ||
     fail "submit.sh failed"
 echo "submitted: $ids"
 array=$(echo "$ids" | sed -n 's/.*array=\([0-9]*\).*/\1/p')
@@ -163,11 +171,8 @@ echo "ok: tasks failing leave the merge $fmerge pending (DependencyNeverSatisfie
 
 # 3. the MPI job at 3 ranks on the 2-CPU node
 if [ "$want_mpi" = 1 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-    export CKP_MPIRUN_ARGS="--oversubscribe --mca pml ob1 --mca btl self,vader"
-    job=$(cd "$state/work" && timeout 60 sbatch --parsable --overcommit --ntasks=3 \
-        "$root/examples/slurm/mpi.sbatch") || fail "sbatch mpi.sbatch failed"
-    job=${job%%;*}
+    job=$(echo "$ids" | sed -n 's/.*mpi=\([0-9]*\).*/\1/p')
+    [ -n "$job" ] || fail "no MPI job id in '$ids'"
     slurm_wait "$job" 400 || fail "the MPI job $job did not finish in 400 s"
     all_completed "$job" || fail "MPI job $job: state $(states "$job")"
     $py "$here/same_results.py" "$state/single.h5" "$state/work/ckp-results/mpi.h5" \
