@@ -17,8 +17,9 @@
 #include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
-#include "signals.h"
 #include "engine/core/error_impl.h"
+#include "mpi_run.h"
+#include "signals.h"
 #include "table.h"
 
 #define MAX_THREADS 4096
@@ -629,22 +630,13 @@ static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_pla
 
 /* The command, in the order of a run (scenario, plan, checkpoint, writer,
  * steps, table), with one clean-up path for everything it holds: about 120
- * lines, kept in one piece so that the clean-up sees every resource. */
-int ckp_cmd_run(int argc, char **argv)
+ * lines, kept in one piece so that the clean-up sees every resource. Under
+ * mpirun (job active) it runs this rank's piece into its part file and
+ * prints no table (mpi_run.c). */
+static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_job *job)
 {
-    run_args a;
-    memset(&a, 0, sizeof a);
-    a.policies = calloc((size_t)argc + 1, sizeof *a.policies);
-    if (!a.policies) {
-        fprintf(stderr, "chokepoint run: out of memory\n");
-        return 1;
-    }
-    int rc = parse_args(argc, argv, &a);
-    if (rc != 0) {
-        free(a.policies);
-        return rc == 1 ? 0 : 2;
-    }
-
+    run_args a = *ap;
+    int rc = 0;
     ckp_error err;
     ckp_error_clear(&err);
     ckp_scenario *sc = NULL;
@@ -671,7 +663,8 @@ int ckp_cmd_run(int argc, char **argv)
     if ((rc = load_scenario(&a, &sc, &err)) != 0)
         goto done;
     ckp_run_options ro;
-    if ((rc = build_options(&a, sc, &ro, &pol)) != 0)
+    if ((rc = build_options(&a, sc, &ro, &pol)) != 0 ||
+        (rc = ckp_mpi_piece(job, &ro.first_path, &ro.paths, ro.antithetic)) != 0)
         goto done;
     pg.enabled = !a.quiet && isatty(STDERR_FILENO);
     pg.start = pg.last = now_seconds();
@@ -736,7 +729,7 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
-    rc = print_result(&a, sc, plan, rows);
+    rc = job->active ? 0 : print_result(&a, sc, plan, rows);
 
 done:
     ckp_output_abort(out);
@@ -758,6 +751,38 @@ done:
     ckp_scenario_free(sc);
     free(pol);
     free(cmdline);
-    free(a.policies);
     return rc;
+}
+
+int ckp_cmd_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    a.policies = calloc((size_t)argc + 1, sizeof *a.policies);
+    if (!a.policies) {
+        fprintf(stderr, "chokepoint run: out of memory\n");
+        return 1;
+    }
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        free(a.policies);
+        return rc == 1 ? 0 : 2;
+    }
+    /* Under mpirun: this rank writes its part (replacing a stale one), rank 0
+     * alone shows progress and notes; the merge follows in ckp_mpi_end. */
+    ckp_mpi_job job;
+    int level = a.have_compress ? (int)a.compress : CKP_OUTPUT_DEFAULT_COMPRESS;
+    if ((rc = ckp_mpi_begin(&job, a.output, a.force, level, argc, argv)) != 0) {
+        free(a.policies);
+        return rc;
+    }
+    int quiet = a.quiet;
+    if (job.active) {
+        a.output = job.part;
+        a.force = 1;
+        a.quiet = a.quiet || job.rank != 0;
+    }
+    rc = run_command(&a, argc, argv, &job);
+    free(a.policies);
+    return ckp_mpi_end(&job, rc, quiet, a.output && !a.no_checkpoint);
 }

@@ -22,7 +22,7 @@
 
 #define NTEMP 2
 volatile sig_atomic_t ckp_cli_got_signal;
-static volatile sig_atomic_t opening, pending_stop;
+static volatile sig_atomic_t opening, pending_stop, at_once;
 static volatile sig_atomic_t temp_ready[NTEMP];
 static char temp_name[NTEMP][4096];
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
@@ -34,7 +34,9 @@ static void stop_now(int signo)
         if (temp_ready[i])
             unlink(temp_name[i]);
     static const char msg[] = "\nchokepoint run: second signal: stopped at once\n";
-    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+    static const char rank_msg[] = "\nchokepoint run: signal under mpirun: stopped at once\n";
+    if ((at_once ? write(STDERR_FILENO, rank_msg, sizeof rank_msg - 1)
+                 : write(STDERR_FILENO, msg, sizeof msg - 1)) < 0) {
         /* nothing more can be done from here */
     }
     _exit(128 + signo);
@@ -42,7 +44,9 @@ static void stop_now(int signo)
 
 static void on_signal(int signo)
 {
-    if (ckp_cli_got_signal) {
+    if (ckp_cli_got_signal || at_once) {
+        if (!ckp_cli_got_signal)
+            ckp_cli_got_signal = signo;
         if (opening)
             pending_stop = signo;
         else
@@ -65,6 +69,15 @@ void ckp_cli_signals_install(void)
         if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(stop_signals[i], &sa, NULL);
     signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Under mpirun (mpi_run.c): mpirun sends SIGTERM to every rank when one
+ * fails and SIGKILL a second later, too soon to wait for a batch boundary, so
+ * the first signal already stops at once (the last periodic checkpoint stays
+ * valid for --resume). */
+void ckp_cli_signals_at_once(void)
+{
+    at_once = 1;
 }
 
 /* Around the opening of the writer: a second signal meanwhile waits for the

@@ -115,6 +115,9 @@ static ckp_status same_run(const part *a, const part *b, ckp_error *err)
         snprintf(y, sizeof y, "%d", b->schema);
         return differ(a, b, "schema version", x, y, err);
     }
+    if (strcmp(a->resolved, b->resolved) != 0)
+        return differ(a, b, "scenario (the stored scenario_resolved)", "one text", "another",
+                      err);
     if (a->seed != b->seed) {
         snprintf(x, sizeof x, "%llu", (unsigned long long)a->seed);
         snprintf(y, sizeof y, "%llu", (unsigned long long)b->seed);
@@ -133,8 +136,6 @@ static ckp_status same_run(const part *a, const part *b, ckp_error *err)
         snprintf(y, sizeof y, "%d policies", b->npol);
         return differ(a, b, "policy set or order", x, y, err);
     }
-    if (strcmp(a->resolved, b->resolved) != 0)
-        return differ(a, b, "scenario (scenario_resolved)", "one text", "another", err);
     return CKP_OK;
 }
 
