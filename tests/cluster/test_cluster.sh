@@ -125,6 +125,7 @@ ids=$(cd "$state/work" && timeout 60 "$root/examples/slurm/submit.sh" $submit_mp
 echo "submitted: $ids"
 array=$(echo "$ids" | sed -n 's/.*array=\([0-9]*\).*/\1/p')
 merge=$(echo "$ids" | sed -n 's/.*merge=\([0-9]*\).*/\1/p')
+mpijob=$(echo "$ids" | sed -n 's/.*mpi=\([0-9]*\).*/\1/p')
 [ -n "$array" ] && [ -n "$merge" ] || fail "no job ids in '$ids'"
 slurm_wait "$merge" 400 || fail "the merge job $merge did not finish in 400 s"
 all_completed "$array" || fail "array $array: states $(states "$array" | tr '\n' ' ')"
@@ -171,8 +172,8 @@ echo "ok: tasks failing leave the merge $fmerge pending (DependencyNeverSatisfie
 
 # 3. the MPI job at 3 ranks on the 2-CPU node
 if [ "$want_mpi" = 1 ]; then
-    job=$(echo "$ids" | sed -n 's/.*mpi=\([0-9]*\).*/\1/p')
-    [ -n "$job" ] || fail "no MPI job id in '$ids'"
+    job=$mpijob
+    [ -n "$job" ] || fail "no MPI job id from submit.sh --mpi"
     slurm_wait "$job" 400 || fail "the MPI job $job did not finish in 400 s"
     all_completed "$job" || fail "MPI job $job: state $(states "$job")"
     $py "$here/same_results.py" "$state/single.h5" "$state/work/ckp-results/mpi.h5" \
