@@ -165,7 +165,7 @@ case $reason in
 *) fail "merge $fmerge after failed tasks: '$reason' (expected PENDING DependencyNeverSatisfied)" ;;
 esac
 [ ! -e "$state/fail/ckp-results/all.h5" ] || fail "a merged file after failed tasks"
-grep -q 'must be a multiple' "$state"/fail/ckp-array-"$farray"_0.out ||
+grep -q 'at least one unit' "$state"/fail/ckp-array-"$farray"_0.out ||
     fail "the failed task did not say why"
 timeout 20 scancel "$fmerge" || true
 echo "ok: tasks failing leave the merge $fmerge pending (DependencyNeverSatisfied), nothing merged"
