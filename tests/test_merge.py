@@ -12,15 +12,18 @@ temporary file left: a gap, an overlap, a duplicate, another seed, another
 scenario, another policy set, another engine version, an incomplete part, a
 part without exact accumulators (schema 1), a file that is no results file, a
 missing file, an output that is one of the parts. An existing output without
---force is refused (exit 1) and left as it was; --force replaces it.
+--force is refused (exit 1) and left as it was; --force replaces it. SIGTERM
+during the merge stops it (exit 143) with nothing at the target.
 
 Usage: test_merge.py CHOKEPOINT_EXE
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import h5py
 import numpy as np
@@ -186,6 +189,29 @@ def main():
                 out="p1.h5")
         rc, _, err = run("merge", "p0.h5", cwd=d)
         check(rc == 2 and "-o" in err, f"no output: exit 2 ({err.strip()})")
+
+        # SIGTERM once the temporary file is there: stops after the block,
+        # nothing at the target, the temporary file removed. (A signal that
+        # comes after the last block finds the merge finished: tried again.)
+        stopped = 0
+        for attempt in range(3):
+            before = sorted(os.listdir(d))
+            p = subprocess.Popen([EXE, "merge", "p0.h5", "p1.h5", "p2.h5", "-o", "sig.h5"],
+                                 cwd=d, stderr=subprocess.PIPE, text=True)
+            while p.poll() is None and not any(f.startswith(".sig.h5.tmp-")
+                                               for f in os.listdir(d)):
+                time.sleep(0.002)
+            p.send_signal(signal.SIGTERM)
+            err = p.communicate(timeout=120)[1]
+            if p.returncode == 0:
+                os.unlink(os.path.join(d, "sig.h5"))
+                continue
+            stopped += 1
+            check(p.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err and
+                  "nothing was written to sig.h5" in err, f"SIGTERM stops the merge: {err.strip()}")
+            check(nothing_left(d, before), "SIGTERM: nothing at the target, no temporary file")
+            break
+        check(stopped == 1, "a SIGTERM reached the merge before its end")
     finally:
         shutil.rmtree(d)
     print(f"{failures} failure(s)")

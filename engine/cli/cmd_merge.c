@@ -9,6 +9,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "signals.h"
 
 static void merge_usage(FILE *out)
 {
@@ -31,7 +32,8 @@ static void merge_usage(FILE *out)
             "\n"
             "Exit status: 0 success; 2 bad input (a part that is missing, not a finished\n"
             "results file, of another run, or a gap, overlap or duplicate); 1 other\n"
-            "failures (FILE exists without --force, a write error).\n",
+            "failures (FILE exists without --force, a write error); 128 + the signal number\n"
+            "after SIGINT, SIGTERM or SIGHUP, which stop the merge leaving nothing at FILE.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
 }
 
@@ -114,6 +116,14 @@ static int parse_args(int argc, char **argv, merge_args *a)
     return 0;
 }
 
+static int stop_requested(void *ctx, int64_t done, int64_t total)
+{
+    (void)ctx;
+    (void)done;
+    (void)total;
+    return ckp_cli_got_signal != 0;
+}
+
 int ckp_cmd_merge(int argc, char **argv)
 {
     merge_args a;
@@ -137,8 +147,15 @@ int ckp_cmd_merge(int argc, char **argv)
     oo.command_line = cmdline;
     ckp_error err;
     ckp_error_clear(&err);
-    ckp_status st = ckp_output_merge(a.parts, a.nparts, a.output, &oo, 1, &err);
-    if (st != CKP_OK) {
+    /* SIGINT, SIGTERM, SIGHUP: stop after the current block, nothing written. */
+    ckp_cli_signals_install();
+    ckp_merge_options mo = {1, stop_requested, NULL};
+    ckp_status st = ckp_output_merge(a.parts, a.nparts, a.output, &oo, &mo, &err);
+    if (st == CKP_ERR_CANCELLED) {
+        fprintf(stderr, "chokepoint merge: stopped by %s; nothing was written to %s\n",
+                ckp_cli_signal_name(ckp_cli_got_signal), a.output);
+        rc = 128 + ckp_cli_got_signal;
+    } else if (st != CKP_OK) {
         fprintf(stderr, "chokepoint merge: %s\n",
                 err.message[0] ? err.message : ckp_status_str(st));
         rc = ckp_status_exit_code(st);

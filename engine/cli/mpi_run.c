@@ -106,7 +106,7 @@ int ckp_mpi_begin(ckp_mpi_job *job, const char *target, int force, int compress,
         job->active = 0;
         return rc;
     }
-    ckp_cli_signals_at_once();
+    ckp_cli_signals_at_once(1);
     return 0;
 }
 
@@ -166,6 +166,14 @@ static int print_table(const char *target)
     return rc;
 }
 
+static int stop_requested(void *ctx, int64_t done, int64_t total)
+{
+    (void)ctx;
+    (void)done;
+    (void)total;
+    return ckp_cli_got_signal != 0;
+}
+
 /* Rank 0: merge the parts into the target, then print the table. */
 static int merge_parts(const ckp_mpi_job *job, int quiet, int keep)
 {
@@ -179,11 +187,15 @@ static int merge_parts(const ckp_mpi_job *job, int quiet, int keep)
     oo.force = job->force;
     oo.compress = job->compress;
     oo.command_line = job->cmdline;
+    /* The merge checks for a signal after each block and then removes its
+     * temporary file itself: the first signal no longer stops at once. */
+    ckp_merge_options mo = {0, stop_requested, NULL};
+    ckp_cli_signals_at_once(0);
     ckp_error err;
     ckp_error_clear(&err);
     ckp_status st =
         rc ? CKP_ERR_NOMEM
-           : ckp_output_merge((const char *const *)parts, job->size, job->target, &oo, 0, &err);
+           : ckp_output_merge((const char *const *)parts, job->size, job->target, &oo, &mo, &err);
     if (st != CKP_OK) {
         fprintf(stderr,
                 "chokepoint run: joining the ranks' results: %s; nothing was written to %s\n",
@@ -201,7 +213,8 @@ static int merge_parts(const ckp_mpi_job *job, int quiet, int keep)
         return rc;
     rc = print_table(job->target);
     if (rc == 0 && !quiet)
-        fprintf(stderr, "chokepoint run: wrote %s (%d ranks)\n", job->target, job->size);
+        fprintf(stderr, "chokepoint run: wrote %s (%d rank%s)\n", job->target, job->size,
+                job->size > 1 ? "s" : "");
     return rc;
 }
 

@@ -75,9 +75,9 @@ void ckp_cli_signals_install(void)
  * fails and SIGKILL a second later, too soon to wait for a batch boundary, so
  * the first signal already stops at once (the last periodic checkpoint stays
  * valid for --resume). */
-void ckp_cli_signals_at_once(void)
+void ckp_cli_signals_at_once(int on)
 {
-    at_once = 1;
+    at_once = on;
 }
 
 /* Around the opening of the writer: a second signal meanwhile waits for the

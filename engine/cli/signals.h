@@ -10,8 +10,9 @@ extern volatile sig_atomic_t ckp_cli_got_signal;
 
 /* Install the handlers (signals ignored at start stay ignored); ignore SIGXFSZ. */
 void ckp_cli_signals_install(void);
-/* Make the first stop signal stop at once, as a second one does (MPI ranks). */
-void ckp_cli_signals_at_once(void);
+/* on = 1: the first stop signal stops at once, as a second one does (MPI
+ * ranks); on = 0: back to stopping at the next batch boundary. */
+void ckp_cli_signals_at_once(int on);
 /* Around the opening of the writer: a second signal meanwhile waits for the
  * name of the temporary file, then stops at once. */
 void ckp_cli_opening_begin(void);

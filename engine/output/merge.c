@@ -337,7 +337,7 @@ static ckp_status read_records(ckp_output_slices *s, const part *p, const ckp_la
  * a time. Errors reading the part are the part's (bad input); the writer's
  * are passed on as they are. */
 static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double *tmp,
-                              ckp_error *err)
+                              const ckp_merge_options *mo, ckp_error *err)
 {
     const ckp_layout *lay = o->lay;
     ckp_output_slices *s = NULL;
@@ -350,12 +350,17 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
         if (st == CKP_OK)
             st = o->sink.write_batch(o->sink.ctx, lay, p->first + at, n, o->npol,
                                      (const double *const *)rec, err);
+        if (st == CKP_OK && mo && mo->progress &&
+            mo->progress(mo->progress_ctx, p->first + at + n - o->first_path, o->paths) != 0)
+            st = CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped after %lld of %lld paths",
+                          (long long)(p->first + at + n - o->first_path), (long long)o->paths);
     }
     ckp_output_slices_close(s);
     return st;
 }
 
-static ckp_status stream_all(ckp_output *o, const part *ps, int n, ckp_error *err)
+static ckp_status stream_all(ckp_output *o, const part *ps, int n, const ckp_merge_options *mo,
+                             ckp_error *err)
 {
     const ckp_layout *lay = o->lay;
     size_t widest = 1;
@@ -368,7 +373,7 @@ static ckp_status stream_all(ckp_output *o, const part *ps, int n, ckp_error *er
         if (!(rec[k] = malloc(CKP_CHUNK_PATHS * lay->record * sizeof **rec)))
             st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
     for (int i = 0; st == CKP_OK && i < n; i++)
-        st = stream_part(o, &ps[i], rec, tmp, err);
+        st = stream_part(o, &ps[i], rec, tmp, mo, err);
     if (rec)
         for (int k = 0; k < o->npol; k++)
             free(rec[k]);
@@ -410,7 +415,8 @@ static ckp_status read_parts(const char *const *paths, int n, part *ps, ckp_erro
 }
 
 ckp_status ckp_output_merge(const char *const *paths, int nparts, const char *target,
-                            const ckp_output_options *oo, int record_parts, ckp_error *err)
+                            const ckp_output_options *oo, const ckp_merge_options *mo,
+                            ckp_error *err)
 {
     if (nparts < 1 || !paths || !target || !target[0])
         return CKP_FAIL(err, CKP_ERR_USAGE, "merge: no parts or no output file given");
@@ -436,10 +442,10 @@ ckp_status ckp_output_merge(const char *const *paths, int nparts, const char *ta
         st = merged_result(sc, ps, nparts, idx, &res, err);
     if (st == CKP_OK)
         st = ckp_output_open(target, plan, oo, &o, err);
-    if (st == CKP_OK && record_parts)
+    if (st == CKP_OK && mo && mo->record_parts)
         st = put_parts(o, ps, nparts, err);
     if (st == CKP_OK)
-        st = stream_all(o, ps, nparts, err);
+        st = stream_all(o, ps, nparts, mo, err);
     if (st == CKP_OK) {
         st = ckp_output_finish(o, res, err);
         o = NULL;

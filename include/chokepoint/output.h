@@ -235,23 +235,35 @@ CKP_API void ckp_output_labels_free(char **labels, size_t n);
 
 /* ---- Merging range files (engine/output/merge.c) ----------------------------- */
 
+/* What a merge does besides joining (ckp_output_merge; NULL: the defaults,
+ * all zero). */
+typedef struct ckp_merge_options {
+    int record_parts; /* write the root attribute merged_parts naming the parts */
+    /* Called after each block of records (may be NULL) with the paths
+     * streamed so far and the paths of the whole range; returning non-zero
+     * stops the merge with CKP_ERR_CANCELLED, nothing written at the target. */
+    int (*progress)(void *ctx, int64_t done, int64_t total);
+    void *progress_ctx;
+} ckp_merge_options;
+
 /* Join the results files of adjacent path ranges of one run into one file at
  * `target`, equal to the file of a single run of the whole range (all but the
- * attributes created_utc, command_line and, when record_parts is 1,
- * merged_parts, which lists the parts). The parts (nparts >= 1, in any order)
- * must be finished files of the same engine and schema version, stored
- * resolved scenario, seed, policies, antithetic flag and month-statistics
- * option, each with its exact accumulators (exact/accumulators), whose
- * ranges join with no gap, overlap or duplicate. The exact accumulators are
- * merged (ckp_run_result_merge), the per-path records streamed through a
- * writer of the whole range a chunk of paths at a time, and every statistic
- * is computed by the writer as for a single run. A refused part is
- * CKP_ERR_USAGE with a message naming the files; the writer's safe-write
- * rules hold (oo: force, compress, command_line; NULL for the defaults):
- * nothing is written at target unless everything succeeds. Memory: one chunk
- * of records per policy and two run results, whatever the number of paths. */
+ * attributes created_utc, command_line and merged_parts). The parts (nparts
+ * >= 1, in any order) must be finished files of the same engine and schema
+ * version, stored resolved scenario, seed, policies, antithetic flag and
+ * month-statistics option, each with its exact accumulators
+ * (exact/accumulators), whose ranges join with no gap, overlap or duplicate.
+ * The exact accumulators are merged (ckp_run_result_merge), the per-path
+ * records streamed through a writer of the whole range a chunk of paths at a
+ * time, and every statistic is computed by the writer as for a single run. A
+ * refused part is CKP_ERR_USAGE with a message naming the files; the writer's
+ * safe-write rules hold (oo: force, compress, command_line; NULL for the
+ * defaults): nothing is written at target unless everything succeeds.
+ * Memory: one chunk of records per policy and two run results, whatever the
+ * number of paths. */
 CKP_API ckp_status ckp_output_merge(const char *const *parts, int nparts, const char *target,
-                                    const ckp_output_options *oo, int record_parts, ckp_error *err);
+                                    const ckp_output_options *oo, const ckp_merge_options *mo,
+                                    ckp_error *err);
 
 #ifdef __cplusplus
 }
