@@ -66,7 +66,7 @@ EOF
 }
 
 slurm_node_idle() {
-    sinfo -h -N -o '%T' | grep -q '^idle'
+    timeout 10 sinfo -h -N -o '%T' | grep -q '^idle'
 }
 
 slurm_up() {
@@ -122,11 +122,13 @@ slurm_down() {
 }
 
 slurm_queue_empty() {
-    [ -z "$(squeue -h -o '%i' 2>/dev/null)" ]
+    [ -z "$(timeout 10 squeue -h -o '%i' 2>/dev/null)" ]
 }
 
 slurm_job_gone() {
-    _q=$(squeue -h -j "$1" -o '%i' 2>&1) || return 0
+    # squeue fails for a job the controller has forgotten (gone); a timeout
+    # (124) says nothing, so the job counts as still there.
+    _q=$(timeout 10 squeue -h -j "$1" -o '%i' 2>&1) || { [ $? = 124 ] && return 1; return 0; }
     [ -z "$_q" ]
 }
 
@@ -135,5 +137,5 @@ slurm_wait() {
 }
 
 slurm_state() {
-    scontrol -o show job "$1" 2>/dev/null | sed -n 's/.*JobId=\([0-9]*\).* JobState=\([A-Z_]*\).*/\1 \2/p'
+    timeout 10 scontrol -o show job "$1" 2>/dev/null | sed -n 's/.*JobId=\([0-9]*\).* JobState=\([A-Z_]*\).*/\1 \2/p'
 }

@@ -102,7 +102,7 @@ all_completed() {
 if ! slurm_up "$state"; then
     fail "the single-node Slurm did not start (logs below)"
 fi
-echo "ok: single-node Slurm up in $state ($(sinfo -h -o '%N %c CPUs %T'))"
+echo "ok: single-node Slurm up in $state ($(timeout 10 sinfo -h -o '%N %c CPUs %T'))"
 
 export CHOKEPOINT="$exe" CKP_PATHS=$paths CKP_RUN_ARGS="$run_args"
 export CKP_SBATCH_ARGS=--overcommit OPENBLAS_NUM_THREADS=1
