@@ -136,10 +136,58 @@ static int parse(int argc, char **argv, args *a)
     return -1;
 }
 
+/* Under the table: the probability that each material's stockpile runs dry,
+ * per policy (summary/stockout_probability, schema 2; nothing for a file
+ * without it). 0, or -1 when the file cannot be read. */
+static int print_stockout(FILE *out, const char *file, const ckp_output_info *in,
+                          const ckp_output_file *f, ckp_error *err)
+{
+    ckp_output_slices *s = NULL;
+    char **mat = NULL, name[256];
+    size_t nm = 0;
+    ckp_output_array a = {0};
+    int rc = 0;
+    snprintf(name, sizeof name, "policies/%s/summary/stockout_probability", in->policy_names[0]);
+    if (ckp_output_slices_open(file, &s, err) != CKP_OK ||
+        ckp_output_slices_labels(s, "material", &mat, &nm, err) != CKP_OK)
+        rc = -1;
+    else if (ckp_output_slices_shape(s, name, &a, err) != CKP_OK || a.count != nm)
+        ckp_error_clear(err); /* a version-1 file */
+    else {
+        int namew = 6;
+        for (int k = 0; k < in->npol; k++)
+            if ((int)strlen(in->policy_names[k]) > namew)
+                namew = (int)strlen(in->policy_names[k]);
+        fprintf(out, "\nProbability that the stockpile runs dry within the horizon\n%-*s", namew,
+                "policy");
+        for (size_t m = 0; m < nm; m++)
+            fprintf(out, " %*s", strlen(mat[m]) > 6 ? (int)strlen(mat[m]) : 6, mat[m]);
+        fprintf(out, "\n");
+        for (int k = 0; k < in->npol && rc == 0; k++) {
+            snprintf(name, sizeof name, "policies/%s/summary/stockout_probability",
+                     in->policy_names[k]);
+            ckp_output_array_free(&a);
+            if (ckp_output_read_array(f, name, &a, err) != CKP_OK || a.count != nm || !a.f64) {
+                rc = -1;
+                break;
+            }
+            fprintf(out, "%-*s", namew, in->policy_names[k]);
+            for (size_t m = 0; m < nm; m++)
+                fprintf(out, " %*.3f", strlen(mat[m]) > 6 ? (int)strlen(mat[m]) : 6, a.f64[m]);
+            fprintf(out, "\n");
+        }
+    }
+    ckp_output_array_free(&a);
+    ckp_output_labels_free(mat, nm);
+    ckp_output_slices_close(s);
+    return rc;
+}
+
 /* Write the table (in a->format) to the target; the exit status. */
-static int emit(const args *a, const ckp_output_info *in, const char *name,
+static int emit(const args *a, const ckp_output_file *f, const char *name,
                 const ckp_output_row *rows)
 {
+    const ckp_output_info *in = ckp_output_file_info(f);
     ckp_error err;
     ckp_error_clear(&err);
     target t = {a->out, a->force, NULL, NULL, 0};
@@ -157,6 +205,8 @@ static int emit(const args *a, const ckp_output_info *in, const char *name,
                 in->antithetic ? ", antithetic" : "", in->horizon_months, in->engine_version,
                 in->created_utc);
         ckp_cli_print_table(t.fp, in->currency, rows, in->npol);
+        if (print_stockout(t.fp, a->file, in, f, &err) != 0)
+            ok = 0;
     } else if (write_rows(t.fp, !strcmp(a->format, "csv") ? FMT_CSV : FMT_JSON, rows, in->npol) !=
                0) {
         CKP_FAIL(&err, CKP_ERR_NOMEM, "out of memory");
@@ -194,7 +244,7 @@ int ckp_cmd_summary(int argc, char **argv)
         /* the reader says CKP_ERR_IO (or HDF5) of a file it cannot take: bad input */
         rc = st == CKP_ERR_IO || st == CKP_ERR_HDF5 ? 2 : ckp_status_exit_code(st);
     } else {
-        rc = emit(&a, ckp_output_file_info(f), name, rows);
+        rc = emit(&a, f, name, rows);
     }
     free(name);
     free(rows);

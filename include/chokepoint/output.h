@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* Version of the file layout written by this engine. */
-#define CKP_OUTPUT_SCHEMA_VERSION 1
+#define CKP_OUTPUT_SCHEMA_VERSION 2
 
 /* ---- Writing ---------------------------------------------------------------- */
 
