@@ -66,6 +66,7 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
         ckp_dim dims[4];
         int rank = ckp_schema_metric_dims(mt[j].dims, dims);
         for (size_t c = 0; c < o->lay->length[j]; c++) {
+            ckp_writer_progress(o, k, o->lay->offset[j] + c);
             ckp_summary sm;
             double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
             if ((s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
