@@ -144,4 +144,4 @@ if (any(!has))
 invisible(dev.off())
 
 f$close_all()
-cat(sprintf("charts in %s/: %s\n", outdir, paste(written, collapse = ", ")))
+cat(sprintf("charts in %s/: %s\n", sub("/+$", "", outdir), paste(written, collapse = ", ")))

@@ -221,4 +221,4 @@ save(fig, "benefit_cost_tail.png")
 worst = int(pol["loss_total"].idxmax("path"))
 print(f"worst path of {POLICY}: {worst}; replay it with: "
       f"chokepoint replay {FILE} --path {worst} --policy {POLICY}")
-print(f"charts in {OUTDIR}/: {', '.join(written)}")
+print(f"charts in {os.path.join(OUTDIR, '')}: {', '.join(written)}")

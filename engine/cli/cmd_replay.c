@@ -274,10 +274,8 @@ static void money_unit(double big, double *scale, const char **name)
 /* What the columns of the month tables mean (vs: the side-by-side table). */
 static void print_legend(FILE *out, const char *unit, const char *currency, int vs)
 {
-    fprintf(out,
-            "Columns, per material (%s as fractions of the material's normal monthly "
-            "demand):\n",
-            vs ? "short" : "supply, reroute, release and short");
+    fprintf(out, "Per material (%s: fractions of normal monthly demand):\n",
+            vs ? "short" : "supply, reroute, release, short");
     if (!vs)
         fprintf(out, "  supply    imports that get through the export controls this month\n"
                      "  reroute   the gap covered by other suppliers' spare capacity\n"
@@ -510,7 +508,7 @@ static ckp_status loss_rank(const char *file, const char *policy, double v, int6
 
 /* The short header: path, policy, total loss and its rank among the paths. */
 static ckp_status print_header(const replay_args *a, const ckp_output_info *in, const one *o,
-                               const ckp_layout *lay, ckp_error *err)
+                               const ckp_layout *lay, int second, ckp_error *err)
 {
     double v = o->rec[lay->offset[CKP_M_LOSS_TOTAL]], scale;
     const char *unit;
@@ -518,8 +516,10 @@ static ckp_status print_header(const replay_args *a, const ckp_output_info *in, 
     CKP_TRY(loss_rank(a->file, o->name, v, &above, &n, err));
     money_unit(v, &scale, &unit);
     printf("%s: path %lld%s, policy '%s', seed %llu%s\n", a->file, a->path,
-           a->worst ? " (--path worst: this policy's largest total loss)" : "", o->name,
-           (unsigned long long)in->seed, in->antithetic ? ", antithetic" : "");
+           !a->worst ? ""
+           : second  ? " (the worst path of the first policy)"
+                     : " (--path worst: this policy's largest total loss)",
+           o->name, (unsigned long long)in->seed, in->antithetic ? ", antithetic" : "");
     printf("total loss %.2f %s%s%s over %d months, ", v / scale, unit, unit[0] ? " " : "",
            in->currency, lay->T);
     if (above == 0)
@@ -556,8 +556,8 @@ static int report(const replay_args *a, const ckp_output_info *in, const ckp_sce
     if (csv) {
         print_csv(stdout, sc, lay, &o->tr.t, o->rec);
     } else {
-        if (print_header(a, in, o, lay, err) != CKP_OK ||
-            (vs && print_header(a, in, vs, lay, err) != CKP_OK)) {
+        if (print_header(a, in, o, lay, 0, err) != CKP_OK ||
+            (vs && print_header(a, in, vs, lay, 1, err) != CKP_OK)) {
             fprintf(stderr, "chokepoint replay: %s\n", err->message);
             return 2;
         }
