@@ -75,7 +75,7 @@ def main():
               lines[-2] .startswith(f"chokepoint run: summaries of {k} policies written") and
               lines[-1] == f"chokepoint run: wrote {f5}",
               f"pipe: the summaries phase announced with its own progress ({len(summ)} lines)")
-        check(lines.index(next(l for l in lines if SUMM.match(l))) > npaths - 1,
+        check(next((i for i, l in enumerate(lines) if SUMM.match(l)), -1) > npaths - 1,
               "pipe: the summaries come after the paths")
 
         r = run("-n", "500", "--progress", "always")
