@@ -9,13 +9,15 @@
 #   head(r$loss)                           # policy, path, industry, loss
 #   r$benefit_mean                         # NA for the baseline
 #   r$attrs$seed                           # root attributes
+#   r$time                                 # month, time (Date): with a scenario `start`
 #
+# stockout_month is NA where the stockpile never ran dry (the dataset's _FillValue).
 # Each data.frame has the dimensions in the file's order (policy first), then the values in a
 # column named after the variable. hdf5r reads arrays with their dimensions reversed (R is
 # column-major); the expansion below accounts for it. uint64 attributes above 2^63 - 1
 # (the generator state) saturate in hdf5r: take them from Python. Needs hdf5r (r-cran-hdf5r).
 
-chokepoint_schema_version <- 1L
+chokepoint_schema_version <- 2L  # reads version 1 too
 
 # Root attributes every results file carries; dimension scales whose values differ by policy
 # (their dimension is numbered 0..n-1 instead, and the scale is a variable).
@@ -30,12 +32,25 @@ chokepoint_schema_version <- 1L
   else paste0(prefix, name)
 }
 
-# A dataset's values as a plain vector in row-major (file) order, numbers as double.
-.ckp_values <- function(d) {
+# A dataset's values as a plain vector in row-major (file) order, numbers as double; a
+# value equal to the dataset's _FillValue (stockout_month's "never") becomes NA, and so does
+# -1 in stockout_month of a version-1 file (`never`).
+.ckp_values <- function(d, never = FALSE) {
   v <- d$read()
   if (inherits(v, "integer64")) v <- as.numeric(v)
   if (is.numeric(v) && !is.double(v)) v <- as.double(v)
-  as.vector(v)
+  v <- as.vector(v)
+  fill <- if (d$attr_exists("_FillValue")) hdf5r::h5attr(d, "_FillValue") else if (never) -1
+  if (!is.null(fill)) v[v == fill] <- NA
+  v
+}
+
+# With a scenario `start`: the root's `time` (month) as Dates ("days since YYYY-MM-DD").
+.ckp_time <- function(f) {
+  if (!f$exists("time")) return(NULL)
+  d <- f[["time"]]
+  origin <- as.Date(sub("^days since ", "", hdf5r::h5attr(d, "units")))
+  data.frame(month = f[["month"]][], time = origin + as.vector(d$read()))
 }
 
 # The dimension scales attached to a dataset (hdf5r objects), in the file's order of dims.
@@ -78,6 +93,7 @@ chokepoint_open <- function(path, paths = TRUE) {
       if (!f$exists(gpath)) next
       grp <- f[[gpath]]
       for (dname in names(grp)) {
+        if (dname == "time") next  # an auxiliary coordinate: out$time
         d <- grp[[dname]]
         if (!inherits(d, "H5D")) next
         scale <- d$attr_exists("CLASS")
@@ -98,7 +114,8 @@ chokepoint_open <- function(path, paths = TRUE) {
           }
           vars[[v]] <- list(dims = dims, values = vector("list", np))
         }
-        vars[[v]]$values[i] <- list(.ckp_values(d))
+        vars[[v]]$values[i] <- list(.ckp_values(d, attrs$schema_version == 1 &&
+                                                  v == "stockout_month"))
       }
     }
   }
@@ -107,7 +124,7 @@ chokepoint_open <- function(path, paths = TRUE) {
       coords[[d]] <- seq_along(vars[[paste0("exceedance_", d)]]$values[[1]]) - 1L
 
   # Pass 2: one long data.frame per variable.
-  out <- list(attrs = attrs)
+  out <- list(attrs = attrs, time = .ckp_time(f))
   out$policies <- data.frame(policy = policies, stringsAsFactors = FALSE)
   for (a in names(pol[[1]])) {
     col <- if (startsWith(a, "policy_")) a else paste0("policy_", a)

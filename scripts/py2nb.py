@@ -22,7 +22,9 @@ def cells(src):
                              for line in body.split("\n"))
             out.append({"cell_type": "markdown", "metadata": {}, "source": lines(text)})
         else:
-            out.append({"cell_type": "code", "execution_count": None, "metadata": {},
+            # "# %% tags=["parameters"]": the cell a notebook runner may override
+            meta = {"tags": ["parameters"]} if 'tags=["parameters"]' in head else {}
+            out.append({"cell_type": "code", "execution_count": None, "metadata": meta,
                         "outputs": [], "source": lines(body)})
     return out
 
@@ -34,7 +36,10 @@ def lines(text):
 
 def main():
     src, dst = sys.argv[1:3]
-    nb = {"cells": cells(open(src).read()),
+    cs = cells(open(src).read())
+    for i, c in enumerate(cs):
+        c["id"] = f"cell-{i}"  # nbformat 4.5 wants an id per cell; stable across runs
+    nb = {"cells": cs,
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                       "name": "python3"},
                        "language_info": {"name": "python"}},

@@ -6,7 +6,8 @@ Checks:
 - chokepoint.open gives the documented dims and coordinates (policy first, baseline first);
 - every variable equals the h5py read of its dataset in each policy group bit for bit, under
   the documented names (summary_*, quantiles_*, exceedance_*, month_*, benefit_*), the
-  baseline's benefit_* are NaN, and nothing else is in the Dataset;
+  baseline's benefit_* are NaN, and nothing else is in the Dataset (CF-decoded: a dataset's
+  _FillValue reads as NaN; decode=False gives the stored values);
 - reading is lazy; paths=False leaves out the per-path variables; to_dataframe has a policy level;
   a --first-path run has the global path index as its path coordinate;
 - policies() and info(); a non-HDF5 file, an HDF5 file that is not a result, an incomplete
@@ -130,7 +131,10 @@ try:
     for i, p in enumerate(pols):
         for v, src in names_of(h["policies"][p]).items():
             seen.add(v)
-            if v not in ds or not same_bits(ds[v].isel(policy=i).values, h[src][()]):
+            want = h[src][()]
+            if "_FillValue" in h[src].attrs:  # CF-decoded: the fill value reads as NaN
+                want = np.where(want == h[src].attrs["_FillValue"], np.nan, want)
+            if v not in ds or not same_bits(ds[v].isel(policy=i).values, want):
                 bad.append(f"{p}:{v}")
         for k, a in h["policies"][p].attrs.items():
             v = k if k.startswith("policy_") else "policy_" + k
@@ -138,6 +142,11 @@ try:
             if v not in ds or str(ds[v].values[i]) != str(a.decode() if isinstance(a, bytes) else a):
                 bad.append(f"{p}:{v}")
     check(not bad, f"every variable equals the h5py read of its dataset bit for bit {bad[:5]}")
+    raw = chokepoint.open(f5, decode=False)
+    check(same_bits(raw["stockout_month"].isel(policy=0).values,
+                    h["policies/baseline/stockout_month"][()]) and
+          bool((raw["stockout_month"] == -1).any()),
+          "decode=False keeps stockout_month as stored (-1 for never)")
     check(set(ds.data_vars) == seen, f"nothing else in the Dataset {set(ds.data_vars) ^ seen}")
     ben = [v for v in ds.data_vars if v.startswith("benefit")]
     check(len(ben) == 6 and all(np.isnan(ds[v].sel(policy="baseline").values).all() for v in ben),
@@ -201,7 +210,7 @@ try:
     ok, msg = refused(other, ["not a chokepoint result", "schema_version"])
     check(ok, f"an HDF5 file that is not a result is refused ({msg})")
     for attr, value, words, what in (("complete", 0, ["incomplete", "complete = 0"], "an incomplete"),
-                                     ("schema_version", 2, ["schema_version 2", "newer"],
+                                     ("schema_version", 3, ["schema_version 3", "newer"],
                                       "a newer-schema")):
         g5 = os.path.join(tmp, f"{attr}.h5")
         shutil.copy(f5, g5)

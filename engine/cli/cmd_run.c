@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "engine/core/error_impl.h"
 #include "mpi_run.h"
+#include "progress.h"
 #include "signals.h"
 #include "table.h"
 
@@ -59,7 +60,14 @@ static void run_usage(FILE *out)
             "                      with -o, save the checkpoint every S seconds, at a batch\n"
             "                      boundary; 0 = after every batch (default: 2)\n"
             "      --no-checkpoint don't keep a checkpoint beside FILE\n"
-            "  -q, --quiet         no progress line and no notes on stderr\n"
+            "      --progress WHEN auto: a live line on a terminal, and when stderr is\n"
+            "                      not one (a log file, a pipe) a line every 10 s or 10 %%\n"
+            "                      with paths done, rate and time left, then the same for\n"
+            "                      the summaries with -o; nothing before a phase takes a\n"
+            "                      second; always: the same from the start; never: none\n"
+            "                      (default: auto)\n"
+            "  -q, --quiet         nothing on stderr but errors: no progress, no notes\n"
+            "                      (the table still goes to stdout)\n"
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
@@ -95,6 +103,7 @@ typedef struct run_args {
     const char *file;
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
     int resume, no_checkpoint, have_every;
+    progress_mode progress;
     uint64_t paths, seed, first_path, batch, threads, compress, every;
     const char *output;
     const char **policies;
@@ -222,6 +231,16 @@ static int parse_args(int argc, char **argv, run_args *a)
                 number_opt(name, v, 0, 9, &a->compress))
                 return 2;
             a->have_compress = 1;
+        } else if (IS("--progress", "--progress")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)))
+                return 2;
+            if (ckp_cli_progress_parse(v, &a->progress) != 0) {
+                fprintf(stderr,
+                        "chokepoint run: --progress expects auto, always or never, "
+                        "got '%s'\n",
+                        v);
+                return 2;
+            }
         } else if (IS("-o", "--output")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)))
                 return 2;
@@ -255,49 +274,6 @@ static int parse_args(int argc, char **argv, run_args *a)
     if (!a->have_every)
         a->every = 2;
     return 0;
-}
-
-/* ---- Progress line ------------------------------------------------------- */
-
-typedef struct progress {
-    int enabled;
-    int shown;
-    double start, last;
-} progress;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Shown only after the run has taken a second, at most five times a second,
- * overwritten in place with a carriage return. */
-static void progress_show(progress *pg, int64_t done, int64_t total)
-{
-    if (!pg->enabled)
-        return;
-    double t = now_seconds();
-    double el = t - pg->start;
-    if (el < 1.0 || (t - pg->last < 0.2 && done < total))
-        return;
-    pg->last = t;
-    double rate = el > 0 ? (double)done / el : 0.0;
-    double left = rate > 0 ? (double)(total - done) / rate : 0.0;
-    long ls = (long)(left + 0.5);
-    fprintf(stderr, "\r%lld/%lld paths  %.0f paths/s  %ld:%02ld left  ", (long long)done,
-            (long long)total, rate, ls / 60, ls % 60);
-    fflush(stderr);
-    pg->shown = 1;
-}
-
-static void progress_end(progress *pg)
-{
-    if (pg->shown) {
-        fprintf(stderr, "\r%*s\r", 60, "");
-        fflush(stderr);
-    }
 }
 
 /* ---- The small sink: loss_total of each policy ----------------------------- */
@@ -415,7 +391,7 @@ static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_opti
  * of total losses (ls). *cmdline is freed by the caller. */
 static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
                             ckp_output **out, char **cmdline, loss_sink *ls, ckp_sink *small,
-                            const ckp_sink **sink, ckp_error *err)
+                            const ckp_sink **sink, progress *pg, ckp_error *err)
 {
     if (a->output) {
         ckp_output_options oo;
@@ -425,6 +401,8 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
             oo.compress = (int)a->compress;
         *cmdline = join_args(argc, argv);
         oo.command_line = *cmdline;
+        oo.progress = ckp_cli_progress_finish; /* the summaries phase */
+        oo.progress_ctx = pg;
         CKP_TRY(ckp_output_open(a->output, plan, &oo, out, err));
         *sink = ckp_output_sink(*out);
         return CKP_OK;
@@ -437,6 +415,13 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
     small->write_batch = loss_write;
     *sink = small;
     return CKP_OK;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The run, batch by batch: progress after each, and a stop at the first
@@ -463,7 +448,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
             ckp_run_abort(rs);
             return st;
         }
-        progress_show(pg, ckp_run_next_path(rs) - first, total);
+        ckp_cli_progress_paths(pg, ckp_run_next_path(rs) - first, total);
     }
     if (ckp_cli_got_signal) {
         int64_t done = ckp_run_next_path(rs) - first;
@@ -666,8 +651,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
     if ((rc = build_options(&a, sc, &ro, &pol)) != 0 ||
         (rc = ckp_mpi_piece(job, &ro.first_path, &ro.paths, ro.antithetic)) != 0)
         goto done;
-    pg.enabled = !a.quiet && isatty(STDERR_FILENO);
-    pg.start = pg.last = now_seconds();
+    ckp_cli_progress_init(&pg, a.progress, a.quiet, stderr, isatty(STDERR_FILENO), 0);
     /* Without a file the table needs only each policy's total loss; per-month
      * figures are only stored in a file. */
     ro.month_stats = a.output != NULL;
@@ -675,6 +659,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         rc = fail(&err, st);
         goto done;
     }
+    pg.npol = ckp_plan_npolicies(plan);
     use_ck = a.output && !a.no_checkpoint;
     if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0) {
         rc = rc == ALREADY_DONE ? 0 : rc;
@@ -688,7 +673,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
                     n, n > 1 ? "s" : "", a.output);
     }
     ckp_cli_opening_begin();
-    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err);
+    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &pg, &err);
     if (st == CKP_OK && out)
         ckp_cli_temp_set(0, ckp_output_temp_path(out));
     ckp_cli_opening_end();
@@ -707,7 +692,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
     if (st == CKP_OK)
         st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res,
                        &err);
-    progress_end(&pg);
+    ckp_cli_progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
         out = NULL;

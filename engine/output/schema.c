@@ -7,17 +7,18 @@
 #include <stdio.h>
 
 const ckp_dim_info ckp_schema_dim[CKP_D_COUNT] = {
-    [CKP_D_PATH] = {"path", "1", "global path index"},
-    [CKP_D_SUPPLIER] = {"supplier", "1", "exporting economy"},
-    [CKP_D_REGIME] = {"regime", "1", "export-control regime"},
-    [CKP_D_MATERIAL] = {"material", "1", "material"},
-    [CKP_D_INDUSTRY] = {"industry", "1", "industry"},
-    [CKP_D_MONTH] = {"month", "months", "month of the horizon (1-based)"},
+    /* Labels and indices carry no units (CF: none for names and counters). */
+    [CKP_D_PATH] = {"path", NULL, "global path index"},
+    [CKP_D_SUPPLIER] = {"supplier", NULL, "exporting economy"},
+    [CKP_D_REGIME] = {"regime", NULL, "export-control regime"},
+    [CKP_D_MATERIAL] = {"material", NULL, "material"},
+    [CKP_D_INDUSTRY] = {"industry", NULL, "industry"},
+    [CKP_D_MONTH] = {"month", NULL, "month of the horizon (1 is the first)"},
     [CKP_D_QUANTILE] = {"quantile", "1", "probability of the quantile"},
-    [CKP_D_STAT] = {"stat", "1", "summary statistic over paths"},
-    [CKP_D_BIN] = {"bin", "1", "histogram bin index"},
-    [CKP_D_POLICY] = {"policy", "1", "policy (run order, baseline first)"},
-    [CKP_D_LEVEL] = {"level", CKP_SCHEMA_CURRENCY, "loss level (k * max / 100)"},
+    [CKP_D_STAT] = {"stat", NULL, "summary statistic over paths"},
+    [CKP_D_BIN] = {"bin", NULL, "histogram bin index"},
+    [CKP_D_POLICY] = {"policy", NULL, "policy (run order, baseline first)"},
+    [CKP_D_LEVEL] = {"level", CKP_SCHEMA_CURRENCY, "total loss level"},
 };
 
 const ckp_dim ckp_schema_root_dim[CKP_SCHEMA_ROOT_DIMS] = {
@@ -79,7 +80,7 @@ void ckp_schema_stats_unpack(const double *row, ckp_summary *s)
 
 const ckp_ds_info ckp_schema_ds[CKP_DS_COUNT] = {
     [CKP_DS_EXCEEDANCE_PROB] = {CKP_G_EXCEEDANCE, "prob", 1, CKP_D_LEVEL, "1",
-                                "P(loss_total > level)"},
+                                "probability that the total loss exceeds the level"},
     [CKP_DS_BENEFIT] = {CKP_G_COMPARISON, "benefit", 1, CKP_D_PATH, CKP_SCHEMA_CURRENCY,
                         "per-path benefit: baseline loss_total minus policy loss_total"},
     [CKP_DS_BENEFIT_MEAN] = {CKP_G_COMPARISON, "benefit_mean", 0, CKP_D_COUNT,
@@ -91,18 +92,20 @@ const ckp_ds_info ckp_schema_ds[CKP_DS_COUNT] = {
     [CKP_DS_BENEFIT_QUANTILES] = {CKP_G_COMPARISON, "benefit_quantiles", 1, CKP_D_QUANTILE,
                                   CKP_SCHEMA_CURRENCY, "quantiles of the per-path benefit"},
     [CKP_DS_BCR] = {CKP_G_COMPARISON, "bcr", 0, CKP_D_COUNT, "1",
-                    "benefit-cost ratio: mean benefit / (annual_cost * T / 12); NaN without a "
-                    "cost"},
+                    "benefit-cost ratio: mean benefit over the policy's cost across the horizon "
+                    "(NaN without a cost)"},
 };
 
 const ckp_month_obs_info ckp_schema_month_obs[CKP_MO_COUNT] = {
     [CKP_MO_SHORTFALL] = {"shortfall", "1",
-                          "physical shortfall x (fraction of monthly baseline demand)",
+                          "physical shortfall (fraction of monthly baseline demand)",
                           CKP_D_MATERIAL},
-    [CKP_MO_INOPERABILITY] = {"inoperability", "1", "inoperability q after propagation",
+    [CKP_MO_INOPERABILITY] = {"inoperability", "1",
+                              "industry inoperability after propagation (fraction of output lost)",
                               CKP_D_INDUSTRY},
-    [CKP_MO_PRICE] = {"price", "1", "price multiple pi (of the baseline price)", CKP_D_MATERIAL},
-    [CKP_MO_STOCK] = {"stock_days", "day", "stockpile after the month L (days of baseline demand)",
+    [CKP_MO_PRICE] = {"price", "1", "price as a multiple of the baseline price", CKP_D_MATERIAL},
+    [CKP_MO_STOCK] = {"stock_days", "day",
+                      "stockpile at the end of the month (days of baseline demand)",
                       CKP_D_MATERIAL},
 };
 

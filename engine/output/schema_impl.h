@@ -172,5 +172,19 @@ int ckp_schema_month_dims(ckp_month_obs o, ckp_month_var v, ckp_dim *dims);
 #define CKP_A_LONG_NAME "long_name"
 #define CKP_A_IS_INTEGER "is_integer"
 #define CKP_A_NC_DIMID "_Netcdf4Dimid"
+/* CF conventions (schema 2): the root's Conventions; stockout_month's
+ * _FillValue (its "never"); with a scenario `start`, the `time` coordinate
+ * (month) of dates and the coordinates attribute naming it on every dataset
+ * along month. */
+#define CKP_A_CONVENTIONS "Conventions"
+#define CKP_SCHEMA_CONVENTIONS "CF-1.8"
+#define CKP_A_FILL_VALUE "_FillValue"
+#define CKP_SCHEMA_NEVER (-1.0) /* stockout_month of a path that never ran dry */
+#define CKP_A_COORDINATES "coordinates"
+#define CKP_A_CALENDAR "calendar"
+#define CKP_A_STANDARD_NAME "standard_name"
+#define CKP_SCHEMA_TIME "time"
+/* summary/stockout_probability (material): the share of paths that ran dry. */
+#define CKP_SCHEMA_STOCKOUT_PROB "stockout_probability"
 
 #endif

@@ -43,7 +43,8 @@ static herr_t attrs_meta(ckp_output *o, hid_t d, const char *units, const char *
      * stock level is not a duration, so use the singular UDUNITS name. */
     if (units && strcmp(units, "days") == 0)
         units = "day";
-    if (ckp_h5_attr_str(d, CKP_A_UNITS, o->str, units ? units : "1") < 0)
+    /* No units: a label or index coordinate (CF gives names and counters none). */
+    if (units && ckp_h5_attr_str(d, CKP_A_UNITS, o->str, units) < 0)
         return -1;
     return ckp_h5_attr_str(d, CKP_A_LONG_NAME, o->str, long_name ? long_name : "");
 }
@@ -136,6 +137,45 @@ static ckp_status names_scale(ckp_output *o, ckp_grp *g, ckp_dim d, const char *
     return ckp_writer_scale(o, g, d, o->str, o->str, names, 0, err);
 }
 
+/* Days from 1970-01-01 to the first of month m (1..12) of year y (proleptic
+ * Gregorian calendar). */
+static int64_t days_of_month_start(int64_t y, int64_t m)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* With a scenario `start`: the `time` coordinate along month in g, the first
+ * day of each month as days since the first of the start month (CF: xarray
+ * decodes it to dates). */
+static ckp_status time_coord(ckp_output *o, ckp_grp *g, ckp_error *err)
+{
+    int y = o->sc->start_year, m = o->sc->start_month, n = (int)o->dimlen[CKP_D_MONTH];
+    int32_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    int64_t d0 = days_of_month_start(y, m);
+    for (int t = 0; t < n; t++) {
+        int64_t mm = m - 1 + t;
+        v[t] = (int32_t)(days_of_month_start(y + mm / 12, mm % 12 + 1) - d0);
+    }
+    char units[48];
+    snprintf(units, sizeof units, "days since %04d-%02d-01", y, m);
+    ckp_dim d = CKP_D_MONTH;
+    ckp_status st = ckp_writer_put(o, g, CKP_SCHEMA_TIME, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &d, v,
+                                   0, units, "first day of the month", err);
+    free(v);
+    CKP_TRY(st);
+    hid_t ds = H5Dopen2(g->id, CKP_SCHEMA_TIME, H5P_DEFAULT);
+    int bad = ds < 0 || ckp_h5_attr_str(ds, CKP_A_CALENDAR, o->str, "standard") < 0 ||
+              ckp_h5_attr_str(ds, CKP_A_STANDARD_NAME, o->str, "time") < 0;
+    if (ds >= 0 && H5Dclose(ds) < 0)
+        bad = 1;
+    return bad ? ckp_h5_error(err, "%s: cannot write the time coordinate", o->pub.target) : CKP_OK;
+}
+
 /* Create the coordinate scale for dimension d in g if not there yet. */
 static ckp_status ensure_scale(ckp_output *o, ckp_grp *g, ckp_dim d, ckp_error *err)
 {
@@ -174,6 +214,8 @@ static ckp_status ensure_scale(ckp_output *o, ckp_grp *g, ckp_dim d, ckp_error *
             v[i] = d == CKP_D_MONTH ? i + 1 : i;
         st = ckp_writer_scale(o, g, d, H5T_NATIVE_INT32, H5T_STD_I32LE, v, 0, err);
         free(v);
+        if (st == CKP_OK && d == CKP_D_MONTH && o->sc->start_year > 0)
+            st = time_coord(o, g, err);
         return st;
     }
     case CKP_D_QUANTILE:
@@ -217,6 +259,11 @@ ckp_status ckp_writer_put(ckp_output *o, ckp_grp *g, const char *name, hid_t mem
             goto fail;
     if (attrs_meta(o, ds, units, long_name) < 0)
         goto fail;
+    /* A dataset along month names the dates of its months (CF auxiliary coordinate). */
+    for (int r = 0; r < rank && o->sc->start_year > 0 && strcmp(name, CKP_SCHEMA_TIME); r++)
+        if (dims[r] == CKP_D_MONTH &&
+            ckp_h5_attr_str(ds, CKP_A_COORDINATES, o->str, CKP_SCHEMA_TIME) < 0)
+            goto fail;
     goto done;
 fail:
     st = ckp_h5_error(err, "%s: cannot write dataset '%s'", o->pub.target, name);
@@ -246,6 +293,7 @@ static herr_t root_attrs(ckp_output *o, const char *yaml, const char *cmdline, c
     const ckp_pcg64 *base = ckp_plan_base(o->plan);
     hid_t f = o->file, s = o->str;
     int bad = ckp_h5_attr_i32(f, CKP_A_SCHEMA_VERSION, CKP_OUTPUT_SCHEMA_VERSION) < 0 ||
+              ckp_h5_attr_str(f, CKP_A_CONVENTIONS, s, CKP_SCHEMA_CONVENTIONS) < 0 ||
               ckp_h5_attr_str(f, CKP_A_ENGINE_VERSION, s, ckp_version()) < 0 ||
               ckp_h5_attr_u64(f, CKP_A_SEED, ckp_plan_seed(o->plan)) < 0 ||
               ckp_h5_attr_u64(f, CKP_A_STATE_HI, base->state.hi) < 0 ||
@@ -304,11 +352,13 @@ static ckp_status create_metric(ckp_output *o, ckp_grp *g, const char *policy,
         mx[r] = r == 0 ? H5S_UNLIMITED : ext[r];
         chk[r] = r == 0 ? o->chunk : 1;
     }
-    double nan = NAN;
+    /* stockout_month's "never" is its CF fill value (xarray reads it as NaN). */
+    int never = mi == &ckp_metric_table()[CKP_M_STOCKOUT_MONTH];
+    double fill = never ? CKP_SCHEMA_NEVER : NAN;
     hid_t sp = -1, dcpl = -1, dapl = -1, ds = -1;
     int bad = (sp = H5Screate_simple(rank, ext, mx)) < 0 ||
               (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, chk) < 0 ||
-              H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0 ||
+              H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill) < 0 ||
               (o->compress > 0 &&
                (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, (unsigned)o->compress) < 0)) ||
               /* Every write fills whole chunks, so HDF5's chunk cache (1 MiB per
@@ -322,7 +372,8 @@ static ckp_status create_metric(ckp_output *o, ckp_grp *g, const char *policy,
         bad = H5DSattach_scale(ds, g->scale[dims[r]], (unsigned)r) < 0;
     if (!bad)
         bad = attrs_meta(o, ds, mi->units, mi->long_name) < 0 ||
-              ckp_h5_attr_i32(ds, CKP_A_IS_INTEGER, mi->is_integer) < 0;
+              ckp_h5_attr_i32(ds, CKP_A_IS_INTEGER, mi->is_integer) < 0 ||
+              (never && ckp_h5_attr_f64(ds, CKP_A_FILL_VALUE, fill) < 0);
     /* Take the error stack before the closes below clear it. */
     ckp_status st = bad ? ckp_h5_error(err, "%s: cannot create '%s/%s'", o->pub.target, policy,
                                        mi->name)

@@ -44,7 +44,7 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
     ckp_grp_init(&gs);
     ckp_grp_init(&gq);
     ckp_grp_init(&ge);
-    double *st = NULL, *q = NULL;
+    double *st = NULL, *q = NULL, *pso = NULL;
     ckp_status s = CKP_OK;
     hid_t pg = o->pg[k].id;
     if ((s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_SUMMARY], &gs, err)) != CKP_OK ||
@@ -57,7 +57,8 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
             maxlen = o->lay->length[j];
     st = malloc(maxlen * CKP_NSTAT * sizeof *st);
     q = malloc(maxlen * CKP_NQUANTILES * sizeof *q);
-    if (!st || !q) {
+    pso = malloc(maxlen * sizeof *pso);
+    if (!st || !q || !pso) {
         s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -65,6 +66,7 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
         ckp_dim dims[4];
         int rank = ckp_schema_metric_dims(mt[j].dims, dims);
         for (size_t c = 0; c < o->lay->length[j]; c++) {
+            ckp_writer_progress(o, k, o->lay->offset[j] + c);
             ckp_summary sm;
             double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
             if ((s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
@@ -73,7 +75,11 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
              * it always was; a non-finite value fails the summary below). */
             if (j == CKP_M_LOSS_TOTAL)
                 ckp_exceedance(x, (size_t)o->paths, lev, prob);
-            if ((s = ckp_table_summary(o->plan, x, (size_t)o->paths, &sm, err)) != CKP_OK)
+            /* stockout_month: over the paths that ran dry, and their share */
+            s = j == CKP_M_STOCKOUT_MONTH
+                    ? ckp_table_stockout(x, (size_t)o->paths, CKP_SCHEMA_NEVER, pso + c, &sm, err)
+                    : ckp_table_summary(o->plan, x, (size_t)o->paths, &sm, err);
+            if (s != CKP_OK)
                 goto done;
             ckp_schema_stats_pack(&sm, st + c * CKP_NSTAT);
             memcpy(q + c * CKP_NQUANTILES, sm.q, sizeof sm.q);
@@ -88,10 +94,17 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
         if ((s = ckp_writer_put(o, &gq, mt[j].name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank + 1,
                                 dims, q, 0, mt[j].units, mt[j].long_name, err)) != CKP_OK)
             goto done;
+        if (j == CKP_M_STOCKOUT_MONTH &&
+            (s = ckp_writer_put(o, &gs, CKP_SCHEMA_STOCKOUT_PROB, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
+                                rank, dims, pso, 0, "1",
+                                "probability that the stockpile runs dry within the horizon",
+                                err)) != CKP_OK)
+            goto done;
     }
 done:
     free(st);
     free(q);
+    free(pso);
     ckp_grp_close(&gs);
     ckp_grp_close(&gq);
     ckp_grp_close(&ge);

@@ -3,6 +3,7 @@
  * the summary of its total loss and its paired comparison with the baseline. */
 #include "table_impl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,17 @@ ckp_status ckp_table_summary(const ckp_plan *plan, double *x, size_t n, ckp_summ
                              ckp_error *err)
 {
     return ckp_summary_compute_inplace(x, n, ckp_plan_antithetic(plan), out, err);
+}
+
+ckp_status ckp_table_stockout(double *x, size_t n, double never, double *share, ckp_summary *out,
+                              ckp_error *err)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != never)
+            x[m++] = x[i];
+    *share = n > 0 ? (double)m / (double)n : NAN;
+    return ckp_summary_compute_inplace(x, m, 0, out, err);
 }
 
 ckp_status ckp_table_benefit(const ckp_plan *plan, int k, double *b, size_t n, ckp_benefit *out,

@@ -23,6 +23,15 @@ void ckp_output_options_default(ckp_output_options *o)
     o->force = 0;
     o->compress = CKP_OUTPUT_DEFAULT_COMPRESS;
     o->command_line = NULL;
+    o->progress = NULL;
+    o->progress_ctx = NULL;
+}
+
+void ckp_writer_progress(const ckp_output *o, int k, size_t cells)
+{
+    int64_t per = (int64_t)o->lay->record + 1;
+    if (o->progress)
+        o->progress(o->progress_ctx, (int64_t)k * per + (int64_t)cells, (int64_t)o->npol * per);
 }
 
 /* A policy name becomes a group name: refuse what HDF5 paths cannot hold. */
@@ -76,6 +85,8 @@ static ckp_status alloc_writer(const ckp_plan *plan, const ckp_output_options *o
     o->first_path = ckp_plan_first_path(plan);
     o->paths = ckp_plan_paths(plan);
     o->compress = oo->compress;
+    o->progress = oo->progress;
+    o->progress_ctx = oo->progress_ctx;
     const ckp_scenario *sc = o->sc;
     o->dimlen[CKP_D_PATH] = (hsize_t)o->paths;
     o->dimlen[CKP_D_SUPPLIER] = (hsize_t)sc->S;
@@ -271,8 +282,12 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int k = 0; k < o->npol && st == CKP_OK; k++)
+    for (int k = 0; k < o->npol && st == CKP_OK; k++) {
+        ckp_writer_progress(o, k, 0);
         st = ckp_writer_policy_results(o, k, r, x, err);
+    }
+    if (st == CKP_OK)
+        ckp_writer_progress(o, o->npol, 0);
     if (st == CKP_OK)
         st = ckp_writer_put_exact(o, r, err); /* for `chokepoint merge` (merge_exact.c) */
     if (st == CKP_OK)

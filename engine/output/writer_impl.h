@@ -58,7 +58,13 @@ struct ckp_output {
     int64_t buffered, written;
     int failed;
     ckp_sink sink;
+    ckp_output_progress_fn progress; /* of finish; may be NULL */
+    void *progress_ctx;
 };
+
+/* finish's progress: policy k has `cells` of its record + 1 units done
+ * (writer.c). */
+void ckp_writer_progress(const ckp_output *o, int k, size_t cells);
 
 /* ---- skeleton.c ---- */
 void ckp_grp_init(ckp_grp *g);

@@ -23,7 +23,8 @@ extern const unsigned long ckp_default_scenario_yaml_len;
 const char *const ckp_doc_top_keys[] = {
     "version",     "name",       "description",  "importer",     "currency",
     "horizon_months", "paths",   "seed",         "antithetic",   "shortfall_threshold",
-    "propagation", "rule",       "regimes",      "suppliers",    "supplier_correlation",
+    "start",       "propagation", "rule",    "regimes",      "suppliers",
+    "supplier_correlation",
     "materials",   "price_correlation", "industries", "interdependency", "policies",
     "sensitivity", NULL};
 
@@ -72,6 +73,32 @@ void ckp_scenario_free(ckp_scenario *sc)
     free(sc);
 }
 
+/* `start: YYYY-MM` (optional): the calendar month of month 1 of the horizon. */
+static ckp_status read_start(ckp_rctx *c, const ynode *doc, ckp_scenario *sc)
+{
+    const ynode *n = ckp_tree_get(doc, "start");
+    if (!n)
+        return CKP_OK;
+    size_t old = ckp_rc_key(c, "start");
+    const char *t = n->kind == YN_SCALAR ? n->text : NULL;
+    int ok = t && strlen(t) == 7 && t[4] == '-';
+    for (int i = 0; ok && i < 7; i++)
+        ok = i == 4 || (t[i] >= '0' && t[i] <= '9');
+    int y = ok ? atoi(t) : 0, m = ok ? atoi(t + 5) : 0;
+    ckp_status st = CKP_OK;
+    if (!ok || y < 1 || m < 1 || m > 12) {
+        char db[96];
+        st = ckp_rc_fail(c, n, "expected a calendar month YYYY-MM (e.g. 2026-01; year 0001 .. "
+                               "9999, month 01 .. 12), found %s",
+                         ckp_diag_describe(n, db, sizeof db));
+    } else {
+        sc->start_year = y;
+        sc->start_month = m;
+    }
+    ckp_rc_pop(c, old);
+    return st;
+}
+
 /* The top of a document: its version (first: a file of another version is
  * refused as such), its keys, and the settings outside the model. */
 static ckp_status read_settings(ckp_rctx *c, const ynode *doc, ckp_scenario *sc, double *threshold)
@@ -104,6 +131,7 @@ static ckp_status read_settings(ckp_rctx *c, const ynode *doc, ckp_scenario *sc,
     static const ckp_range THR = {0, 1, 0, 1};
     *threshold = 0.01;
     CKP_TRY(ckp_rc_get_num(c, doc, "shortfall_threshold", 0, 0.01, THR, threshold));
+    CKP_TRY(read_start(c, doc, sc));
     sc->paths = paths;
     sc->T = (int)T;
     c->importer = imp;

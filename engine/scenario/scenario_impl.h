@@ -78,6 +78,8 @@ struct ckp_scenario {
     char *description;    /* may be NULL */
     char *importer;       /* name of the importing economy */
     char *currency;       /* unit of money for p0, X, costs (e.g. "USD") */
+    int start_year;       /* `start: YYYY-MM`, the calendar month of month 1; */
+    int start_month;      /* 0 and 0 when the scenario states none */
 
     int S, K, M, I, T;
     char **suppliers;     /* S names (country codes) */

@@ -20,7 +20,7 @@ static const ckp_metric_info metric_table[CKP_M_COUNT] = {
     {"stockpile_min", CKP_DIMS_MATERIAL, "days",
      "lowest stockpile after any month (days of baseline demand)", 0},
     {"stockout_month", CKP_DIMS_MATERIAL, "month",
-     "first month the stockpile ran dry with need left (-1: never)", 1},
+     "first month the stockpile ran dry with need left (the fill value: never)", 1},
     {"price_peak", CKP_DIMS_MATERIAL, "1", "peak price multiple of the baseline price", 0},
     {"price_mean", CKP_DIMS_MATERIAL, "1", "mean price multiple of the baseline price", 0},
     {"extra_cost", CKP_DIMS_MATERIAL, "currency", "extra import cost over the horizon", 0},

@@ -38,19 +38,28 @@ extern "C" {
 #endif
 
 /* Version of the file layout written by this engine. */
-#define CKP_OUTPUT_SCHEMA_VERSION 1
+#define CKP_OUTPUT_SCHEMA_VERSION 2
 
 /* ---- Writing ---------------------------------------------------------------- */
 
 typedef struct ckp_output ckp_output;
 
+/* Progress of ckp_output_finish: `done` of `total` units of work (one per
+ * per-path column summarised, one per policy's per-month statistics and
+ * comparison), called from the calling thread at least once per policy and
+ * once with done == total at the end. */
+typedef void (*ckp_output_progress_fn)(void *ctx, int64_t done, int64_t total);
+
 typedef struct ckp_output_options {
     int force;                /* replace an existing target (default 0: refuse, CKP_ERR_EXISTS) */
     int compress;             /* deflate level of the per-path datasets, 0 = none, 1..9 */
     const char *command_line; /* stored as an attribute; may be NULL */
+    ckp_output_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
 } ckp_output_options;
 
-/* Defaults: force 0, compress CKP_OUTPUT_DEFAULT_COMPRESS, command_line NULL.
+/* Defaults: force 0, compress CKP_OUTPUT_DEFAULT_COMPRESS, command_line NULL,
+ * progress NULL.
  * Deflate level 1 (with shuffle) about halves the file for about a seventh
  * more CPU time; higher levels save under 2 % more and cost more time, level
  * 9 more than twice as much (docs/output-format.md has the measurements). */

@@ -25,8 +25,11 @@ policy group `policies/<p>/`:
   `benefit_bcr`; NaN for the baseline, which has no comparison.
 
 Coordinates: `policy`, `supplier`, `regime`, `material`, `industry`, `month`, `quantile`,
-`stat`, `bin`, and `path` (global path index) unless `paths=False`. Variables keep the
-datasets' `units` and `long_name` (and `is_integer`); the root attributes are `ds.attrs`.
+`stat`, `bin`, and `path` (global path index) unless `paths=False`; `time` (month), the first
+day of each month, when the scenario states a `start`. Variables keep the datasets' `units`
+and `long_name` (and `is_integer`); the root attributes are `ds.attrs`. The CF conventions
+are decoded (`decode=False` keeps the stored values): `stockout_month` is NaN where the
+stockpile never ran dry, `time` holds dates.
 
 Reading is lazy: nothing but the coordinates is read until values are asked for, and then
 only the selected policies and slices (h5py, no dask). Files that are not complete

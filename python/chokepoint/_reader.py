@@ -15,7 +15,11 @@ import xarray as xr
 from xarray.backends import BackendArray
 from xarray.core import indexing
 
-SCHEMA_VERSION = 1  # the newest layout this reader knows (docs/output-format.md)
+SCHEMA_VERSION = 2  # the newest layout this reader knows (docs/output-format.md); reads 1 too
+
+# Auxiliary coordinates (schema 2): `time` (month), the dates of the months when the scenario
+# states a `start`; read as coordinates, not variables.
+_AUX_COORDS = {"time": ("month",)}
 
 # Root attributes that every chokepoint result carries (the ones the reader relies on).
 _REQUIRED_ATTRS = ("schema_version", "complete", "paths", "first_path", "horizon_months")
@@ -184,6 +188,9 @@ def _scan(f, path, names, paths):
                 if not isinstance(obj, h5py.Dataset):
                     continue
                 full = f"{gpath}/{dname}"
+                if dname in _AUX_COORDS:
+                    scales.setdefault(dname, []).append(full)
+                    continue
                 is_scale = obj.attrs.get("CLASS") == b"DIMENSION_SCALE"
                 if is_scale:
                     scales.setdefault(dname, []).append(full)
@@ -228,7 +235,7 @@ def _coordinates(f, path, names, scales, paths):
             bad = [s for s in sources if not np.array_equal(_read(f[s]), values)]
         if bad:
             raise ValueError(f"{path}: the coordinate {bad[0]} differs from {ref.name}")
-        coords[dim] = xr.Variable((dim,), values, _attrs(ref))
+        coords[dim] = xr.Variable(_AUX_COORDS.get(dim, (dim,)), values, _attrs(ref))
     return coords
 
 
@@ -237,11 +244,14 @@ def _lazy(array):
     return indexing.MemoryCachedArray(indexing.CopyOnWriteArray(indexing.LazilyIndexedArray(array)))
 
 
-def open(path, paths=True):  # noqa: A001 (chokepoint.open, as the issue names it)
+def open(path, paths=True, decode=True):  # noqa: A001 (chokepoint.open, as the issue names it)
     """One xarray.Dataset of a chokepoint results file: every policy group stacked along a
     first dimension `policy` (see the module docstring for the variable names).
 
-    paths=False leaves out the per-path variables (and the `path` coordinate). Nothing is
+    paths=False leaves out the per-path variables (and the `path` coordinate). decode=True
+    applies the CF conventions of schema 2 (xarray.decode_cf): `stockout_month`'s "never"
+    (its _FillValue) reads as NaN and the `time` coordinate as dates; decode=False gives the
+    stored values as they are (-1 for never, days since the start). Nothing is
     read but coordinates until values are needed. Raises FileNotFoundError for a missing
     file and ValueError naming the file for one that is not a complete chokepoint result
     of a known schema_version.
@@ -272,5 +282,9 @@ def open(path, paths=True):  # noqa: A001 (chokepoint.open, as the issue names i
         data = _lazy(_Stacked(os.path.abspath(path), sources, shape, dtype))
         data_vars[vname] = xr.Variable(("policy",) + tuple(dims), data, attrs)
     ds = xr.Dataset(data_vars, coords=coords, attrs=root_attrs)
+    if int(root_attrs["schema_version"]) == 1 and "stockout_month" in ds:
+        ds["stockout_month"].attrs["_FillValue"] = -1.0  # version 1 wrote "never" as -1 too
+    if decode:
+        ds = xr.decode_cf(ds)
     ds.encoding["source"] = path
     return ds

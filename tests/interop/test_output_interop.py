@@ -12,8 +12,9 @@ Checks:
 - numpy's PCG64, set to the stored base state and increment and jumped(N),
   gives the first uniforms that `chokepoint replay --uniforms` prints for N;
 - the replay CSV's metrics equal the stored record of path N bit for bit;
-- examples/charts.py and every code cell of examples/charts.ipynb (which must
-  equal the script's cells) run and write their PNGs;
+- examples/charts.py writes its five PNGs (creating the folder; --policy picks the policy);
+  examples/charts.ipynb's code cells equal the script's, and the notebook runs in a Jupyter
+  kernel (nbclient) with the file given by CKP_RESULTS;
 - examples/charts.R runs and R's means equal the stored means.
 
 Usage: test_output_interop.py CHOKEPOINT_EXE
@@ -70,13 +71,18 @@ try:
           "coordinates carry the scenario's names")
     check(list(ds["path"].values) == list(range(1500)), "path coordinate = global path index")
     check(str(ds["stockpile_min"].dtype) == "float64", "stock levels stay numbers in xarray")
-    check(all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables),
-          "every variable of the group has units and long_name")
+    # CF (schema 2): label and index coordinates have no units, every other dataset has
+    labels = {"supplier", "regime", "material", "industry", "policy", "stat", "path", "bin",
+              "month"}
+    check(all(("units" in ds[v].attrs) == (v not in labels) and "long_name" in ds[v].attrs
+              for v in ds.variables),
+          "every variable of the group has a long_name, and units unless it is a label/index")
     missing = []
     h.visititems(lambda n, o: missing.append(n) if isinstance(o, h5py.Dataset) and
-                 ("units" not in o.attrs or "long_name" not in o.attrs) else None)
-    check(not missing, f"every dataset has units and long_name {missing[:3]}")
-    check(int(h.attrs["complete"]) == 1 and int(h.attrs["schema_version"]) == 1,
+                 (("units" in o.attrs) == (n.split("/")[-1] in labels) or
+                  "long_name" not in o.attrs) else None)
+    check(not missing, f"every dataset has long_name, and units unless a label {missing[:3]}")
+    check(int(h.attrs["complete"]) == 1 and int(h.attrs["schema_version"]) == 2,
           "complete flag and schema version")
     month = xr.open_dataset(f5, engine="h5netcdf", group="policies/baseline/month")
     check(month["shortfall_band"].dims == ("month", "material", "quantile"), "band dims")
@@ -94,6 +100,22 @@ try:
                 x = g[name][...].reshape(1500, -1)
                 q = g["quantiles"][name][...].reshape(-1, len(probs))
                 s = g["summary"][name][...].reshape(-1, len(stat))
+                if name == "stockout_month":  # over the paths that ran dry (schema 2)
+                    ok = all(np.array_equal(s[c, stat.index("count")], (x[:, c] != -1).sum())
+                             for c in range(x.shape[1]))
+                    if not ok:
+                        bad.append(f"{p}/{name} count")
+                    x = x[:, [c for c in range(x.shape[1]) if (x[:, c] != -1).sum() > 1]]
+                    sel = [c for c in range(s.shape[0]) if s[c, 0] > 1]
+                    s, q = s[sel], q[sel]
+                    x = np.where(x == -1, np.nan, x)
+                    nq = np.nanquantile(x, probs, axis=0).T
+                    if not np.array_equal(nq, q):
+                        bad.append(f"{p}/{name} quantiles")
+                    if not close(np.nanmean(x, axis=0), s[:, stat.index("mean")]) or \
+                            not close(np.nanstd(x, axis=0, ddof=1), s[:, stat.index("sd")]):
+                        bad.append(f"{p}/{name} summary")
+                    continue
                 nq = np.quantile(x, probs, axis=0).T
                 if not np.array_equal(nq, q):  # exact: the engine follows numpy's method
                     bad.append(f"{p}/{name} quantiles")
@@ -160,10 +182,22 @@ try:
     r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "charts.py"), f5, out],
                        capture_output=True, text=True, env=env)
     pngs = sorted(os.listdir(out))
-    check(r.returncode == 0 and pngs == ["exceedance_loss.png", "fan_shortfall.png",
-                                         "policy_comparison.png"],
-          f"examples/charts.py draws the three charts ({r.stderr[-300:]})")
-    check(f"worst path: {N};" in r.stdout, "the script finds the same worst path")
+    charts = ["benefit_cost_tail.png", "exceedance_loss.png", "fan_shortfall.png",
+              "industry_loss.png", "policy_comparison.png"]
+    check(r.returncode == 0 and pngs == charts,
+          f"examples/charts.py draws the five charts ({r.stderr[-300:]})")
+    check(f"worst path of baseline: {N};" in r.stdout, "the script finds the same worst path")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "charts.py"), f5,
+                        os.path.join(out, "new", "folder"), "--policy", "detente"],
+                       capture_output=True, text=True, env=env)
+    Nd = int(np.argmax(h["policies/detente/loss_total"][:]))
+    check(r.returncode == 0 and f"worst path of detente: {Nd};" in r.stdout and
+          sorted(os.listdir(os.path.join(out, "new", "folder"))) == charts,
+          "charts.py --policy detente: creates the output folder, detente's worst path")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "charts.py"), f5, out,
+                        "--policy", "nosuch"], capture_output=True, text=True, env=env)
+    check(r.returncode != 0 and "no policy 'nosuch'" in r.stderr and "Traceback" not in r.stderr,
+          "charts.py --policy nosuch: one clear line, no traceback")
 
     src = open(os.path.join(ROOT, "examples", "charts.py")).read()
     script_code = [c.partition("\n")[2].strip("\n") for c in re.split(r"^# %%", src, flags=re.M)[1:]
@@ -172,12 +206,26 @@ try:
     nb_code = ["".join(c["source"]).strip("\n") for c in nb["cells"] if c["cell_type"] == "code"]
     check(nb["nbformat"] == 4 and nb_code == script_code,
           "the notebook is nbformat 4 and its code cells equal the script's")
+    params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    check(len(params) == 1 and "CKP_RESULTS" in "".join(params[0]["source"]),
+          "the notebook has one parameters cell, reading CKP_RESULTS")
+    # Executed for real in a Jupyter kernel (nbclient + ipykernel), the file passed in the
+    # environment: the notebook path, not the script's.
     out2 = os.path.join(tmp, "nb")
-    os.mkdir(out2)
-    prog = "import sys\nsys.argv = ['nb', %r, %r]\n" % (f5, out2) + "\n\n".join(nb_code)
-    r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env)
-    check(r.returncode == 0 and len(os.listdir(out2)) == 3,
-          f"the notebook's cells run in order ({r.stderr[-300:]})")
+    prog = ("import nbformat, nbclient\n"
+            "nb = nbformat.read(%r, as_version=4)\n"
+            "nbclient.NotebookClient(nb, timeout=600, kernel_name='python3').execute()\n"
+            "print(''.join(o.get('text', '') for c in nb.cells for o in c.get('outputs', [])))\n"
+            % os.path.join(ROOT, "examples", "charts.ipynb"))
+    nenv = dict(env, CKP_RESULTS=f5, CKP_OUTDIR=out2, CKP_POLICY="alliance",
+                PYDEVD_DISABLE_FILE_VALIDATION="1")
+    r = subprocess.run([sys.executable, "-Xfrozen_modules=off", "-c", prog], capture_output=True,
+                       text=True, env=nenv)
+    Na = int(np.argmax(h["policies/alliance/loss_total"][:]))
+    check(r.returncode == 0 and os.path.isdir(out2) and sorted(os.listdir(out2)) == charts and
+          f"worst path of alliance: {Na};" in r.stdout,
+          f"the notebook runs in a Jupyter kernel with CKP_RESULTS/CKP_OUTDIR/CKP_POLICY "
+          f"({r.stderr[-300:]})")
 
     rscript = shutil.which("Rscript")
     check(rscript is not None, "Rscript is installed")
@@ -186,8 +234,11 @@ try:
         os.mkdir(out3)
         r = subprocess.run([rscript, os.path.join(ROOT, "examples", "charts.R"), f5, out3],
                            capture_output=True, text=True)
-        check(r.returncode == 0 and len(os.listdir(out3)) == 3,
-              f"examples/charts.R draws the three charts ({r.stderr[-300:]})")
+        check(r.returncode == 0 and sorted(os.listdir(out3)) ==
+              ["benefit_cost_R.png", "exceedance_loss_R.png", "fan_shortfall_R.png",
+               "industry_loss_R.png", "policy_comparison_R.png"] and
+              r.stderr == "" and "null device" not in r.stdout,
+              f"examples/charts.R draws the five charts, nothing on stderr ({r.stderr[-300:]})")
         means = [line.split() for line in r.stdout.splitlines() if line.startswith("mean ")]
         check(len(means) == len(policies) and
               all(close(float(a), float(b)) and m == p for (_, m, a, b), p in zip(means, policies)),
