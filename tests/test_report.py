@@ -191,10 +191,13 @@ def summary_rows(text):
     """Rows of `chokepoint summary`: name -> the columns after the name."""
     rows = {}
     lines = text.splitlines()
+    # the policy table runs from its header to the first blank line (the stockout
+    # probabilities follow in a table of their own)
     for ln in lines[lines.index(next(x for x in lines if x.startswith("policy"))) + 1:]:
-        if ln.strip():
-            parts = ln.split()
-            rows[parts[0]] = parts[1:]
+        if not ln.strip():
+            break
+        parts = ln.split()
+        rows[parts[0]] = parts[1:]
     return rows
 
 
