@@ -6,6 +6,7 @@
  * records stream into the HDF5 file and the table is read back from the
  * summaries stored there, so what is printed is what was written. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "converge.h"
 #include "signals.h"
 #include "engine/core/error_impl.h"
 #include "table.h"
@@ -58,11 +60,22 @@ static void run_usage(FILE *out)
             "                      with -o, save the checkpoint every S seconds, at a batch\n"
             "                      boundary; 0 = after every batch (default: 2)\n"
             "      --no-checkpoint don't keep a checkpoint beside FILE\n"
+            "      --target-se X   stop once the standard errors are below X (in the\n"
+            "                      scenario's currency); -n is then the upper limit\n"
+            "      --target-rel-se R\n"
+            "                      the same with each standard error divided by the\n"
+            "                      absolute value of its mean (R = 0.01: 1 %%)\n"
+            "      --target-on WHAT  which standard errors: loss (the baseline's mean\n"
+            "                      total loss), benefit (every policy's paired mean\n"
+            "                      benefit) or both (default: both)\n"
             "  -q, --quiet         no progress line and no notes on stderr\n"
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
-            "threads or batch size. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
+            "threads or batch size. A target is checked only after 1024 x 2^k paths from\n"
+            "the first path (1024, 2048, 4096, ...) and at the limit, so the count a run\n"
+            "stops at depends only on the scenario, seed and target, and its results are\n"
+            "those of a run of that many paths. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
             "current batch (a second one at once), leaving nothing at the output file;\n"
             "with -o the checkpoint stays, and the same command with --resume continues\n"
             "(also after kill -9, a crash or a power cut) to the same file.\n"
@@ -95,6 +108,9 @@ typedef struct run_args {
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
     int resume, no_checkpoint, have_every;
     uint64_t paths, seed, first_path, batch, threads, compress, every;
+    int have_target_se, have_target_rel, have_target_on;
+    double target_se, target_rel;
+    ckp_conv_on target_on;
     const char *output;
     const char **policies;
     int npolicies;
@@ -123,6 +139,38 @@ static int number_opt(const char *name, const char *v, uint64_t min, uint64_t ma
                 name, (unsigned long long)min, (unsigned long long)max, v);
         return -1;
     }
+    return 0;
+}
+
+/* A positive finite number, strictly parsed. */
+static int target_opt(const char *name, const char *v, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = v && *v ? strtod(v, &end) : NAN;
+    if (!end || *end || errno || !isfinite(x) || x <= 0.0) {
+        fprintf(stderr, "chokepoint run: option %s expects a positive number, got '%s'\n", name,
+                v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* The target options: one of --target-se and --target-rel-se, --target-on
+ * only with one. Returns 0 or 2 after a message. */
+static int target_args(run_args *a)
+{
+    if (a->have_target_se && a->have_target_rel) {
+        fprintf(stderr, "chokepoint run: give one of --target-se and --target-rel-se\n");
+        return 2;
+    }
+    if (a->have_target_on && !a->have_target_se && !a->have_target_rel) {
+        fprintf(stderr, "chokepoint run: --target-on needs --target-se or --target-rel-se\n");
+        return 2;
+    }
+    if (!a->have_target_on)
+        a->target_on = CKP_CONV_BOTH;
     return 0;
 }
 
@@ -221,6 +269,22 @@ static int parse_args(int argc, char **argv, run_args *a)
                 number_opt(name, v, 0, 9, &a->compress))
                 return 2;
             a->have_compress = 1;
+        } else if (IS("--target-se", "--target-rel-se")) {
+            int rel = !strcmp(name, "--target-rel-se");
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                target_opt(name, v, rel ? &a->target_rel : &a->target_se))
+                return 2;
+            *(rel ? &a->have_target_rel : &a->have_target_se) = 1;
+        } else if (IS("--target-on", "--target-on")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)))
+                return 2;
+            if (ckp_conv_parse_on(v, &a->target_on) != 0) {
+                fprintf(stderr, "chokepoint run: option --target-on expects loss, benefit or "
+                                "both, got '%s'\n",
+                        v);
+                return 2;
+            }
+            a->have_target_on = 1;
         } else if (IS("-o", "--output")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)))
                 return 2;
@@ -253,7 +317,7 @@ static int parse_args(int argc, char **argv, run_args *a)
     }
     if (!a->have_every)
         a->every = 2;
-    return 0;
+    return target_args(a);
 }
 
 /* ---- Progress line ------------------------------------------------------- */
@@ -438,11 +502,26 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
     return CKP_OK;
 }
 
+/* With a target (cv), after a step that ends at a check count: check it;
+ * *stop when it is met. */
+static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t first,
+                               int64_t total, int *stop, ckp_error *err)
+{
+    int64_t done = ckp_run_next_path(rs) - first;
+    if (!cv || done == 0 || !ckp_conv_is_check(done, total))
+        return CKP_OK;
+    CKP_TRY(ckp_conv_check(cv, err));
+    *stop = cv->met;
+    return CKP_OK;
+}
+
 /* The run, batch by batch: progress after each, and a stop at the first
- * batch boundary after a signal (CKP_ERR_CANCELLED). */
+ * batch boundary after a signal (CKP_ERR_CANCELLED). With a target (cv),
+ * batches end at the check counts, and the run stops at the first check
+ * that meets it (a resumed run checks its count first). */
 static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
                             const ckp_run_result *from, ckp_ckpt *ck, double every,
-                            progress *pg, ckp_run_result **res, ckp_error *err)
+                            ckp_conv *cv, progress *pg, ckp_run_result **res, ckp_error *err)
 {
     ckp_run_state *rs = NULL;
     if (from)
@@ -451,9 +530,19 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
         CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
     int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
     double saved = now_seconds();
-    while (!ckp_run_done(rs) && !ckp_cli_got_signal) {
-        ckp_status st = ckp_run_step(rs, err);
-        if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) &&
+    int stop = 0;
+    ckp_status st0 = target_check(cv, rs, first, total, &stop, err);
+    if (st0 != CKP_OK) {
+        ckp_run_abort(rs);
+        return st0;
+    }
+    while (!ckp_run_done(rs) && !stop && !ckp_cli_got_signal) {
+        int64_t to = cv ? first + ckp_conv_next_check(ckp_run_next_path(rs) - first, total)
+                        : INT64_MAX;
+        ckp_status st = ckp_run_step_to(rs, to, err);
+        if (st == CKP_OK)
+            st = target_check(cv, rs, first, total, &stop, err);
+        if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) && !stop &&
             now_seconds() - saved >= every) {
             st = ckp_ckpt_save(ck, rs, err);
             saved = now_seconds();
@@ -464,7 +553,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
         }
         progress_show(pg, ckp_run_next_path(rs) - first, total);
     }
-    if (ckp_cli_got_signal) {
+    if (ckp_cli_got_signal && !stop) {
         int64_t done = ckp_run_next_path(rs) - first;
         ckp_status st = ck ? ckp_ckpt_save(ck, rs, err) : CKP_OK;
         ckp_run_abort(rs);
@@ -484,7 +573,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
 
 /* `path` is a finished results file of exactly this run: the same scenario
  * text, seed, path range and antithetic pairing. */
-static int published_by(const char *path, const ckp_plan *plan)
+static int published_by(const char *path, const ckp_plan *plan, int target)
 {
     ckp_output_file *f = NULL;
     char *text = NULL;
@@ -493,7 +582,9 @@ static int published_by(const char *path, const ckp_plan *plan)
     const ckp_output_info *in = ckp_output_file_info(f);
     const char *src = ckp_scenario_source_text(ckp_plan_scenario(plan));
     int same = in->complete && in->seed == ckp_plan_seed(plan) &&
-               in->first_path == ckp_plan_first_path(plan) && in->paths == ckp_plan_paths(plan) &&
+               in->first_path == ckp_plan_first_path(plan) &&
+               (in->paths == ckp_plan_paths(plan) ||
+                (target && in->paths > 0 && in->paths < ckp_plan_paths(plan))) &&
                in->antithetic == ckp_plan_antithetic(plan) && in->npol == ckp_plan_npolicies(plan) &&
                ckp_output_read_text(f, "scenario_source", &text, NULL) == CKP_OK && src &&
                strcmp(text, src) == 0;
@@ -515,7 +606,7 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
         return fail(&err, st);
     if (!ckp_ckpt_exists(ck)) {
-        if (a->resume && !a->force && published_by(a->output, plan)) {
+        if (a->resume && !a->force && published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
             /* Stopped after the checkpoint was removed: nothing left to do. */
             ckp_ckpt_unlock_created(ck);
             if (!a->quiet)
@@ -540,7 +631,7 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
         ckp_ckpt_unlock_created(ck);
         return fail(&err, st);
     }
-    if (!a->force && published_by(a->output, plan)) {
+    if (!a->force && published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
         /* Killed after publishing and before removing its checkpoint: the
          * target is this run's finished file. (Without --force no other run
          * of this command could have started beside an existing target.) */
@@ -557,6 +648,34 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
                 a->output, (long long)ckp_run_result_paths(*from),
                 (long long)ckp_plan_paths(plan));
     return 0;
+}
+
+/* The target of the command line into cv (inactive without one). Returns 0
+ * to go on, or 2 after a message. */
+static int target_prepare(const run_args *a, const ckp_plan *plan, ckp_conv *cv)
+{
+    if (!a->have_target_se && !a->have_target_rel)
+        return 0;
+    if (a->target_on == CKP_CONV_BENEFIT && ckp_plan_npolicies(plan) < 2) {
+        fprintf(stderr, "chokepoint run: --target-on benefit needs a policy besides the "
+                        "baseline\n");
+        return 2;
+    }
+    cv->active = 1;
+    cv->se = a->have_target_se ? a->target_se : NAN;
+    cv->rel_se = a->have_target_rel ? a->target_rel : NAN;
+    cv->on = a->target_on;
+    return 0;
+}
+
+/* A run stopped by its target: the file becomes the file of the paths done,
+ * with the target's attributes. */
+static ckp_status target_file(ckp_output *out, const ckp_conv *cv, ckp_error *err)
+{
+    ckp_output_target t;
+    CKP_TRY(ckp_output_shorten(out, cv->checked, err));
+    ckp_conv_target(cv, &t);
+    return ckp_output_set_target(out, &t, err);
 }
 
 /* The table after the run: with -o finish the file (which frees `out`) and
@@ -606,12 +725,14 @@ static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
 
 /* The header line and the policy table on stdout, the notes on stderr. */
 static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_plan *plan,
-                        const ckp_output_row *rows)
+                        int64_t paths, const ckp_conv *cv, const ckp_output_row *rows)
 {
     printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
            (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
-           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
+           (long long)(ckp_plan_first_path(plan) + paths - 1),
            ckp_plan_antithetic(plan) ? ", antithetic" : "");
+    if (cv->active)
+        ckp_conv_print(stdout, cv, ckp_plan_paths(plan));
     ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
@@ -666,6 +787,8 @@ int ckp_cmd_run(int argc, char **argv)
     ck.fd = -1;
     int use_ck = 0, ck_owned = 0;
     ckp_run_result *from = NULL;
+    ckp_conv cv;
+    memset(&cv, 0, sizeof cv);
     ckp_cli_signals_install();
     ckp_status st = CKP_OK;
     if ((rc = load_scenario(&a, &sc, &err)) != 0)
@@ -682,6 +805,8 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
+    if ((rc = target_prepare(&a, plan, &cv)) != 0)
+        goto done;
     use_ck = a.output && !a.no_checkpoint;
     if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0) {
         rc = rc == ALREADY_DONE ? 0 : rc;
@@ -699,6 +824,12 @@ int ckp_cmd_run(int argc, char **argv)
     if (st == CKP_OK && out)
         ckp_cli_temp_set(0, ckp_output_temp_path(out));
     ckp_cli_opening_end();
+    if (st == CKP_OK && cv.active) {
+        /* The target's copy of the total losses sees every batch first,
+         * including the ones replayed from a checkpoint. */
+        st = ckp_conv_start(&cv, plan, sink, &err);
+        sink = &cv.sink;
+    }
     if (st == CKP_OK && use_ck) {
         /* The records so far go to the new writer; then the run's batches go
          * through the checkpoint's records file to the writer. */
@@ -712,8 +843,10 @@ int ckp_cmd_run(int argc, char **argv)
         goto done;
     }
     if (st == CKP_OK)
-        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res,
-                       &err);
+        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every,
+                       cv.active ? &cv : NULL, &pg, &res, &err);
+    if (st == CKP_OK && cv.active && out)
+        st = target_file(out, &cv, &err);
     progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
@@ -736,7 +869,7 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
-    rc = print_result(&a, sc, plan, rows);
+    rc = print_result(&a, sc, plan, ckp_run_result_paths(res), &cv, rows);
 
 done:
     ckp_output_abort(out);
@@ -746,6 +879,7 @@ done:
     ckp_cli_temp_set(1, NULL);
     ckp_ckpt_free(&ck);
     ckp_run_result_free(from);
+    ckp_conv_free(&cv);
     if (of)
         ckp_output_file_close(of);
     free(rows);

@@ -18,6 +18,7 @@ const ckp_dim_info ckp_schema_dim[CKP_D_COUNT] = {
     [CKP_D_BIN] = {"bin", "1", "histogram bin index"},
     [CKP_D_POLICY] = {"policy", "1", "policy (run order, baseline first)"},
     [CKP_D_LEVEL] = {"level", CKP_SCHEMA_CURRENCY, "loss level (k * max / 100)"},
+    [CKP_D_TAIL] = {"tail", "1", "tail figure (VaR and CVaR at 95 and 99 %)"},
 };
 
 const ckp_dim ckp_schema_root_dim[CKP_SCHEMA_ROOT_DIMS] = {
@@ -47,6 +48,7 @@ const char *const ckp_schema_group[CKP_G_COUNT] = {
     [CKP_G_POLICIES] = "policies",     [CKP_G_SUMMARY] = "summary",
     [CKP_G_QUANTILES] = "quantiles",   [CKP_G_EXCEEDANCE] = "exceedance",
     [CKP_G_MONTH] = "month",           [CKP_G_COMPARISON] = "comparison",
+    [CKP_G_TAIL] = "tail",
 };
 
 int ckp_schema_path(char *buf, size_t cap, const char *policy, ckp_group g, const char *name)
