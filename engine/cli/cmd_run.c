@@ -68,6 +68,8 @@ static void run_usage(FILE *out)
             "      --target-on WHAT  which standard errors: loss (the baseline's mean\n"
             "                      total loss), benefit (every policy's paired mean\n"
             "                      benefit) or both (default: both)\n"
+            "      --details       also print VaR and CVaR at 95 and 99 %% of every loss and\n"
+            "                      benefit with their standard errors\n"
             "  -q, --quiet         no progress line and no notes on stderr\n"
             "  -h, --help          show this help and exit\n"
             "\n"
@@ -108,7 +110,7 @@ typedef struct run_args {
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
     int resume, no_checkpoint, have_every;
     uint64_t paths, seed, first_path, batch, threads, compress, every;
-    int have_target_se, have_target_rel, have_target_on;
+    int have_target_se, have_target_rel, have_target_on, details;
     double target_se, target_rel;
     ckp_conv_on target_on;
     const char *output;
@@ -221,7 +223,7 @@ static int parse_args(int argc, char **argv, run_args *a)
             return 1;
         } else if (IS("-q", "--quiet") || IS("--antithetic", "--antithetic") ||
                    IS("--force", "--force") || IS("--resume", "--resume") ||
-                   IS("--no-checkpoint", "--no-checkpoint")) {
+                   IS("--no-checkpoint", "--no-checkpoint") || IS("--details", "--details")) {
             if (attached) {
                 fprintf(stderr, "chokepoint run: option %s takes no value\n", name);
                 return 2;
@@ -234,6 +236,8 @@ static int parse_args(int argc, char **argv, run_args *a)
                 a->resume = 1;
             else if (IS("--no-checkpoint", "--no-checkpoint"))
                 a->no_checkpoint = 1;
+            else if (IS("--details", "--details"))
+                a->details = 1;
             else
                 a->antithetic = 1;
         } else if (IS("-n", "--paths")) {
@@ -510,8 +514,34 @@ static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t fi
     int64_t done = ckp_run_next_path(rs) - first;
     if (!cv || done == 0 || !ckp_conv_is_check(done, total))
         return CKP_OK;
-    CKP_TRY(ckp_conv_check(cv, err));
+    CKP_TRY(ckp_conv_check(cv, done, err));
     *stop = cv->met;
+    return CKP_OK;
+}
+
+/* A resumed run with a target (cv): check every count up to the paths done,
+ * as a run from the start would have. Met at the count done: *stop. Met at
+ * an earlier count: the checkpoint went past where this target stops (it
+ * was made with another target or none), which is refused. */
+static ckp_status target_resume(ckp_conv *cv, const ckp_run_state *rs, int64_t first,
+                                int64_t total, int *stop, ckp_error *err)
+{
+    int64_t done = ckp_run_next_path(rs) - first;
+    if (!cv || done == 0)
+        return CKP_OK;
+    for (int64_t c = ckp_conv_next_check(0, total); c <= done; c = ckp_conv_next_check(c, total)) {
+        CKP_TRY(ckp_conv_check(cv, c, err));
+        if (cv->met && c < done)
+            return CKP_FAIL(err, CKP_ERR_USAGE,
+                            "the checkpoint holds %lld paths, but this target is met at %lld: "
+                            "it was made by a run with another target or none; run without "
+                            "--resume to start afresh",
+                            (long long)done, (long long)c);
+        if (cv->met || c == total) {
+            *stop = cv->met;
+            break;
+        }
+    }
     return CKP_OK;
 }
 
@@ -531,7 +561,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
     int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
     double saved = now_seconds();
     int stop = 0;
-    ckp_status st0 = target_check(cv, rs, first, total, &stop, err);
+    ckp_status st0 = target_resume(cv, rs, first, total, &stop, err);
     if (st0 != CKP_OK) {
         ckp_run_abort(rs);
         return st0;
@@ -725,7 +755,8 @@ static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
 
 /* The header line and the policy table on stdout, the notes on stderr. */
 static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_plan *plan,
-                        int64_t paths, const ckp_conv *cv, const ckp_output_row *rows)
+                        int64_t paths, const ckp_conv *cv, const ckp_output_row *rows,
+                        const ckp_cli_tail *tail)
 {
     printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
            (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
@@ -734,6 +765,8 @@ static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_pla
     if (cv->active)
         ckp_conv_print(stdout, cv, ckp_plan_paths(plan));
     ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
+    if (tail)
+        ckp_cli_print_tail(stdout, ckp_scenario_currency(sc), rows, tail, ckp_plan_npolicies(plan));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
                 strerror(errno));
@@ -789,6 +822,7 @@ int ckp_cmd_run(int argc, char **argv)
     ckp_run_result *from = NULL;
     ckp_conv cv;
     memset(&cv, 0, sizeof cv);
+    ckp_cli_tail *tail = NULL;
     ckp_cli_signals_install();
     ckp_status st = CKP_OK;
     if ((rc = load_scenario(&a, &sc, &err)) != 0)
@@ -869,7 +903,16 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
-    rc = print_result(&a, sc, plan, ckp_run_result_paths(res), &cv, rows);
+    if (a.details) {
+        st = of ? ckp_cli_tail_read(of, &tail, &err)
+                : ckp_cli_tail_compute(plan, (const double *const *)ls.loss, (size_t)ls.n, &tail,
+                                       &err);
+        if (st != CKP_OK) {
+            rc = fail(&err, st);
+            goto done;
+        }
+    }
+    rc = print_result(&a, sc, plan, ckp_run_result_paths(res), &cv, rows, tail);
 
 done:
     ckp_output_abort(out);
@@ -880,6 +923,7 @@ done:
     ckp_ckpt_free(&ck);
     ckp_run_result_free(from);
     ckp_conv_free(&cv);
+    free(tail);
     if (of)
         ckp_output_file_close(of);
     free(rows);

@@ -114,12 +114,12 @@ static void judge(ckp_conv *c, double v)
         c->worst = v;
 }
 
-ckp_status ckp_conv_check(ckp_conv *c, ckp_error *err)
+ckp_status ckp_conv_check(ckp_conv *c, int64_t paths, ckp_error *err)
 {
     const ckp_plan *p = c->plan;
-    size_t n = (size_t)c->n;
+    size_t n = (size_t)(paths < c->n ? paths : c->n);
     int anti = ckp_plan_antithetic(p);
-    c->checked = c->n;
+    c->checked = (int64_t)n;
     c->met = 1;
     c->worst = -INFINITY;
     if (c->on & CKP_CONV_LOSS) {

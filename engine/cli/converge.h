@@ -54,8 +54,9 @@ void ckp_conv_free(ckp_conv *c);
 int ckp_conv_is_check(int64_t done, int64_t total);
 int64_t ckp_conv_next_check(int64_t done, int64_t total);
 
-/* Check the target on the paths kept so far; sets checked, met and worst. */
-ckp_status ckp_conv_check(ckp_conv *c, ckp_error *err);
+/* Check the target on the first n paths kept (n <= c->n); sets checked, met
+ * and worst. */
+ckp_status ckp_conv_check(ckp_conv *c, int64_t n, ckp_error *err);
 
 /* The attributes of the results file. */
 void ckp_conv_target(const ckp_conv *c, ckp_output_target *t);
