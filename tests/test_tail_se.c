@@ -45,8 +45,7 @@ static void check_blocks(void)
         for (int b = 0; b < 32; b++) {
             size_t f, c;
             ckp_tail_block(n, anti, 32, b, &f, &c);
-            CHECK(f == next && (!anti || (f % 2 == 0 && c % 2 == 0)), "block %d: %zu+%zu", b, f,
-                  c);
+            CHECK(f == next && (!anti || (f % 2 == 0 && c % 2 == 0)), "block %d: %zu+%zu", b, f, c);
             next = f + c;
         }
         CHECK(next == n, "blocks end at %zu", next);
@@ -67,8 +66,7 @@ static void check_values(void)
     CHECK(ckp_tail_compute(x, n, 0, scratch, &t, NULL) == CKP_OK, "tail");
     const double want[4] = {s.var95, s.cvar95, s.var99, s.cvar99};
     for (int i = 0; i < 4; i++)
-        CHECK(t.value[i] == want[i], "%s %.17g != %.17g", ckp_tail_names[i], t.value[i],
-              want[i]);
+        CHECK(t.value[i] == want[i], "%s %.17g != %.17g", ckp_tail_names[i], t.value[i], want[i]);
     CHECK(t.blocks[0] == 32 && t.blocks[2] == 10 && isfinite(t.se[3]), "blocks");
     sample(7, x, 5000);
     CHECK(ckp_tail_compute(x, 5000, 0, scratch, &t, NULL) == CKP_OK, "tail");
@@ -107,8 +105,8 @@ static void check_spread(void)
         for (int r = 0; r < R; r++)
             ss += (v[i][r] - m) * (v[i][r] - m);
         double sd = sqrt(ss / (R - 1)), ratio = ms / sd;
-        printf("%s: mean se %.4g, sd over %d samples %.4g, ratio %.3f\n", ckp_tail_names[i], ms,
-               R, sd, ratio);
+        printf("%s: mean se %.4g, sd over %d samples %.4g, ratio %.3f\n", ckp_tail_names[i], ms, R,
+               sd, ratio);
         CHECK(fabs(ratio - 1.0) < 0.15, "%s: mean se / sd = %.3f", ckp_tail_names[i], ratio);
     }
     free(x);

@@ -19,8 +19,8 @@
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "converge.h"
-#include "signals.h"
 #include "engine/core/error_impl.h"
+#include "signals.h"
 #include "table.h"
 
 #define MAX_THREADS 4096
@@ -283,8 +283,9 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (!(v = opt_value(argc, argv, &i, attached, name)))
                 return 2;
             if (ckp_conv_parse_on(v, &a->target_on) != 0) {
-                fprintf(stderr, "chokepoint run: option --target-on expects loss, benefit or "
-                                "both, got '%s'\n",
+                fprintf(stderr,
+                        "chokepoint run: option --target-on expects loss, benefit or "
+                        "both, got '%s'\n",
                         v);
                 return 2;
             }
@@ -508,8 +509,8 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
 
 /* With a target (cv), after a step that ends at a check count: check it;
  * *stop when it is met. */
-static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t first,
-                               int64_t total, int *stop, ckp_error *err)
+static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t first, int64_t total,
+                               int *stop, ckp_error *err)
 {
     int64_t done = ckp_run_next_path(rs) - first;
     if (!cv || done == 0 || !ckp_conv_is_check(done, total))
@@ -523,8 +524,8 @@ static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t fi
  * as a run from the start would have. Met at the count done: *stop. Met at
  * an earlier count: the checkpoint went past where this target stops (it
  * was made with another target or none), which is refused. */
-static ckp_status target_resume(ckp_conv *cv, const ckp_run_state *rs, int64_t first,
-                                int64_t total, int *stop, ckp_error *err)
+static ckp_status target_resume(ckp_conv *cv, const ckp_run_state *rs, int64_t first, int64_t total,
+                                int *stop, ckp_error *err)
 {
     int64_t done = ckp_run_next_path(rs) - first;
     if (!cv || done == 0)
@@ -549,9 +550,9 @@ static ckp_status target_resume(ckp_conv *cv, const ckp_run_state *rs, int64_t f
  * batch boundary after a signal (CKP_ERR_CANCELLED). With a target (cv),
  * batches end at the check counts, and the run stops at the first check
  * that meets it (a resumed run checks its count first). */
-static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
-                            const ckp_run_result *from, ckp_ckpt *ck, double every,
-                            ckp_conv *cv, progress *pg, ckp_run_result **res, ckp_error *err)
+static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, const ckp_run_result *from,
+                            ckp_ckpt *ck, double every, ckp_conv *cv, progress *pg,
+                            ckp_run_result **res, ckp_error *err)
 {
     ckp_run_state *rs = NULL;
     if (from)
@@ -567,8 +568,8 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
         return st0;
     }
     while (!ckp_run_done(rs) && !stop && !ckp_cli_got_signal) {
-        int64_t to = cv ? first + ckp_conv_next_check(ckp_run_next_path(rs) - first, total)
-                        : INT64_MAX;
+        int64_t to =
+            cv ? first + ckp_conv_next_check(ckp_run_next_path(rs) - first, total) : INT64_MAX;
         ckp_status st = ckp_run_step_to(rs, to, err);
         if (st == CKP_OK)
             st = target_check(cv, rs, first, total, &stop, err);
@@ -615,7 +616,8 @@ static int published_by(const char *path, const ckp_plan *plan, int target)
                in->first_path == ckp_plan_first_path(plan) &&
                (in->paths == ckp_plan_paths(plan) ||
                 (target && in->paths > 0 && in->paths < ckp_plan_paths(plan))) &&
-               in->antithetic == ckp_plan_antithetic(plan) && in->npol == ckp_plan_npolicies(plan) &&
+               in->antithetic == ckp_plan_antithetic(plan) &&
+               in->npol == ckp_plan_npolicies(plan) &&
                ckp_output_read_text(f, "scenario_source", &text, NULL) == CKP_OK && src &&
                strcmp(text, src) == 0;
     free(text);
@@ -636,7 +638,8 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
         return fail(&err, st);
     if (!ckp_ckpt_exists(ck)) {
-        if (a->resume && !a->force && published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
+        if (a->resume && !a->force &&
+            published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
             /* Stopped after the checkpoint was removed: nothing left to do. */
             ckp_ckpt_unlock_created(ck);
             if (!a->quiet)

@@ -7,9 +7,8 @@
 
 #include "engine/core/error_impl.h"
 
-static const char *const on_names[] = {[CKP_CONV_LOSS] = "loss",
-                                       [CKP_CONV_BENEFIT] = "benefit",
-                                       [CKP_CONV_BOTH] = "both"};
+static const char *const on_names[] = {
+    [CKP_CONV_LOSS] = "loss", [CKP_CONV_BENEFIT] = "benefit", [CKP_CONV_BOTH] = "both"};
 
 int ckp_conv_parse_on(const char *s, ckp_conv_on *on)
 {
@@ -55,8 +54,7 @@ static ckp_status conv_write(void *ctx, const ckp_layout *lay, int64_t first_pat
     return CKP_OK;
 }
 
-ckp_status ckp_conv_start(ckp_conv *c, const ckp_plan *plan, const ckp_sink *next,
-                          ckp_error *err)
+ckp_status ckp_conv_start(ckp_conv *c, const ckp_plan *plan, const ckp_sink *next, ckp_error *err)
 {
     c->plan = plan;
     c->npol = ckp_plan_npolicies(plan);
@@ -150,9 +148,9 @@ void ckp_conv_target(const ckp_conv *c, ckp_output_target *t)
 
 void ckp_conv_print(FILE *out, const ckp_conv *c, int64_t limit)
 {
-    const char *on = c->on == CKP_CONV_BOTH      ? "the baseline's mean loss and every benefit"
-                     : c->on == CKP_CONV_LOSS    ? "the baseline's mean loss"
-                                                 : "every policy's mean benefit";
+    const char *on = c->on == CKP_CONV_BOTH   ? "the baseline's mean loss and every benefit"
+                     : c->on == CKP_CONV_LOSS ? "the baseline's mean loss"
+                                              : "every policy's mean benefit";
     char target[64];
     if (isnan(c->rel_se))
         snprintf(target, sizeof target, "se < %g", c->se);

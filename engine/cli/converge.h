@@ -22,14 +22,14 @@
 typedef enum ckp_conv_on { CKP_CONV_LOSS = 1, CKP_CONV_BENEFIT = 2, CKP_CONV_BOTH = 3 } ckp_conv_on;
 
 typedef struct ckp_conv {
-    int active;          /* a target was given */
-    double se, rel_se;   /* the target given (the other NaN) */
+    int active;        /* a target was given */
+    double se, rel_se; /* the target given (the other NaN) */
     ckp_conv_on on;
     const ckp_plan *plan;
     int npol;
-    int64_t n, cap;      /* total losses kept per policy, in path order */
+    int64_t n, cap; /* total losses kept per policy, in path order */
     double **loss;
-    double *scratch;     /* cap doubles */
+    double *scratch; /* cap doubles */
     const ckp_sink *next;
     ckp_sink sink;
     /* The last check: paths, whether every figure was below the target, and
@@ -45,8 +45,7 @@ const char *ckp_conv_on_name(ckp_conv_on on);
 
 /* Start keeping the total losses of `plan`'s policies; c->sink then passes
  * every batch on to `next` (which may be NULL). */
-ckp_status ckp_conv_start(ckp_conv *c, const ckp_plan *plan, const ckp_sink *next,
-                          ckp_error *err);
+ckp_status ckp_conv_start(ckp_conv *c, const ckp_plan *plan, const ckp_sink *next, ckp_error *err);
 void ckp_conv_free(ckp_conv *c);
 
 /* Whether `done` paths of `total` is a check count, and the next check count

@@ -19,8 +19,8 @@ static void tail_nan(ckp_cli_tail *t)
 
 /* policies/<policy>/tail/<name> (4 values) into v; left NaN when the file has
  * no such dataset (written before tail/ existed). */
-static ckp_status read4(const ckp_output_file *f, const char *policy, const char *name,
-                        double *v, ckp_error *err)
+static ckp_status read4(const ckp_output_file *f, const char *policy, const char *name, double *v,
+                        ckp_error *err)
 {
     char path[512];
     snprintf(path, sizeof path, "policies/%s/tail/%s", policy, name);
@@ -141,8 +141,9 @@ void ckp_cli_print_tail(FILE *out, const char *currency, const ckp_output_row *r
         if (l > namew)
             namew = l;
     }
-    fprintf(out, "\nTail of the total loss and of the benefit (upper tail), %s of %s, "
-                 "+/- batch-means standard error\n",
+    fprintf(out,
+            "\nTail of the total loss and of the benefit (upper tail), %s of %s, "
+            "+/- batch-means standard error\n",
             unit, currency && currency[0] ? currency : "currency units");
     print_block(out, rows, t, nrows, 0, namew, scale);
     if (nrows > 1)

@@ -109,8 +109,7 @@ typedef struct ckp_output_target {
     int met;
     double worst;
 } ckp_output_target;
-CKP_API ckp_status ckp_output_set_target(ckp_output *o, const ckp_output_target *t,
-                                         ckp_error *err);
+CKP_API ckp_status ckp_output_set_target(ckp_output *o, const ckp_output_target *t, ckp_error *err);
 
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
 CKP_API void ckp_output_abort(ckp_output *o);
