@@ -122,9 +122,12 @@ static void print_block(FILE *out, const ckp_output_row *rows, const ckp_cli_tai
     for (int k = benefit ? 1 : 0; k < nrows; k++) {
         const double *v = benefit ? t[k].benefit : t[k].loss;
         const double *se = benefit ? t[k].benefit_se : t[k].loss_se;
+        /* A file without tail/ still has the loss figures in its summary. */
+        const ckp_summary *s = &rows[k].loss;
+        const double sv[4] = {s->var95, s->cvar95, s->var99, s->cvar99};
         char c[4][48];
         for (int i = 0; i < 4; i++)
-            cell(c[i], sizeof c[i], v[i], se[i], scale);
+            cell(c[i], sizeof c[i], isfinite(v[i]) || benefit ? v[i] : sv[i], se[i], scale);
         fprintf(out, "%-*s %18s %18s %18s %18s\n", namew, rows[k].name, c[0], c[1], c[2], c[3]);
     }
 }
