@@ -65,7 +65,7 @@ static void run_usage(FILE *out)
             "      --target-rel-se R\n"
             "                      the same with each standard error divided by the\n"
             "                      absolute value of its mean (R = 0.01: 1 %%)\n"
-            "      --target-on WHAT  which standard errors: loss (the baseline's mean\n"
+            "      --target-on W   which standard errors: loss (the baseline's mean\n"
             "                      total loss), benefit (every policy's paired mean\n"
             "                      benefit) or both (default: both)\n"
             "      --details       also print VaR and CVaR at 95 and 99 %% of every loss and\n"
@@ -77,10 +77,10 @@ static void run_usage(FILE *out)
             "threads or batch size. A target is checked only after 1024 x 2^k paths from\n"
             "the first path (1024, 2048, 4096, ...) and at the limit, so the count a run\n"
             "stops at depends only on the scenario, seed and target, and its results are\n"
-            "those of a run of that many paths. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
-            "current batch (a second one at once), leaving nothing at the output file;\n"
-            "with -o the checkpoint stays, and the same command with --resume continues\n"
-            "(also after kill -9, a crash or a power cut) to the same file.\n"
+            "those of a run of that many paths. SIGINT, SIGTERM or SIGHUP stop the run\n"
+            "after the current batch (a second one at once), leaving nothing at the output\n"
+            "file; with -o the checkpoint stays, and the same command with --resume\n"
+            "continues (also after kill -9, a crash or a power cut) to the same file.\n"
             "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
             "when stopped by a signal.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
