@@ -144,21 +144,6 @@ static int number_opt(const char *name, const char *v, uint64_t min, uint64_t ma
     return 0;
 }
 
-/* A positive finite number, strictly parsed. */
-static int target_opt(const char *name, const char *v, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double x = v && *v ? strtod(v, &end) : NAN;
-    if (!end || *end || errno || !isfinite(x) || x <= 0.0) {
-        fprintf(stderr, "chokepoint run: option %s expects a positive number, got '%s'\n", name,
-                v ? v : "");
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 /* The target options: one of --target-se and --target-rel-se, --target-on
  * only with one. Returns 0 or 2 after a message. */
 static int target_args(run_args *a)
@@ -276,7 +261,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         } else if (IS("--target-se", "--target-rel-se")) {
             int rel = !strcmp(name, "--target-rel-se");
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                target_opt(name, v, rel ? &a->target_rel : &a->target_se))
+                ckp_conv_parse_value(name, v, rel ? &a->target_rel : &a->target_se))
                 return 2;
             *(rel ? &a->have_target_rel : &a->have_target_se) = 1;
         } else if (IS("--target-on", "--target-on")) {
@@ -481,7 +466,7 @@ static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_opti
 
 /* What a run writes to: the HDF5 writer with -o (*out), else the small sink
  * of total losses (ls). *cmdline is freed by the caller. */
-static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
+static ckp_status open_base(const run_args *a, int argc, char **argv, const ckp_plan *plan,
                             ckp_output **out, char **cmdline, loss_sink *ls, ckp_sink *small,
                             const ckp_sink **sink, ckp_error *err)
 {
@@ -507,42 +492,18 @@ static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_
     return CKP_OK;
 }
 
-/* With a target (cv), after a step that ends at a check count: check it;
- * *stop when it is met. */
-static ckp_status target_check(ckp_conv *cv, const ckp_run_state *rs, int64_t first, int64_t total,
-                               int *stop, ckp_error *err)
+/* open_base, and with a target (cv) its copy of the total losses in front,
+ * which then sees every batch first, including those replayed from a
+ * checkpoint. */
+static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
+                            ckp_conv *cv, ckp_output **out, char **cmdline, loss_sink *ls,
+                            ckp_sink *small, const ckp_sink **sink, ckp_error *err)
 {
-    int64_t done = ckp_run_next_path(rs) - first;
-    if (!cv || done == 0 || !ckp_conv_is_check(done, total))
+    CKP_TRY(open_base(a, argc, argv, plan, out, cmdline, ls, small, sink, err));
+    if (!cv->active)
         return CKP_OK;
-    CKP_TRY(ckp_conv_check(cv, done, err));
-    *stop = cv->met;
-    return CKP_OK;
-}
-
-/* A resumed run with a target (cv): check every count up to the paths done,
- * as a run from the start would have. Met at the count done: *stop. Met at
- * an earlier count: the checkpoint went past where this target stops (it
- * was made with another target or none), which is refused. */
-static ckp_status target_resume(ckp_conv *cv, const ckp_run_state *rs, int64_t first, int64_t total,
-                                int *stop, ckp_error *err)
-{
-    int64_t done = ckp_run_next_path(rs) - first;
-    if (!cv || done == 0)
-        return CKP_OK;
-    for (int64_t c = ckp_conv_next_check(0, total); c <= done; c = ckp_conv_next_check(c, total)) {
-        CKP_TRY(ckp_conv_check(cv, c, err));
-        if (cv->met && c < done)
-            return CKP_FAIL(err, CKP_ERR_USAGE,
-                            "the checkpoint holds %lld paths, but this target is met at %lld: "
-                            "it was made by a run with another target or none; run without "
-                            "--resume to start afresh",
-                            (long long)done, (long long)c);
-        if (cv->met || c == total) {
-            *stop = cv->met;
-            break;
-        }
-    }
+    CKP_TRY(ckp_conv_start(cv, plan, *sink, err));
+    *sink = &cv->sink;
     return CKP_OK;
 }
 
@@ -562,7 +523,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, const ck
     int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
     double saved = now_seconds();
     int stop = 0;
-    ckp_status st0 = target_resume(cv, rs, first, total, &stop, err);
+    ckp_status st0 = ckp_conv_resume(cv, rs, first, total, &stop, err);
     if (st0 != CKP_OK) {
         ckp_run_abort(rs);
         return st0;
@@ -572,7 +533,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, const ck
             cv ? first + ckp_conv_next_check(ckp_run_next_path(rs) - first, total) : INT64_MAX;
         ckp_status st = ckp_run_step_to(rs, to, err);
         if (st == CKP_OK)
-            st = target_check(cv, rs, first, total, &stop, err);
+            st = ckp_conv_after_step(cv, rs, first, total, &stop, err);
         if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) && !stop &&
             now_seconds() - saved >= every) {
             st = ckp_ckpt_save(ck, rs, err);
@@ -683,47 +644,39 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     return 0;
 }
 
-/* The target of the command line into cv (inactive without one). Returns 0
- * to go on, or 2 after a message. */
-static int target_prepare(const run_args *a, const ckp_plan *plan, ckp_conv *cv)
+/* The target of the command line into cv (left inactive without one).
+ * Returns 0 or 2 after a message. */
+static int target_init(const run_args *a, const ckp_plan *plan, ckp_conv *cv)
 {
     if (!a->have_target_se && !a->have_target_rel)
         return 0;
-    if (a->target_on == CKP_CONV_BENEFIT && ckp_plan_npolicies(plan) < 2) {
-        fprintf(stderr, "chokepoint run: --target-on benefit needs a policy besides the "
-                        "baseline\n");
-        return 2;
-    }
-    cv->active = 1;
-    cv->se = a->have_target_se ? a->target_se : NAN;
-    cv->rel_se = a->have_target_rel ? a->target_rel : NAN;
-    cv->on = a->target_on;
-    return 0;
-}
-
-/* A run stopped by its target: the file becomes the file of the paths done,
- * with the target's attributes. */
-static ckp_status target_file(ckp_output *out, const ckp_conv *cv, ckp_error *err)
-{
-    ckp_output_target t;
-    CKP_TRY(ckp_output_shorten(out, cv->checked, err));
-    ckp_conv_target(cv, &t);
-    return ckp_output_set_target(out, &t, err);
+    return ckp_conv_init(cv, plan, a->have_target_se ? a->target_se : NAN,
+                         a->have_target_rel ? a->target_rel : NAN, a->target_on);
 }
 
 /* The table after the run: with -o finish the file (which frees `out`) and
  * read the table back from it, so that what is printed is what was written;
  * without, the same figures from the total losses kept in memory. */
-static ckp_status table_rows(const char *output, ckp_output *out, const ckp_run_result *res,
-                             const ckp_plan *plan, const loss_sink *ls, ckp_output_file **of,
-                             ckp_output_row **rows, ckp_error *err)
+static ckp_status table_rows(const run_args *a, ckp_output *out, const ckp_run_result *res,
+                             const ckp_plan *plan, const loss_sink *ls, const ckp_conv *cv,
+                             ckp_output_file **of, ckp_output_row **rows, ckp_cli_tail **tail,
+                             ckp_error *err)
 {
-    if (!out)
-        return ckp_output_table_rows(plan, (const double *const *)ls->loss, (size_t)ls->n, rows,
-                                     err);
+    const double *const *loss = (const double *const *)ls->loss;
+    if (!out) {
+        CKP_TRY(ckp_output_table_rows(plan, loss, (size_t)ls->n, rows, err));
+        return a->details ? ckp_cli_tail_compute(plan, loss, (size_t)ls->n, tail, err) : CKP_OK;
+    }
+    /* A run stopped by its target: the file of the paths run. */
+    ckp_status st = cv->active ? ckp_conv_finish_file(out, cv, err) : CKP_OK;
+    if (st != CKP_OK) {
+        ckp_output_abort(out);
+        return st;
+    }
     CKP_TRY(ckp_output_finish(out, res, err));
-    CKP_TRY(ckp_output_file_open(output, of, err));
-    return ckp_output_read_table(*of, rows, err);
+    CKP_TRY(ckp_output_file_open(a->output, of, err));
+    CKP_TRY(ckp_output_read_table(*of, rows, err));
+    return a->details ? ckp_cli_tail_read(*of, tail, err) : CKP_OK;
 }
 
 /* The scenario of the command line (the built-in one without a file). A
@@ -823,8 +776,7 @@ int ckp_cmd_run(int argc, char **argv)
     ck.fd = -1;
     int use_ck = 0, ck_owned = 0;
     ckp_run_result *from = NULL;
-    ckp_conv cv;
-    memset(&cv, 0, sizeof cv);
+    ckp_conv cv = {0};
     ckp_cli_tail *tail = NULL;
     ckp_cli_signals_install();
     ckp_status st = CKP_OK;
@@ -842,7 +794,7 @@ int ckp_cmd_run(int argc, char **argv)
         rc = fail(&err, st);
         goto done;
     }
-    if ((rc = target_prepare(&a, plan, &cv)) != 0)
+    if ((rc = target_init(&a, plan, &cv)) != 0)
         goto done;
     use_ck = a.output && !a.no_checkpoint;
     if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0) {
@@ -857,16 +809,10 @@ int ckp_cmd_run(int argc, char **argv)
                     n, n > 1 ? "s" : "", a.output);
     }
     ckp_cli_opening_begin();
-    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &err);
+    st = open_sink(&a, argc, argv, plan, &cv, &out, &cmdline, &ls, &small, &sink, &err);
     if (st == CKP_OK && out)
         ckp_cli_temp_set(0, ckp_output_temp_path(out));
     ckp_cli_opening_end();
-    if (st == CKP_OK && cv.active) {
-        /* The target's copy of the total losses sees every batch first,
-         * including the ones replayed from a checkpoint. */
-        st = ckp_conv_start(&cv, plan, sink, &err);
-        sink = &cv.sink;
-    }
     if (st == CKP_OK && use_ck) {
         /* The records so far go to the new writer; then the run's batches go
          * through the checkpoint's records file to the writer. */
@@ -882,8 +828,6 @@ int ckp_cmd_run(int argc, char **argv)
     if (st == CKP_OK)
         st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every,
                        cv.active ? &cv : NULL, &pg, &res, &err);
-    if (st == CKP_OK && cv.active && out)
-        st = target_file(out, &cv, &err);
     progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
@@ -894,7 +838,7 @@ int ckp_cmd_run(int argc, char **argv)
         goto done;
     }
     if (st == CKP_OK) {
-        st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
+        st = table_rows(&a, out, res, plan, &ls, &cv, &of, &rows, &tail, &err);
         out = NULL; /* finished or freed */
         ckp_cli_temp_set(0, NULL);
     }
@@ -905,15 +849,6 @@ int ckp_cmd_run(int argc, char **argv)
     if (st != CKP_OK) {
         rc = fail(&err, st);
         goto done;
-    }
-    if (a.details) {
-        st = of ? ckp_cli_tail_read(of, &tail, &err)
-                : ckp_cli_tail_compute(plan, (const double *const *)ls.loss, (size_t)ls.n, &tail,
-                                       &err);
-        if (st != CKP_OK) {
-            rc = fail(&err, st);
-            goto done;
-        }
     }
     rc = print_result(&a, sc, plan, ckp_run_result_paths(res), &cv, rows, tail);
 

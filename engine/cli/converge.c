@@ -1,6 +1,7 @@
 /* chokepoint: the convergence stop of `run` (converge.h). */
 #include "converge.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,4 +159,75 @@ void ckp_conv_print(FILE *out, const ckp_conv *c, int64_t limit)
         snprintf(target, sizeof target, "se < %g of the mean", c->rel_se);
     fprintf(out, "Target %s on %s: %s at %lld paths (limit %lld), largest %.4g\n", target, on,
             c->met ? "met" : "NOT met", (long long)c->checked, (long long)limit, c->worst);
+}
+
+/* ---- The command's side: options, the steps, the file --------------------------- */
+
+int ckp_conv_parse_value(const char *name, const char *v, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = v && *v ? strtod(v, &end) : NAN;
+    if (!end || *end || errno || !isfinite(x) || x <= 0.0) {
+        fprintf(stderr, "chokepoint run: option %s expects a positive number, got '%s'\n", name,
+                v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int ckp_conv_init(ckp_conv *c, const ckp_plan *plan, double se, double rel_se, ckp_conv_on on)
+{
+    if (on == CKP_CONV_BENEFIT && ckp_plan_npolicies(plan) < 2) {
+        fprintf(stderr, "chokepoint run: --target-on benefit needs a policy besides the "
+                        "baseline\n");
+        return 2;
+    }
+    c->active = 1;
+    c->se = se;
+    c->rel_se = rel_se;
+    c->on = on;
+    return 0;
+}
+
+ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first,
+                               int64_t total, int *stop, ckp_error *err)
+{
+    int64_t done = ckp_run_next_path(rs) - first;
+    if (!c || done == 0 || !ckp_conv_is_check(done, total))
+        return CKP_OK;
+    CKP_TRY(ckp_conv_check(c, done, err));
+    *stop = c->met;
+    return CKP_OK;
+}
+
+ckp_status ckp_conv_resume(ckp_conv *c, const ckp_run_state *rs, int64_t first, int64_t total,
+                           int *stop, ckp_error *err)
+{
+    int64_t done = ckp_run_next_path(rs) - first;
+    if (!c || done == 0)
+        return CKP_OK;
+    for (int64_t n = ckp_conv_next_check(0, total); n <= done; n = ckp_conv_next_check(n, total)) {
+        CKP_TRY(ckp_conv_check(c, n, err));
+        if (c->met && n < done)
+            return CKP_FAIL(err, CKP_ERR_USAGE,
+                            "the checkpoint holds %lld paths, but this target is met at %lld: "
+                            "it was made by a run with another target or none; run without "
+                            "--resume to start afresh",
+                            (long long)done, (long long)n);
+        if (c->met || n == total) {
+            *stop = c->met;
+            break;
+        }
+    }
+    return CKP_OK;
+}
+
+ckp_status ckp_conv_finish_file(ckp_output *out, const ckp_conv *c, ckp_error *err)
+{
+    ckp_output_target t;
+    CKP_TRY(ckp_output_shorten(out, c->checked, err));
+    ckp_conv_target(c, &t);
+    return ckp_output_set_target(out, &t, err);
 }

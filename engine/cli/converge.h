@@ -63,4 +63,25 @@ void ckp_conv_target(const ckp_conv *c, ckp_output_target *t);
 /* One line under the run's header: the target, the count reached, met or not. */
 void ckp_conv_print(FILE *out, const ckp_conv *c, int64_t limit);
 
+/* ---- For `run` (cmd_run.c) ---- */
+
+/* The value of --target-se / --target-rel-se: a positive finite number,
+ * strictly parsed. Returns 0, or -1 after a message. */
+int ckp_conv_parse_value(const char *name, const char *v, double *out);
+/* Make c active for `plan` with the target (se or rel_se, the other NaN).
+ * Returns 0, or 2 after a message (a benefit target with no policy). */
+int ckp_conv_init(ckp_conv *c, const ckp_plan *plan, double se, double rel_se, ckp_conv_on on);
+/* After a step: at a check count, check; *stop when met. c may be NULL. */
+ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first,
+                               int64_t total, int *stop, ckp_error *err);
+/* Before the first step of a resumed run: every check count up to the paths
+ * done, as a run from the start would have; met at the count done: *stop;
+ * met earlier: the checkpoint went past this target's count (made with
+ * another target or none), refused with CKP_ERR_USAGE. c may be NULL. */
+ckp_status ckp_conv_resume(ckp_conv *c, const ckp_run_state *rs, int64_t first, int64_t total,
+                           int *stop, ckp_error *err);
+/* A finished run with -o: shorten the writer to the paths run and store the
+ * target's attributes. */
+ckp_status ckp_conv_finish_file(ckp_output *out, const ckp_conv *c, ckp_error *err);
+
 #endif
