@@ -191,8 +191,8 @@ int ckp_conv_init(ckp_conv *c, const ckp_plan *plan, double se, double rel_se, c
     return 0;
 }
 
-ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first,
-                               int64_t total, int *stop, ckp_error *err)
+ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first, int64_t total,
+                               int *stop, ckp_error *err)
 {
     int64_t done = ckp_run_next_path(rs) - first;
     if (!c || done == 0 || !ckp_conv_is_check(done, total))

@@ -72,8 +72,8 @@ int ckp_conv_parse_value(const char *name, const char *v, double *out);
  * Returns 0, or 2 after a message (a benefit target with no policy). */
 int ckp_conv_init(ckp_conv *c, const ckp_plan *plan, double se, double rel_se, ckp_conv_on on);
 /* After a step: at a check count, check; *stop when met. c may be NULL. */
-ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first,
-                               int64_t total, int *stop, ckp_error *err);
+ckp_status ckp_conv_after_step(ckp_conv *c, const ckp_run_state *rs, int64_t first, int64_t total,
+                               int *stop, ckp_error *err);
 /* Before the first step of a resumed run: every check count up to the paths
  * done, as a run from the start would have; met at the count done: *stop;
  * met earlier: the checkpoint went past this target's count (made with
