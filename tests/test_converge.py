@@ -233,9 +233,17 @@ try:
     args = ["-n", "100000", *POL, "--batch", "512", "--checkpoint-every", "0", "-o", xf]
     k = subprocess.Popen([EXE, "run", *args], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
-    while k.poll() is None and not os.path.exists(os.path.join(d, ".x.h5.ckpt")):
+    # Stop it once its records file holds three times what it first held at
+    # rest (a whole number of 512-path batches): past the first check count.
+    recs, first, t0 = os.path.join(d, ".x.h5.ckpt-records"), 0, time.time()
+    while k.poll() is None and time.time() - t0 < 600:
+        size = os.path.getsize(recs) if os.path.exists(recs) else 0
+        if not first and size > 0:
+            time.sleep(0.05)
+            first = size if os.path.getsize(recs) == size else 0
+        if first and size >= 3 * first:
+            break
         time.sleep(0.01)
-    time.sleep(2.5)
     k.send_signal(signal.SIGINT)
     k.communicate(timeout=60)
     p = run(*args, "--resume", "--target-rel-se", "0.5")
