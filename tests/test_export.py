@@ -219,8 +219,14 @@ try:
     sc = ["benefit_mean", "benefit_se", "p_positive", "bcr"]
     want = np.array([[f["policies/%s/comparison/%s" % (p, s)][()] for s in sc] for p in pols[1:]])
     wq = np.array([f["policies/%s/comparison/benefit_quantiles" % p][()] for p in pols[1:]])
-    check(rc == 0 and list(t.columns) == ["policy"] + sc + qs and list(t["policy"]) == pols[1:],
-          "benefit: one row per policy but the baseline")
+    tl = ["var95", "var95_se", "cvar95", "cvar95_se", "var99", "var99_se", "cvar99", "cvar99_se"]
+    wt = np.array([np.ravel(np.column_stack([f["policies/%s/tail/benefit" % p][()],
+                                             f["policies/%s/tail/benefit_se" % p][()]]))
+                   for p in pols[1:]])
+    check(rc == 0 and list(t.columns) == ["policy"] + sc + qs + tl
+          and list(t["policy"]) == pols[1:], "benefit: one row per policy but the baseline")
+    check(same(t[tl].to_numpy(dtype=np.float64), wt),
+          "benefit CSV: the tail figures and their se (tail/) bit for bit")
     check(same(t[sc].to_numpy(dtype=np.float64), want) and
           same(t[qs].to_numpy(dtype=np.float64), wq),
           "benefit CSV equals the stored figures bit for bit (bcr NaN -> empty)")

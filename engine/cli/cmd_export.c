@@ -50,7 +50,9 @@ static void export_usage(FILE *out)
             "           (material or industry), `month` (1..T), `mean`, and the fan band\n"
             "           `q0.001` .. `q0.999`.\n"
             "  benefit  one row per policy but the baseline: `policy`, `benefit_mean`,\n"
-            "           `benefit_se`, `p_positive`, `bcr`, quantiles `q0.001` .. `q0.999`.\n"
+            "           `benefit_se`, `p_positive`, `bcr`, quantiles `q0.001` .. `q0.999`,\n"
+            "           then the benefit's `var95 var95_se cvar95 cvar95_se var99 var99_se\n"
+            "           cvar99 cvar99_se` (tail/; empty for files without it).\n"
             "  sensitivity, regret, robustness\n"
             "           the tables of a file of `chokepoint sensitivity -o` (its group\n"
             "           sensitivity/): one row per key and swing (the tornado, largest\n"
@@ -425,6 +427,34 @@ static int export_months(ctx *c, emitter *e)
 
 static const char *const benefit_scalar[] = {"benefit_mean", "benefit_se", "p_positive", "bcr"};
 #define NBENEFIT (sizeof benefit_scalar / sizeof benefit_scalar[0])
+/* The benefit's tail figures and their standard errors (tail/), interleaved. */
+static const char *const benefit_tail[] = {"var95", "var95_se", "cvar95", "cvar95_se",
+                                           "var99", "var99_se", "cvar99", "cvar99_se"};
+#define NTAIL 8
+
+/* tail/benefit and tail/benefit_se of policy pn, interleaved into v; NaN in
+ * a file written before tail/ existed. */
+static int read_benefit_tail(ctx *c, const char *pn, double *v)
+{
+    char buf[512];
+    for (int i = 0; i < NTAIL; i++)
+        v[i] = NAN;
+    for (int se = 0; se <= 1; se++) {
+        ckp_output_array a = {0};
+        dataset_name(buf, sizeof buf, pn, "tail", se ? "benefit_se" : "benefit");
+        ckp_output_array shape = {0};
+        if (ckp_output_slices_shape(c->s, buf, &shape, &c->err) == CKP_ERR_USAGE) {
+            ckp_error_clear(&c->err); /* no tail/ in this file */
+            return 0;
+        }
+        if (read_small(c, buf, 4, &a))
+            return -1;
+        for (int i = 0; i < 4; i++)
+            v[2 * i + se] = a.f64[i];
+        ckp_output_array_free(&a);
+    }
+    return 0;
+}
 
 static int export_benefit(ctx *c, emitter *e)
 {
@@ -436,12 +466,14 @@ static int export_benefit(ctx *c, emitter *e)
         rc = names_add(&cols, benefit_scalar[k], NULL);
     for (size_t k = 0; k < nq && !rc; k++)
         rc = names_add(&cols, c->qcols.v[k], NULL);
+    for (size_t k = 0; k < NTAIL && !rc; k++)
+        rc = names_add(&cols, benefit_tail[k], NULL);
     if (rc)
         CKP_FAIL(&c->err, CKP_ERR_NOMEM, "out of memory");
     rc = begin_rows(c, e, &cols, rc);
     for (int p = c->pol_first < 1 ? 1 : c->pol_first; p <= c->pol_last && !rc; p++) {
         const char *pn = c->in->policy_names[p];
-        double sc[NBENEFIT];
+        double sc[NBENEFIT], tl[NTAIL];
         ckp_output_array qa = {0};
         for (size_t k = 0; k < NBENEFIT && !rc; k++) {
             ckp_output_array a = {0};
@@ -454,6 +486,8 @@ static int export_benefit(ctx *c, emitter *e)
         dataset_name(buf, sizeof buf, pn, "comparison", "benefit_quantiles");
         if (!rc)
             rc = read_small(c, buf, nq, &qa);
+        if (!rc)
+            rc = read_benefit_tail(c, pn, tl);
         if (!rc) {
             ckp_cli_em_row(e);
             ckp_cli_em_text(e, pn);
@@ -461,6 +495,8 @@ static int export_benefit(ctx *c, emitter *e)
                 ckp_cli_em_num(e, sc[k]);
             for (size_t k = 0; k < nq; k++)
                 ckp_cli_em_num(e, qa.f64[k]);
+            for (size_t k = 0; k < NTAIL; k++)
+                ckp_cli_em_num(e, tl[k]);
             ckp_cli_em_row_end(e);
         }
         ckp_output_array_free(&qa);

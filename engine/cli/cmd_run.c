@@ -6,6 +6,7 @@
  * records stream into the HDF5 file and the table is read back from the
  * summaries stored there, so what is printed is what was written. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "converge.h"
 #include "engine/core/error_impl.h"
 #include "mpi_run.h"
 #include "progress.h"
@@ -66,15 +68,28 @@ static void run_usage(FILE *out)
             "                      the summaries with -o; nothing before a phase takes a\n"
             "                      second; always: the same from the start; never: none\n"
             "                      (default: auto)\n"
+            "      --target-se X   stop once the standard errors are below X (in the\n"
+            "                      scenario's currency); -n is then the upper limit\n"
+            "      --target-rel-se R\n"
+            "                      the same with each standard error divided by the\n"
+            "                      absolute value of its mean (R = 0.01: 1 %%)\n"
+            "      --target-on W   which standard errors: loss (the baseline's mean\n"
+            "                      total loss), benefit (every policy's paired mean\n"
+            "                      benefit) or both (default: both)\n"
+            "      --details       also print VaR and CVaR at 95 and 99 %% of every loss and\n"
+            "                      benefit with their standard errors\n"
             "  -q, --quiet         nothing on stderr but errors: no progress, no notes\n"
             "                      (the table still goes to stdout)\n"
             "  -h, --help          show this help and exit\n"
             "\n"
             "Results depend only on the scenario, the seed and the path range: never on\n"
-            "threads or batch size. SIGINT, SIGTERM or SIGHUP stop the run after the\n"
-            "current batch (a second one at once), leaving nothing at the output file;\n"
-            "with -o the checkpoint stays, and the same command with --resume continues\n"
-            "(also after kill -9, a crash or a power cut) to the same file.\n"
+            "threads or batch size. A target is checked only after 1024 x 2^k paths from\n"
+            "the first path (1024, 2048, 4096, ...) and at the limit, so the count a run\n"
+            "stops at depends only on the scenario, seed and target, and its results are\n"
+            "those of a run of that many paths. SIGINT, SIGTERM or SIGHUP stop the run\n"
+            "after the current batch (a second one at once), leaving nothing at the output\n"
+            "file; with -o the checkpoint stays, and the same command with --resume\n"
+            "continues (also after kill -9, a crash or a power cut) to the same file.\n"
             "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
             "when stopped by a signal.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
@@ -105,6 +120,9 @@ typedef struct run_args {
     int resume, no_checkpoint, have_every;
     progress_mode progress;
     uint64_t paths, seed, first_path, batch, threads, compress, every;
+    int have_target_se, have_target_rel, have_target_on, details;
+    double target_se, target_rel;
+    ckp_conv_on target_on;
     const char *output;
     const char **policies;
     int npolicies;
@@ -133,6 +151,23 @@ static int number_opt(const char *name, const char *v, uint64_t min, uint64_t ma
                 name, (unsigned long long)min, (unsigned long long)max, v);
         return -1;
     }
+    return 0;
+}
+
+/* The target options: one of --target-se and --target-rel-se, --target-on
+ * only with one. Returns 0 or 2 after a message. */
+static int target_args(run_args *a)
+{
+    if (a->have_target_se && a->have_target_rel) {
+        fprintf(stderr, "chokepoint run: give one of --target-se and --target-rel-se\n");
+        return 2;
+    }
+    if (a->have_target_on && !a->have_target_se && !a->have_target_rel) {
+        fprintf(stderr, "chokepoint run: --target-on needs --target-se or --target-rel-se\n");
+        return 2;
+    }
+    if (!a->have_target_on)
+        a->target_on = CKP_CONV_BOTH;
     return 0;
 }
 
@@ -183,7 +218,7 @@ static int parse_args(int argc, char **argv, run_args *a)
             return 1;
         } else if (IS("-q", "--quiet") || IS("--antithetic", "--antithetic") ||
                    IS("--force", "--force") || IS("--resume", "--resume") ||
-                   IS("--no-checkpoint", "--no-checkpoint")) {
+                   IS("--no-checkpoint", "--no-checkpoint") || IS("--details", "--details")) {
             if (attached) {
                 fprintf(stderr, "chokepoint run: option %s takes no value\n", name);
                 return 2;
@@ -196,6 +231,8 @@ static int parse_args(int argc, char **argv, run_args *a)
                 a->resume = 1;
             else if (IS("--no-checkpoint", "--no-checkpoint"))
                 a->no_checkpoint = 1;
+            else if (IS("--details", "--details"))
+                a->details = 1;
             else
                 a->antithetic = 1;
         } else if (IS("-n", "--paths")) {
@@ -241,6 +278,23 @@ static int parse_args(int argc, char **argv, run_args *a)
                         v);
                 return 2;
             }
+        } else if (IS("--target-se", "--target-rel-se")) {
+            int rel = !strcmp(name, "--target-rel-se");
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                ckp_conv_parse_value(name, v, rel ? &a->target_rel : &a->target_se))
+                return 2;
+            *(rel ? &a->have_target_rel : &a->have_target_se) = 1;
+        } else if (IS("--target-on", "--target-on")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)))
+                return 2;
+            if (ckp_conv_parse_on(v, &a->target_on) != 0) {
+                fprintf(stderr,
+                        "chokepoint run: option --target-on expects loss, benefit or "
+                        "both, got '%s'\n",
+                        v);
+                return 2;
+            }
+            a->have_target_on = 1;
         } else if (IS("-o", "--output")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)))
                 return 2;
@@ -273,7 +327,7 @@ static int parse_args(int argc, char **argv, run_args *a)
     }
     if (!a->have_every)
         a->every = 2;
-    return 0;
+    return target_args(a);
 }
 
 /* ---- The small sink: loss_total of each policy ----------------------------- */
@@ -389,7 +443,7 @@ static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_opti
 
 /* What a run writes to: the HDF5 writer with -o (*out), else the small sink
  * of total losses (ls). *cmdline is freed by the caller. */
-static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
+static ckp_status open_base(const run_args *a, int argc, char **argv, const ckp_plan *plan,
                             ckp_output **out, char **cmdline, loss_sink *ls, ckp_sink *small,
                             const ckp_sink **sink, progress *pg, ckp_error *err)
 {
@@ -424,11 +478,29 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* open_base, and with a target (cv) its copy of the total losses in front,
+ * which then sees every batch first, including those replayed from a
+ * checkpoint. */
+static ckp_status open_sink(const run_args *a, int argc, char **argv, const ckp_plan *plan,
+                            ckp_conv *cv, ckp_output **out, char **cmdline, loss_sink *ls,
+                            ckp_sink *small, const ckp_sink **sink, progress *pg,
+                            ckp_error *err)
+{
+    CKP_TRY(open_base(a, argc, argv, plan, out, cmdline, ls, small, sink, pg, err));
+    if (!cv->active)
+        return CKP_OK;
+    CKP_TRY(ckp_conv_start(cv, plan, *sink, err));
+    *sink = &cv->sink;
+    return CKP_OK;
+}
+
 /* The run, batch by batch: progress after each, and a stop at the first
- * batch boundary after a signal (CKP_ERR_CANCELLED). */
-static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
-                            const ckp_run_result *from, ckp_ckpt *ck, double every,
-                            progress *pg, ckp_run_result **res, ckp_error *err)
+ * batch boundary after a signal (CKP_ERR_CANCELLED). With a target (cv),
+ * batches end at the check counts, and the run stops at the first check
+ * that meets it (a resumed run checks its count first). */
+static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink, const ckp_run_result *from,
+                            ckp_ckpt *ck, double every, ckp_conv *cv, progress *pg,
+                            ckp_run_result **res, ckp_error *err)
 {
     ckp_run_state *rs = NULL;
     if (from)
@@ -437,9 +509,19 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
         CKP_TRY(ckp_run_begin(plan, sink, &rs, err));
     int64_t first = ckp_plan_first_path(plan), total = ckp_plan_paths(plan);
     double saved = now_seconds();
-    while (!ckp_run_done(rs) && !ckp_cli_got_signal) {
-        ckp_status st = ckp_run_step(rs, err);
-        if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) &&
+    int stop = 0;
+    ckp_status st0 = ckp_conv_resume(cv, rs, first, total, &stop, err);
+    if (st0 != CKP_OK) {
+        ckp_run_abort(rs);
+        return st0;
+    }
+    while (!ckp_run_done(rs) && !stop && !ckp_cli_got_signal) {
+        int64_t to =
+            cv ? first + ckp_conv_next_check(ckp_run_next_path(rs) - first, total) : INT64_MAX;
+        ckp_status st = ckp_run_step_to(rs, to, err);
+        if (st == CKP_OK)
+            st = ckp_conv_after_step(cv, rs, first, total, &stop, err);
+        if (st == CKP_OK && ck && !ckp_cli_got_signal && !ckp_run_done(rs) && !stop &&
             now_seconds() - saved >= every) {
             st = ckp_ckpt_save(ck, rs, err);
             saved = now_seconds();
@@ -450,7 +532,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
         }
         ckp_cli_progress_paths(pg, ckp_run_next_path(rs) - first, total);
     }
-    if (ckp_cli_got_signal) {
+    if (ckp_cli_got_signal && !stop) {
         int64_t done = ckp_run_next_path(rs) - first;
         ckp_status st = ck ? ckp_ckpt_save(ck, rs, err) : CKP_OK;
         ckp_run_abort(rs);
@@ -470,7 +552,7 @@ static ckp_status drive_run(const ckp_plan *plan, const ckp_sink *sink,
 
 /* `path` is a finished results file of exactly this run: the same scenario
  * text, seed, path range and antithetic pairing. */
-static int published_by(const char *path, const ckp_plan *plan)
+static int published_by(const char *path, const ckp_plan *plan, int target)
 {
     ckp_output_file *f = NULL;
     char *text = NULL;
@@ -479,8 +561,11 @@ static int published_by(const char *path, const ckp_plan *plan)
     const ckp_output_info *in = ckp_output_file_info(f);
     const char *src = ckp_scenario_source_text(ckp_plan_scenario(plan));
     int same = in->complete && in->seed == ckp_plan_seed(plan) &&
-               in->first_path == ckp_plan_first_path(plan) && in->paths == ckp_plan_paths(plan) &&
-               in->antithetic == ckp_plan_antithetic(plan) && in->npol == ckp_plan_npolicies(plan) &&
+               in->first_path == ckp_plan_first_path(plan) &&
+               (in->paths == ckp_plan_paths(plan) ||
+                (target && in->paths > 0 && in->paths < ckp_plan_paths(plan))) &&
+               in->antithetic == ckp_plan_antithetic(plan) &&
+               in->npol == ckp_plan_npolicies(plan) &&
                ckp_output_read_text(f, "scenario_source", &text, NULL) == CKP_OK && src &&
                strcmp(text, src) == 0;
     free(text);
@@ -501,7 +586,8 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     if ((st = ckp_ckpt_lock(ck, a->output, &err)) != CKP_OK)
         return fail(&err, st);
     if (!ckp_ckpt_exists(ck)) {
-        if (a->resume && !a->force && published_by(a->output, plan)) {
+        if (a->resume && !a->force &&
+            published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
             /* Stopped after the checkpoint was removed: nothing left to do. */
             ckp_ckpt_unlock_created(ck);
             if (!a->quiet)
@@ -526,7 +612,7 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
         ckp_ckpt_unlock_created(ck);
         return fail(&err, st);
     }
-    if (!a->force && published_by(a->output, plan)) {
+    if (!a->force && published_by(a->output, plan, a->have_target_se || a->have_target_rel)) {
         /* Killed after publishing and before removing its checkpoint: the
          * target is this run's finished file. (Without --force no other run
          * of this command could have started beside an existing target.) */
@@ -545,19 +631,39 @@ static int checkpoint_prepare(const run_args *a, const ckp_plan *plan, ckp_ckpt 
     return 0;
 }
 
+/* The target of the command line into cv (left inactive without one).
+ * Returns 0 or 2 after a message. */
+static int target_init(const run_args *a, const ckp_plan *plan, ckp_conv *cv)
+{
+    if (!a->have_target_se && !a->have_target_rel)
+        return 0;
+    return ckp_conv_init(cv, plan, a->have_target_se ? a->target_se : NAN,
+                         a->have_target_rel ? a->target_rel : NAN, a->target_on);
+}
+
 /* The table after the run: with -o finish the file (which frees `out`) and
  * read the table back from it, so that what is printed is what was written;
  * without, the same figures from the total losses kept in memory. */
-static ckp_status table_rows(const char *output, ckp_output *out, const ckp_run_result *res,
-                             const ckp_plan *plan, const loss_sink *ls, ckp_output_file **of,
-                             ckp_output_row **rows, ckp_error *err)
+static ckp_status table_rows(const run_args *a, ckp_output *out, const ckp_run_result *res,
+                             const ckp_plan *plan, const loss_sink *ls, const ckp_conv *cv,
+                             ckp_output_file **of, ckp_output_row **rows, ckp_cli_tail **tail,
+                             ckp_error *err)
 {
-    if (!out)
-        return ckp_output_table_rows(plan, (const double *const *)ls->loss, (size_t)ls->n, rows,
-                                     err);
+    const double *const *loss = (const double *const *)ls->loss;
+    if (!out) {
+        CKP_TRY(ckp_output_table_rows(plan, loss, (size_t)ls->n, rows, err));
+        return a->details ? ckp_cli_tail_compute(plan, loss, (size_t)ls->n, tail, err) : CKP_OK;
+    }
+    /* A run stopped by its target: the file of the paths run. */
+    ckp_status st = cv->active ? ckp_conv_finish_file(out, cv, err) : CKP_OK;
+    if (st != CKP_OK) {
+        ckp_output_abort(out);
+        return st;
+    }
     CKP_TRY(ckp_output_finish(out, res, err));
-    CKP_TRY(ckp_output_file_open(output, of, err));
-    return ckp_output_read_table(*of, rows, err);
+    CKP_TRY(ckp_output_file_open(a->output, of, err));
+    CKP_TRY(ckp_output_read_table(*of, rows, err));
+    return a->details ? ckp_cli_tail_read(*of, tail, err) : CKP_OK;
 }
 
 /* The scenario of the command line (the built-in one without a file). A
@@ -592,13 +698,18 @@ static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
 
 /* The header line and the policy table on stdout, the notes on stderr. */
 static int print_result(const run_args *a, const ckp_scenario *sc, const ckp_plan *plan,
-                        const ckp_output_row *rows)
+                        int64_t paths, const ckp_conv *cv, const ckp_output_row *rows,
+                        const ckp_cli_tail *tail)
 {
     printf("Scenario %s: seed %llu, paths %lld..%lld%s\n", ckp_scenario_name(sc),
            (unsigned long long)ckp_plan_seed(plan), (long long)ckp_plan_first_path(plan),
-           (long long)(ckp_plan_first_path(plan) + ckp_plan_paths(plan) - 1),
+           (long long)(ckp_plan_first_path(plan) + paths - 1),
            ckp_plan_antithetic(plan) ? ", antithetic" : "");
+    if (cv->active)
+        ckp_conv_print(stdout, cv, ckp_plan_paths(plan));
     ckp_cli_print_table(stdout, ckp_scenario_currency(sc), rows, ckp_plan_npolicies(plan));
+    if (tail)
+        ckp_cli_print_tail(stdout, ckp_scenario_currency(sc), rows, tail, ckp_plan_npolicies(plan));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "chokepoint run: cannot write to standard output: %s\n",
                 strerror(errno));
@@ -643,6 +754,8 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
     ck.fd = -1;
     int use_ck = 0, ck_owned = 0;
     ckp_run_result *from = NULL;
+    ckp_conv cv = {0};
+    ckp_cli_tail *tail = NULL;
     ckp_cli_signals_install();
     ckp_status st = CKP_OK;
     if ((rc = load_scenario(&a, &sc, &err)) != 0)
@@ -660,6 +773,8 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         goto done;
     }
     pg.npol = ckp_plan_npolicies(plan);
+    if ((rc = target_init(&a, plan, &cv)) != 0)
+        goto done;
     use_ck = a.output && !a.no_checkpoint;
     if (use_ck && (rc = checkpoint_prepare(&a, plan, &ck, &from)) != 0) {
         rc = rc == ALREADY_DONE ? 0 : rc;
@@ -673,7 +788,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
                     n, n > 1 ? "s" : "", a.output);
     }
     ckp_cli_opening_begin();
-    st = open_sink(&a, argc, argv, plan, &out, &cmdline, &ls, &small, &sink, &pg, &err);
+    st = open_sink(&a, argc, argv, plan, &cv, &out, &cmdline, &ls, &small, &sink, &pg, &err);
     if (st == CKP_OK && out)
         ckp_cli_temp_set(0, ckp_output_temp_path(out));
     ckp_cli_opening_end();
@@ -690,8 +805,8 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         goto done;
     }
     if (st == CKP_OK)
-        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every, &pg, &res,
-                       &err);
+        st = drive_run(plan, sink, from, use_ck ? &ck : NULL, (double)a.every,
+                       cv.active ? &cv : NULL, &pg, &res, &err);
     ckp_cli_progress_end(&pg);
     if (st == CKP_ERR_CANCELLED) {
         ckp_output_abort(out);
@@ -702,7 +817,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         goto done;
     }
     if (st == CKP_OK) {
-        st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
+        st = table_rows(&a, out, res, plan, &ls, &cv, &of, &rows, &tail, &err);
         out = NULL; /* finished or freed */
         ckp_cli_temp_set(0, NULL);
     }
@@ -714,7 +829,7 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         rc = fail(&err, st);
         goto done;
     }
-    rc = job->active ? 0 : print_result(&a, sc, plan, rows);
+    rc = job->active ? 0 : print_result(&a, sc, plan, ckp_run_result_paths(res), &cv, rows, tail);
 
 done:
     ckp_output_abort(out);
@@ -724,6 +839,8 @@ done:
     ckp_cli_temp_set(1, NULL);
     ckp_ckpt_free(&ck);
     ckp_run_result_free(from);
+    ckp_conv_free(&cv);
+    free(tail);
     if (of)
         ckp_output_file_close(of);
     free(rows);

@@ -18,7 +18,8 @@
 
 static void summary_usage(FILE *out)
 {
-    fprintf(out, "Usage: chokepoint summary FILE [--format table|csv|json] [-o OUT [--force]]\n"
+    fprintf(out, "Usage: chokepoint summary FILE [--details] [--format table|csv|json]\n"
+                 "                          [-o OUT [--force]]\n"
                  "\n"
                  "Print the policy table (total loss per policy and the paired benefit against\n"
                  "the baseline) stored in FILE, a results file written by `chokepoint run -o`,\n"
@@ -26,6 +27,10 @@ static void summary_usage(FILE *out)
                  "and under it the probability that each material's stockpile runs dry, per\n"
                  "policy (files of schema 2).\n"
                  "\n"
+                 "  --details       under the table, VaR and CVaR at 95 and 99 %% of every\n"
+                 "                  policy's total loss and benefit with their batch-means\n"
+                 "                  standard errors (n/a in files written before they were\n"
+                 "                  stored); table format only\n"
                  "  --format table  the table for a person, money in one readable unit (default)\n"
                  "  --format csv    one row per policy, money in units of the scenario currency,\n"
                  "                  every number exact (the shortest text that reads back to the\n"
@@ -88,7 +93,7 @@ static int write_rows(FILE *fp, out_format fmt, const ckp_output_row *rows, int 
 
 typedef struct args {
     const char *file, *format, *out;
-    int force;
+    int force, details;
 } args;
 
 /* -1 to go on, else the exit status. */
@@ -104,6 +109,8 @@ static int parse(int argc, char **argv, args *a)
         }
         if (!strcmp(s, "--force")) {
             a->force = 1;
+        } else if (!strcmp(s, "--details")) {
+            a->details = 1;
         } else if (!strncmp(s, "--format=", 9)) {
             a->format = s + 9;
         } else if (!strcmp(s, "--format") || !strcmp(s, "-o")) {
@@ -131,6 +138,11 @@ static int parse(int argc, char **argv, args *a)
     if (strcmp(a->format, "table") && strcmp(a->format, "csv") && strcmp(a->format, "json")) {
         fprintf(stderr, "chokepoint summary: unknown format '%s' (table, csv or json)\n",
                 a->format);
+        return 2;
+    }
+    if (a->details && strcmp(a->format, "table")) {
+        fprintf(stderr, "chokepoint summary: --details is for --format table (the tail figures "
+                        "as numbers: `chokepoint export FILE benefit`)\n");
         return 2;
     }
     if (a->out && !strcmp(a->out, "-"))
@@ -187,7 +199,7 @@ static int print_stockout(FILE *out, const char *file, const ckp_output_info *in
 
 /* Write the table (in a->format) to the target; the exit status. */
 static int emit(const args *a, const ckp_output_file *f, const char *name,
-                const ckp_output_row *rows)
+                const ckp_output_row *rows, const ckp_cli_tail *tail)
 {
     const ckp_output_info *in = ckp_output_file_info(f);
     ckp_error err;
@@ -207,6 +219,8 @@ static int emit(const args *a, const ckp_output_file *f, const char *name,
                 in->antithetic ? ", antithetic" : "", in->horizon_months, in->engine_version,
                 in->created_utc);
         ckp_cli_print_table(t.fp, in->currency, rows, in->npol);
+        if (tail)
+            ckp_cli_print_tail(t.fp, in->currency, rows, tail, in->npol);
         if (print_stockout(t.fp, a->file, in, f, &err) != 0)
             ok = 0;
     } else if (write_rows(t.fp, !strcmp(a->format, "csv") ? FMT_CSV : FMT_JSON, rows, in->npol) !=
@@ -233,12 +247,15 @@ int ckp_cmd_summary(int argc, char **argv)
     ckp_error_clear(&err);
     ckp_output_file *f = NULL;
     ckp_output_row *rows = NULL;
+    ckp_cli_tail *tail = NULL;
     char *name = NULL;
     ckp_status st = ckp_output_file_open(a.file, &f, &err);
     if (st == CKP_OK)
         st = ckp_output_read_table(f, &rows, &err);
     if (st == CKP_OK)
         st = ckp_output_read_text(f, "scenario_name", &name, &err);
+    if (st == CKP_OK && a.details)
+        st = ckp_cli_tail_read(f, &tail, &err);
     int rc;
     if (st != CKP_OK) {
         fprintf(stderr, "chokepoint summary: %s\n",
@@ -246,8 +263,9 @@ int ckp_cmd_summary(int argc, char **argv)
         /* the reader says CKP_ERR_IO (or HDF5) of a file it cannot take: bad input */
         rc = st == CKP_ERR_IO || st == CKP_ERR_HDF5 ? 2 : ckp_status_exit_code(st);
     } else {
-        rc = emit(&a, f, name, rows);
+        rc = emit(&a, f, name, rows, tail);
     }
+    free(tail);
     free(name);
     free(rows);
     ckp_output_file_close(f);

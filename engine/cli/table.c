@@ -13,7 +13,7 @@
 
 /* The money unit: the largest of thousand, million, billion, trillion that
  * keeps the biggest figure of the table at or above 1. */
-static void money_unit(const ckp_output_row *rows, int nrows, double *scale, const char **name)
+void ckp_cli_money_unit(const ckp_output_row *rows, int nrows, double *scale, const char **name)
 {
     double big = 0.0;
     for (int k = 0; k < nrows; k++) {
@@ -48,7 +48,7 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
 {
     double scale;
     const char *unit;
-    money_unit(rows, nrows, &scale, &unit);
+    ckp_cli_money_unit(rows, nrows, &scale, &unit);
     int namew = 6;
     for (int k = 0; k < nrows; k++) {
         int l = (int)strlen(rows[k].name);

@@ -19,6 +19,7 @@ const ckp_dim_info ckp_schema_dim[CKP_D_COUNT] = {
     [CKP_D_BIN] = {"bin", NULL, "histogram bin index"},
     [CKP_D_POLICY] = {"policy", NULL, "policy (run order, baseline first)"},
     [CKP_D_LEVEL] = {"level", CKP_SCHEMA_CURRENCY, "total loss level"},
+    [CKP_D_TAIL] = {"tail", NULL, "tail figure (VaR and CVaR at 95 and 99 %)"},
 };
 
 const ckp_dim ckp_schema_root_dim[CKP_SCHEMA_ROOT_DIMS] = {
@@ -48,6 +49,7 @@ const char *const ckp_schema_group[CKP_G_COUNT] = {
     [CKP_G_POLICIES] = "policies",     [CKP_G_SUMMARY] = "summary",
     [CKP_G_QUANTILES] = "quantiles",   [CKP_G_EXCEEDANCE] = "exceedance",
     [CKP_G_MONTH] = "month",           [CKP_G_COMPARISON] = "comparison",
+    [CKP_G_TAIL] = "tail",
 };
 
 int ckp_schema_path(char *buf, size_t cap, const char *policy, ckp_group g, const char *name)

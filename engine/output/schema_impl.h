@@ -31,6 +31,7 @@ typedef enum ckp_dim {
     CKP_D_BIN,
     CKP_D_POLICY,
     CKP_D_LEVEL,
+    CKP_D_TAIL, /* tail figure: var95 cvar95 var99 cvar99 (tail/, tail_se.c) */
     CKP_D_COUNT
 } ckp_dim;
 
@@ -60,6 +61,7 @@ typedef enum ckp_group {
     CKP_G_EXCEEDANCE,
     CKP_G_MONTH,
     CKP_G_COMPARISON,
+    CKP_G_TAIL,       /* standard errors of VaR and CVaR (tail_se.c) */
     CKP_G_COUNT
 } ckp_group;
 
@@ -160,6 +162,13 @@ int ckp_schema_month_dims(ckp_month_obs o, ckp_month_var v, ckp_dim *dims);
 #define CKP_A_COMMAND_LINE "command_line"
 #define CKP_A_CREATED_UTC "created_utc"
 #define CKP_A_COMPLETE "complete"
+/* Root, only in a run stopped by a target (`run --target-se`, target.c). */
+#define CKP_A_TARGET_SE "target_se"
+#define CKP_A_TARGET_REL_SE "target_rel_se"
+#define CKP_A_TARGET_ON "target_on"
+#define CKP_A_TARGET_MAX_PATHS "target_max_paths"
+#define CKP_A_TARGET_MET "target_met"
+#define CKP_A_TARGET_WORST "target_worst"
 /* A policy group. */
 #define CKP_A_POLICY_INDEX "policy_index"
 #define CKP_A_DESCRIPTION "description"

@@ -16,6 +16,7 @@
 #include "chokepoint/chokepoint.h"
 #include "engine/core/error_impl.h"
 #include "engine/scenario/scenario_impl.h"
+#include "engine/stats/tail_impl.h"
 
 void ckp_grp_init(ckp_grp *g)
 {
@@ -204,6 +205,8 @@ static ckp_status ensure_scale(ckp_output *o, ckp_grp *g, ckp_dim d, ckp_error *
     }
     case CKP_D_STAT:
         return names_scale(o, g, d, ckp_schema_stat, err);
+    case CKP_D_TAIL:
+        return names_scale(o, g, d, ckp_tail_names, err);
     case CKP_D_MONTH:
     case CKP_D_BIN: {
         int n = (int)o->dimlen[d];

@@ -255,5 +255,5 @@ ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result 
         CKP_TRY(write_month(o, k, r, err));
     if (k > 0)
         CKP_TRY(write_comparison(o, k, x, err));
-    return CKP_OK;
+    return ckp_writer_tail(o, k, x, err); /* tail/: tail_se.c */
 }

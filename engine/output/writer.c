@@ -15,6 +15,7 @@
 #include "chokepoint/chokepoint.h"
 #include "engine/core/error_impl.h"
 #include "engine/scenario/scenario_impl.h"
+#include "engine/stats/tail_impl.h"
 
 /* Size of HDF5's metadata cache while writing (small_metadata_cache). */
 
@@ -99,6 +100,7 @@ static ckp_status alloc_writer(const ckp_plan *plan, const ckp_output_options *o
     o->dimlen[CKP_D_BIN] = CKP_HIST_BINS;
     o->dimlen[CKP_D_POLICY] = (hsize_t)o->npol;
     o->dimlen[CKP_D_LEVEL] = CKP_EXCEEDANCE_LEVELS;
+    o->dimlen[CKP_D_TAIL] = CKP_TAIL_N;
     o->chunk = o->paths < CKP_CHUNK_PATHS ? (hsize_t)o->paths : CKP_CHUNK_PATHS;
     o->pg = malloc((size_t)o->npol * sizeof *o->pg);
     o->pp = malloc((size_t)o->npol * CKP_M_COUNT * sizeof *o->pp);

@@ -102,6 +102,11 @@ ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
 ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
                                 int64_t count, double *x, ckp_error *err);
 
+/* ---- tail_se.c ---- */
+/* tail/ of run policy k: VaR and CVaR of loss_total (and of the benefit for
+ * k > 0) with their batch-means standard errors. x holds paths doubles. */
+ckp_status ckp_writer_tail(ckp_output *o, int k, double *x, ckp_error *err);
+
 /* ---- summaries.c ---- */
 /* Everything of run policy k that finish writes. x holds paths doubles. */
 ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, double *x,

@@ -371,13 +371,21 @@ static void fold_slots(ckp_run_state *rs)
 
 ckp_status ckp_run_step(ckp_run_state *rs, ckp_error *err)
 {
+    return ckp_run_step_to(rs, INT64_MAX, err);
+}
+
+ckp_status ckp_run_step_to(ckp_run_state *rs, int64_t stop, ckp_error *err)
+{
     if (!rs || rs->broken)
         return CKP_FAIL(err, CKP_ERR_USAGE, "run: step after a failed step");
-    if (rs->next >= rs->end)
-        return CKP_OK;
     const ckp_plan *p = rs->plan;
+    const int64_t end = stop < rs->end ? stop : rs->end;
+    if (rs->next >= end)
+        return CKP_OK;
+    if (p->antithetic && (end - rs->next) % 2 != 0)
+        return CKP_FAIL(err, CKP_ERR_USAGE, "run: an antithetic step must end at an even path");
     const int64_t b0 = rs->next;
-    const int64_t n = rs->end - b0 < p->batch ? rs->end - b0 : p->batch;
+    const int64_t n = end - b0 < p->batch ? end - b0 : p->batch;
     int blas_before = blas_single_begin();
     simulate_batch(rs, b0, n);
     if (p->month_stats)

@@ -95,6 +95,31 @@ CKP_API const char *ckp_output_temp_path(const ckp_output *o);
  * the temporary file is removed and the target is untouched. */
 CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
 
+/* ---- A run stopped early (engine/output/target.c) ------------------------------ */
+
+/* Make the writer the writer of the first `paths` paths of its range, before
+ * finish: the finished file then holds what a writer opened for a run of
+ * that many paths writes (the same datasets, values and attributes; only the
+ * chunk size of the per-path datasets stays the one chosen at open, which
+ * differs when the writer was opened for more than 4096 paths and `paths` is
+ * fewer). No more paths than received may follow. Refuses a count below the
+ * paths already received or above the range (CKP_ERR_USAGE). */
+CKP_API ckp_status ckp_output_shorten(ckp_output *o, int64_t paths, ckp_error *err);
+
+/* The stopping rule of a run stopped by a target (docs/output-format.md):
+ * stored as root attributes target_se, target_rel_se (NaN for the one not
+ * given), target_on ("loss", "benefit" or "both"), target_max_paths (the
+ * limit), target_met (0 or 1) and target_worst (the largest standard error,
+ * absolute or relative as the target, at the count reached). */
+typedef struct ckp_output_target {
+    double se, rel_se;
+    const char *on;
+    int64_t max_paths;
+    int met;
+    double worst;
+} ckp_output_target;
+CKP_API ckp_status ckp_output_set_target(ckp_output *o, const ckp_output_target *t, ckp_error *err);
+
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
 CKP_API void ckp_output_abort(ckp_output *o);
 

@@ -110,6 +110,12 @@ CKP_API ckp_status ckp_run_resume(const ckp_plan *plan, const ckp_sink *sink,
  * such path is named), or the sink's error; the state is then unusable
  * except for ckp_run_abort. */
 CKP_API ckp_status ckp_run_step(ckp_run_state *rs, ckp_error *err);
+/* As ckp_run_step, but the batch ends at path `stop` at the latest (a
+ * shorter batch when `stop` comes first; nothing when next_path >= stop), so
+ * that a caller can look at the accumulators or the records at chosen path
+ * counts whatever the batch size. An antithetic run refuses an odd stop
+ * (CKP_ERR_USAGE). Simulated figures do not depend on where batches end. */
+CKP_API ckp_status ckp_run_step_to(ckp_run_state *rs, int64_t stop, ckp_error *err);
 /* 1 when every path of the range is done. */
 CKP_API int ckp_run_done(const ckp_run_state *rs);
 /* The first path not yet done (the plan's end once done). */
