@@ -11,4 +11,8 @@ int ckp_cmd_summary(int argc, char **argv);
 int ckp_cmd_replay(int argc, char **argv);
 int ckp_cmd_export(int argc, char **argv);
 
+/* Under an address-space limit, restart with one OpenBLAS thread (blas_env.c);
+ * returns only when no restart was needed or possible. */
+void ckp_cli_blas_env(char **argv);
+
 #endif
