@@ -47,6 +47,10 @@ static void run_usage(FILE *out)
             "                      whose results join exactly (default: 0)\n"
             "      --batch N       paths per batch; 0 = automatic, 1024 or fewer for large\n"
             "                      records (default: 0)\n"
+            "      --max-memory SIZE\n"
+            "                      refuse a run estimated to need more memory than SIZE\n"
+            "                      (4G, 500M, bytes) before it allocates; none = no check\n"
+            "                      (default: the memory available now and under ulimit -v)\n"
             "  -o, --output FILE   write every per-path record, per-month statistics and\n"
             "                      summaries to an HDF5 file (default: none)\n"
             "      --force         replace FILE if it exists (default: refuse)\n"
@@ -98,6 +102,7 @@ typedef struct run_args {
     const char *output;
     const char **policies;
     int npolicies;
+    int64_t max_memory; /* --max-memory: bytes; 0 automatic, -1 none */
 } run_args;
 
 /* The value of an option: attached ("-n200", "--paths=200") or the next word. */
@@ -123,6 +128,32 @@ static int number_opt(const char *name, const char *v, uint64_t min, uint64_t ma
                 name, (unsigned long long)min, (unsigned long long)max, v);
         return -1;
     }
+    return 0;
+}
+
+/* --max-memory: "none", or a whole number of bytes with an optional K, M, G
+ * or T (powers of 1024). */
+static int memory_opt(const char *name, const char *v, int64_t *out)
+{
+    if (!strcmp(v, "none")) {
+        *out = -1;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = 0;
+    if (end && *end && !end[1])
+        shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : -1;
+    if (errno || end == v || v[0] == '-' || shift < 0 || (end[0] && end[1]) ||
+        n > (unsigned long long)INT64_MAX >> shift) {
+        fprintf(stderr,
+                "chokepoint run: option %s expects a size such as 4G, 500M or 2000000000 "
+                "(bytes), or none, got '%s'\n",
+                name, v);
+        return -1;
+    }
+    *out = (int64_t)(n << shift);
     return 0;
 }
 
@@ -210,6 +241,10 @@ static int parse_args(int argc, char **argv, run_args *a)
         } else if (IS("--batch", "--batch")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, INT64_MAX, &a->batch))
+                return 2;
+        } else if (IS("--max-memory", "--max-memory")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                memory_opt(name, v, &a->max_memory))
                 return 2;
         } else if (IS("--checkpoint-every", "--checkpoint-every")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
@@ -376,6 +411,7 @@ static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_opti
         ro->antithetic = 1;
     ro->threads = (int)a->threads;
     ro->batch = (int64_t)a->batch;
+    ro->max_memory = a->max_memory;
     if (a->npolicies > 0) {
         *pol = malloc((size_t)a->npolicies * sizeof **pol);
         if (!*pol) {
