@@ -624,6 +624,13 @@ static int load_scenario(const run_args *a, ckp_scenario **sc, ckp_error *err)
     return st == CKP_ERR_NOMEM ? rc : 2;
 }
 
+/* The writer's cancel hook: a stop signal has come. */
+static int stop_requested(void *ctx)
+{
+    (void)ctx;
+    return ckp_cli_got_signal != 0;
+}
+
 /* A run stopped by a signal: say what happened and how to continue. */
 static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
 {
@@ -760,9 +767,15 @@ int ckp_cmd_run(int argc, char **argv)
         goto done;
     }
     if (st == CKP_OK) {
+        ckp_output_set_cancel(out, stop_requested, NULL);
         st = table_rows(a.output, out, res, plan, &ls, &of, &rows, &err);
         out = NULL; /* finished or freed */
         ckp_cli_temp_set(0, NULL);
+        if (st == CKP_ERR_CANCELLED) {
+            ck_owned = 0; /* every batch is in the checkpoint: --resume finishes */
+            rc = report_cancel(&a, use_ck, &err);
+            goto done;
+        }
     }
     if (st == CKP_OK && ck_owned) {
         ckp_ckpt_remove(&ck); /* the file is published: nothing is left beside it */

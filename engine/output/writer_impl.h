@@ -58,6 +58,8 @@ struct ckp_output {
     int64_t buffered, written;
     int failed;
     ckp_sink sink;
+    int (*cancel)(void *ctx); /* ckp_output_set_cancel */
+    void *cancel_ctx;
 };
 
 /* ---- skeleton.c ---- */
@@ -95,6 +97,9 @@ ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
  * given rank into x. */
 ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
                                 int64_t count, double *x, ckp_error *err);
+
+/* CKP_ERR_CANCELLED when the writer's cancel hook asks to stop (writer.c). */
+ckp_status ckp_writer_check_cancel(const ckp_output *o, ckp_error *err);
 
 /* ---- summaries.c ---- */
 /* Everything of run policy k that finish writes. x holds paths doubles. */

@@ -86,6 +86,11 @@ CKP_API const char *ckp_output_temp_path(const ckp_output *o);
  * the temporary file is removed and the target is untouched. */
 CKP_API ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err);
 
+/* A function ckp_output_finish calls between the columns it summarises (a
+ * sort of 10^6 paths takes a fraction of a second); when it returns non-zero
+ * finish stops with CKP_ERR_CANCELLED, leaving nothing at the target. */
+CKP_API void ckp_output_set_cancel(ckp_output *o, int (*cancel)(void *ctx), void *ctx);
+
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
 CKP_API void ckp_output_abort(ckp_output *o);
 
