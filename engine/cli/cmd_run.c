@@ -51,6 +51,10 @@ static void run_usage(FILE *out)
             "                      whose results join exactly (default: 0)\n"
             "      --batch N       paths per batch; 0 = automatic, 1024 or fewer for large\n"
             "                      records (default: 0)\n"
+            "      --max-memory SIZE\n"
+            "                      refuse a run estimated to need more memory than SIZE\n"
+            "                      (4G, 500M, bytes) before it allocates; none = no check\n"
+            "                      (default: the memory available now and under ulimit -v)\n"
             "  -o, --output FILE   write every per-path record, per-month statistics and\n"
             "                      summaries to an HDF5 file (default: none)\n"
             "      --force         replace FILE if it exists (default: refuse)\n"
@@ -61,7 +65,10 @@ static void run_usage(FILE *out)
             "      --checkpoint-every S\n"
             "                      with -o, save the checkpoint every S seconds, at a batch\n"
             "                      boundary; 0 = after every batch (default: 2)\n"
-            "      --no-checkpoint don't keep a checkpoint beside FILE\n"
+            "      --no-checkpoint don't keep a checkpoint beside FILE\n",
+            CKP_OUTPUT_DEFAULT_COMPRESS);
+    /* two strings: one would pass the 4095 characters C99 promises */
+    fprintf(out,
             "      --progress WHEN auto: a live line on a terminal, and when stderr is\n"
             "                      not one (a log file, a pipe) a line every 10 s or 10 %%\n"
             "                      with paths done, rate and time left, then the same for\n"
@@ -91,8 +98,7 @@ static void run_usage(FILE *out)
             "file; with -o the checkpoint stays, and the same command with --resume\n"
             "continues (also after kill -9, a crash or a power cut) to the same file.\n"
             "Exit status: 0 success, 2 bad input, 1 other failure, 128 + the signal number\n"
-            "when stopped by a signal.\n",
-            CKP_OUTPUT_DEFAULT_COMPRESS);
+            "when stopped by a signal.\n");
 }
 
 /* Strict unsigned decimal: digits only, no sign, no spaces, no trailing text,
@@ -126,6 +132,7 @@ typedef struct run_args {
     const char *output;
     const char **policies;
     int npolicies;
+    int64_t max_memory; /* --max-memory: bytes; 0 automatic, -1 none */
 } run_args;
 
 /* The value of an option: attached ("-n200", "--paths=200") or the next word. */
@@ -168,6 +175,32 @@ static int target_args(run_args *a)
     }
     if (!a->have_target_on)
         a->target_on = CKP_CONV_BOTH;
+    return 0;
+}
+
+/* --max-memory: "none", or a whole number of bytes with an optional K, M, G
+ * or T (powers of 1024). */
+static int memory_opt(const char *name, const char *v, int64_t *out)
+{
+    if (!strcmp(v, "none")) {
+        *out = -1;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = 0;
+    if (end && *end && !end[1])
+        shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : -1;
+    if (errno || end == v || v[0] == '-' || shift < 0 || (end[0] && end[1]) ||
+        n > (unsigned long long)INT64_MAX >> shift) {
+        fprintf(stderr,
+                "chokepoint run: option %s expects a size such as 4G, 500M or 2000000000 "
+                "(bytes), or none, got '%s'\n",
+                name, v);
+        return -1;
+    }
+    *out = (int64_t)(n << shift);
     return 0;
 }
 
@@ -257,6 +290,10 @@ static int parse_args(int argc, char **argv, run_args *a)
         } else if (IS("--batch", "--batch")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
                 number_opt(name, v, 0, INT64_MAX, &a->batch))
+                return 2;
+        } else if (IS("--max-memory", "--max-memory")) {
+            if (!(v = opt_value(argc, argv, &i, attached, name)) ||
+                memory_opt(name, v, &a->max_memory))
                 return 2;
         } else if (IS("--checkpoint-every", "--checkpoint-every")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
@@ -407,6 +444,7 @@ static int build_options(const run_args *a, const ckp_scenario *sc, ckp_run_opti
         ro->antithetic = 1;
     ro->threads = (int)a->threads;
     ro->batch = (int64_t)a->batch;
+    ro->max_memory = a->max_memory;
     if (a->npolicies > 0) {
         *pol = malloc((size_t)a->npolicies * sizeof **pol);
         if (!*pol) {
@@ -680,6 +718,13 @@ static int load_scenario(const run_args *a, ckp_scenario **sc, ckp_error *err)
     return st == CKP_ERR_NOMEM ? rc : 2;
 }
 
+/* The writer's cancel hook: a stop signal has come. */
+static int stop_requested(void *ctx)
+{
+    (void)ctx;
+    return ckp_cli_got_signal != 0;
+}
+
 /* A run stopped by a signal: say what happened and how to continue. */
 static int report_cancel(const run_args *a, int use_ck, const ckp_error *err)
 {
@@ -817,9 +862,15 @@ static int run_command(const run_args *ap, int argc, char **argv, const ckp_mpi_
         goto done;
     }
     if (st == CKP_OK) {
+        ckp_output_set_cancel(out, stop_requested, NULL);
         st = table_rows(&a, out, res, plan, &ls, &cv, &of, &rows, &tail, &err);
         out = NULL; /* finished or freed */
         ckp_cli_temp_set(0, NULL);
+        if (st == CKP_ERR_CANCELLED) {
+            ck_owned = 0; /* every batch is in the checkpoint: --resume finishes */
+            rc = report_cancel(&a, use_ck, &err);
+            goto done;
+        }
     }
     if (st == CKP_OK && ck_owned) {
         ckp_ckpt_remove(&ck); /* the file is published: nothing is left beside it */

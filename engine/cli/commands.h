@@ -14,4 +14,8 @@ int ckp_cmd_sensitivity(int argc, char **argv);
 int ckp_cmd_report(int argc, char **argv);
 int ckp_cmd_merge(int argc, char **argv);
 
+/* Under an address-space limit, restart with one OpenBLAS thread (blas_env.c);
+ * returns only when no restart was needed or possible. */
+void ckp_cli_blas_env(char **argv);
+
 #endif

@@ -41,6 +41,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    ckp_cli_blas_env(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

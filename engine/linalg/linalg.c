@@ -5,7 +5,11 @@
  * LAPACK) and the Leontief inverse (I - A*)^-1 (LU with partial pivoting,
  * LAPACK dgetrf + dgetri).
  * All matrices are row-major. These run once per policy, never per path, so
- * they may allocate. */
+ * they may allocate.
+ *
+ * OpenBLAS takes a workspace of about 128 MiB per calling thread on its first
+ * call and, when the allocation fails (a `ulimit -v`), retries it forever.
+ * ckp_linalg_blas_room checks first that such a workspace fits. */
 #include "engine/linalg/linalg.h"
 
 #include <math.h>
@@ -23,6 +27,24 @@ extern void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *
                     int *info);
 extern void dgetri_(const int *n, double *a, const int *lda, const int *ipiv, double *work,
                     const int *lwork, int *info);
+
+int ckp_linalg_blas_room(int nthreads)
+{
+    if (nthreads < 1)
+        nthreads = 1;
+    /* once OpenBLAS holds the main thread's workspace, it keeps it */
+    static int have_one = 0;
+    if (nthreads == 1 && have_one)
+        return 0;
+    size_t len = (size_t)nthreads * CKP_BLAS_WORKSPACE;
+    /* a block this large is mapped, not touched, and unmapped by free */
+    void *p = malloc(len);
+    if (!p)
+        return -2;
+    free(p);
+    have_one = 1;
+    return 0;
+}
 
 int ckp_linalg_cholesky(const double *a, int n, double *L)
 {
@@ -78,9 +100,10 @@ int ckp_linalg_spectral_radius(const double *a, int n, double *radius)
     double *wr = malloc(sizeof(double) * (size_t)n);
     double *wi = malloc(sizeof(double) * (size_t)n);
     double *work = NULL;
-    int rc = -1;
-    if (!copy || !wr || !wi)
+    int rc = -2;
+    if (!copy || !wr || !wi || ckp_linalg_blas_room(1) != 0)
         goto done;
+    rc = -1;
     memcpy(copy, a, sizeof(double) * nn);
     int info = 0, lwork = -1, one = 1;
     double wq = 0.0, dummy = 0.0;
@@ -160,7 +183,7 @@ int ckp_linalg_leontief_inverse(const double *a, int n, double *inv)
     int *piv = malloc(sizeof(int) * (size_t)n);
     double *work = NULL;
     int rc = -1;
-    if (!piv) {
+    if (!piv || ckp_linalg_blas_room(1) != 0) {
         rc = -2;
         goto done;
     }

@@ -10,8 +10,18 @@
  * <= 1e-12 * max diagonal) or not symmetric within 1e-12. */
 int ckp_linalg_cholesky(const double *a, int n, double *L);
 
+/* The workspace OpenBLAS allocates per calling thread (BUFFER_SIZE of its
+ * build, 128 MiB, and a page), which it retries forever when it fails. */
+#define CKP_BLAS_WORKSPACE ((size_t)128 * 1024 * 1024 + 2 * 4096)
+
+/* 0 when the address space has room for the BLAS workspaces of nthreads
+ * threads calling BLAS at once (checked by allocating and freeing them), -2 if
+ * not: call it before BLAS, which would otherwise hang. */
+int ckp_linalg_blas_room(int nthreads);
+
 /* Spectral radius (largest |eigenvalue|) of a general real matrix, via LAPACK
- * dgeev. Returns 0 on success, -1 if the eigen solver failed. */
+ * dgeev. Returns 0 on success, -1 if the eigen solver failed, -2 when out of
+ * memory. */
 int ckp_linalg_spectral_radius(const double *a, int n, double *radius);
 
 /* min(||a||_1, ||a||_inf) (largest absolute column / row sum), an upper

@@ -31,6 +31,7 @@ void ckp_h5_quiet_end(const ckp_h5_quiet *q)
 
 typedef struct stack_text {
     int n;
+    int nomem; /* some entry is an allocation failure */
     char top[400];
     char deep[700];
 } stack_text;
@@ -42,6 +43,8 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ctx)
     if (n == 0)
         snprintf(s->top, sizeof s->top, "%s: %s", e->func_name ? e->func_name : "?", desc);
     snprintf(s->deep, sizeof s->deep, "%s", desc);
+    if (e->min_num == H5E_CANTALLOC || e->min_num == H5E_NOSPACE)
+        s->nomem = 1;
     /* HDF5's I/O messages embed ctime() text, newline included. */
     for (char *c = s->deep; *c; c++)
         if (*c == '\n')
@@ -63,6 +66,8 @@ ckp_status ckp_h5_error(ckp_error *err, const char *fmt, ...)
     H5Eclear2(H5E_DEFAULT);
     if (s.n == 0)
         return CKP_FAIL(err, CKP_ERR_HDF5, "%s: HDF5 error", what);
+    if (s.nomem)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "%s: out of memory (HDF5: %s)", what, s.top);
     if (s.n == 1)
         return CKP_FAIL(err, CKP_ERR_HDF5, "%s: HDF5: %s", what, s.top);
     return CKP_FAIL(err, CKP_ERR_HDF5, "%s: HDF5: %s (%s)", what, s.top, s.deep);

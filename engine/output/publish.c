@@ -59,8 +59,12 @@ ckp_status ckp_publish_begin(ckp_publish *p, const char *path, int force, ckp_er
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
                         strerror(errno));
     p->tmp_exists = 1;
-    /* mkstemp makes the file private (0600); results are meant to be shared. */
-    int bad = fchmod(fd, 0644) != 0;
+    /* mkstemp makes the file private (0600); a results file gets the mode any
+     * new file would: 0666 less the umask (read back by setting it again,
+     * which is not thread-safe, but nothing here creates files meanwhile). */
+    mode_t mask = umask(022);
+    umask(mask);
+    int bad = fchmod(fd, 0666 & ~mask) != 0;
     close(fd);
     if (bad)
         return CKP_FAIL(err, CKP_ERR_IO, "%s: %s", p->tmp, strerror(errno));

@@ -69,7 +69,8 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
             ckp_writer_progress(o, k, o->lay->offset[j] + c);
             ckp_summary sm;
             double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
-            if ((s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
+            if ((s = ckp_writer_check_cancel(o, err)) != CKP_OK ||
+                (s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
                 goto done;
             /* The curve before the summary sorts x (it is taken in path order, as
              * it always was; a non-finite value fails the summary below). */
@@ -220,7 +221,8 @@ static ckp_status write_comparison(ckp_output *o, int k, double *x, ckp_error *e
     ckp_status s = ckp_writer_group(o, o->pg[k].id, ckp_schema_group[CKP_G_COMPARISON], &g, err);
     if (s != CKP_OK)
         goto done;
-    if ((s = read_column(o, metric_ds(o, 0, CKP_M_LOSS_TOTAL), 1, 0, x, err)) != CKP_OK)
+    if ((s = ckp_writer_check_cancel(o, err)) != CKP_OK ||
+        (s = read_column(o, metric_ds(o, 0, CKP_M_LOSS_TOTAL), 1, 0, x, err)) != CKP_OK)
         goto done;
     for (int64_t i0 = 0; i0 < o->paths; i0 += (int64_t)o->chunk) {
         int64_t n = o->paths - i0 < (int64_t)o->chunk ? o->paths - i0 : (int64_t)o->chunk;

@@ -307,6 +307,21 @@ const char *ckp_output_temp_path(const ckp_output *o)
     return o ? o->pub.tmp : NULL;
 }
 
+void ckp_output_set_cancel(ckp_output *o, int (*cancel)(void *ctx), void *ctx)
+{
+    if (!o)
+        return;
+    o->cancel = cancel;
+    o->cancel_ctx = ctx;
+}
+
+ckp_status ckp_writer_check_cancel(const ckp_output *o, ckp_error *err)
+{
+    if (o->cancel && o->cancel(o->cancel_ctx))
+        return CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped while the summaries were written");
+    return CKP_OK;
+}
+
 void ckp_output_abort(ckp_output *o)
 {
     free_writer(o);

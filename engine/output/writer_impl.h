@@ -60,6 +60,8 @@ struct ckp_output {
     ckp_sink sink;
     ckp_output_progress_fn progress; /* of finish; may be NULL */
     void *progress_ctx;
+    int (*cancel)(void *ctx); /* ckp_output_set_cancel */
+    void *cancel_ctx;
 };
 
 /* finish's progress: policy k has `cells` of its record + 1 units done
@@ -106,6 +108,8 @@ ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int
 /* tail/ of run policy k: VaR and CVaR of loss_total (and of the benefit for
  * k > 0) with their batch-means standard errors. x holds paths doubles. */
 ckp_status ckp_writer_tail(ckp_output *o, int k, double *x, ckp_error *err);
+/* CKP_ERR_CANCELLED when the writer's cancel hook asks to stop (writer.c). */
+ckp_status ckp_writer_check_cancel(const ckp_output *o, ckp_error *err);
 
 /* ---- summaries.c ---- */
 /* Everything of run policy k that finish writes. x holds paths doubles. */

@@ -294,6 +294,8 @@ ckp_status ckp_plan_create(const ckp_scenario *sc, const ckp_run_options *opt, c
     if (st == CKP_OK)
         st = plan_sizes(p, opt, err);
     if (st == CKP_OK)
+        st = ckp_plan_memory_check(p, opt->max_memory, err);
+    if (st == CKP_OK)
         st = plan_preps(p, err);
     if (st == CKP_OK)
         st = plan_histograms(p, err);

@@ -42,4 +42,11 @@ struct ckp_plan {
     double *hist_upper;                /* npol * obs_per_month * CKP_HIST_BINS */
 };
 
+/* Refuse (CKP_ERR_NOMEM, naming the estimate and the options that lower it)
+ * a plan whose run would need more memory than max_memory bytes, or when 0,
+ * than the system has available (MemAvailable) or is left under an
+ * address-space limit; max_memory < 0 skips the check (memory.c). Needs the
+ * plan's policies, sizes and batch, not its preparations. */
+ckp_status ckp_plan_memory_check(const ckp_plan *p, int64_t max_memory, ckp_error *err);
+
 #endif

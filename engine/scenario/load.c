@@ -191,6 +191,16 @@ static ckp_status load_tree(ckp_rctx *c, ynode *doc, ckp_scenario *sc)
     double threshold = 0.01;
     CKP_TRY(read_settings(c, doc, sc, &threshold));
     CKP_TRY(ckp_rc_collect_names(c, doc));
+    /* A path keeps its regimes' block fractions for every month (several
+     * arrays of months x suppliers x materials per thread), so the horizon is
+     * bounded together with the sizes. */
+    if ((double)sc->T * c->S * c->M > CKP_MAX_PATH_CELLS)
+        return ckp_rc_fail_code(c, CKP_ERR_CONFIG, doc,
+                                "refusing %d months x %d suppliers x %d materials = %.0f "
+                                "path cells (limit %d): one path's scratch would need %.1f GB "
+                                "per thread; shorten horizon_months or merge suppliers",
+                                sc->T, c->S, c->M, (double)sc->T * c->S * c->M, CKP_MAX_PATH_CELLS,
+                                (double)sc->T * c->S * c->M * 32 / 1e9);
 
     /* the policy list, checked before any model is built */
     const ynode *pols = ckp_tree_get(doc, "policies");

@@ -207,7 +207,12 @@ ckp_status ckp_rc_interdependency(ckp_rctx *c, const ynode *doc, double *A)
          * cannot decide, and then gives the radius the message reports. */
         double rho = ckp_linalg_norm_bound(A, I);
         if (!ckp_linalg_norm_proves_stable(rho, I)) {
-            if (ckp_linalg_spectral_radius(A, I, &rho) != 0)
+            const int rc = ckp_linalg_spectral_radius(A, I, &rho);
+            if (rc == -2)
+                st = ckp_rc_fail_code(c, CKP_ERR_NOMEM, spec,
+                                      "out of memory computing the spectral radius of the "
+                                      "interdependency matrix (LAPACK needs about 130 MB)");
+            else if (rc != 0)
                 st = ckp_rc_fail_code(c, CKP_ERR_NUMERIC, spec,
                                       "cannot compute the spectral radius of the interdependency "
                                       "matrix");

@@ -143,6 +143,14 @@ static ckp_status nomem(ckp_error *err, int I)
                     "out of memory preparing the simulation (I = %d industries)", I);
 }
 
+static ckp_status blas_nomem(ckp_error *err, const char *what)
+{
+    return CKP_FAIL(err, CKP_ERR_NOMEM,
+                    "out of memory: %s needs a LAPACK workspace of about %zu MiB (is `ulimit -v` "
+                    "too low?)",
+                    what, CKP_BLAS_WORKSPACE >> 20);
+}
+
 /* Correlations: factorised once; the identity takes the no-transform path. */
 static ckp_status prep_correlations(const ckp_model *m, ckp_prep *p, ckp_error *err)
 {
@@ -186,7 +194,11 @@ static ckp_status prep_radius(const ckp_model *m, const ckp_model *like_model,
         p->radius = ckp_linalg_norm_bound(m->Astar, I);
         p->radius_is_bound = ckp_linalg_norm_proves_stable(p->radius, I);
     }
-    if (!p->radius_is_bound && !*same_a && ckp_linalg_spectral_radius(m->Astar, I, &p->radius) != 0)
+    const int rc =
+        p->radius_is_bound || *same_a ? 0 : ckp_linalg_spectral_radius(m->Astar, I, &p->radius);
+    if (rc == -2)
+        return blas_nomem(err, "the spectral radius");
+    if (rc != 0)
         return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
                              "the eigenvalues of the interdependency matrix could not be "
                              "computed (non-finite entries?)");
@@ -217,7 +229,7 @@ static ckp_status prep_static(const ckp_model *m, const ckp_prep *like, int same
             return nomem(err, I);
         const int rc = ckp_linalg_leontief_inverse(m->Astar, I, p->lshare->a);
         if (rc == -2)
-            return nomem(err, I);
+            return blas_nomem(err, "the Leontief inverse");
         if (rc != 0)
             return ckp_error_set(err, CKP_ERR_NUMERIC, NULL, 0, 0, "interdependency",
                                  "I - A* is singular to working precision");

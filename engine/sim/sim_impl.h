@@ -37,6 +37,8 @@ const double *ckp_prep_leontief(const ckp_prep *p);
 typedef struct ckp_work ckp_work;
 /* Scratch for one thread, big enough for any policy of `sc`. */
 ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *err);
+/* About the bytes ckp_work_create allocates for `sc` (an upper bound). */
+size_t ckp_work_bytes(const ckp_scenario *sc);
 void ckp_work_free(ckp_work *w);
 
 /* Simulate one path of one policy from its uniforms `u` (lay->uniforms of

@@ -53,6 +53,24 @@ void ckp_work_free(ckp_work *w)
     free(w);
 }
 
+size_t ckp_work_bytes(const ckp_scenario *sc)
+{
+    const double S = sc->S, K = sc->K, M = sc->M, I = sc->I, T = sc->T;
+    size_t gkey = 0;
+    for (int k = 0; sc->models && k < sc->npolicies; k++) {
+        size_t n = ckp_prep_gkey_bytes(&sc->models[k]);
+        if (n > gkey)
+            gkey = n;
+    }
+    /* the sizes of ckp_work_create below, in doubles of 8 bytes */
+    double d = 2 * (T * S * M + T * S + 2 * T + S * K + 2 * T * M) + T * S * M * 2 + S + T * S +
+               14 * M + 3 * I + S * M + 2 * T * S + S * S + 4 * T * M + 5 * M + M * M + T;
+    if (sc->I >= CKP_GEMM_MIN_INDUSTRIES)
+        d += 2 * I * T;
+    d = d * 8 + (double)gkey + (double)ckp_prep_rkey_bytes(sc->S, sc->K, sc->M) + sizeof(ckp_work);
+    return d < (double)SIZE_MAX ? (size_t)d : SIZE_MAX;
+}
+
 static void *walloc(size_t n, size_t size, int *bad)
 {
     void *p = calloc(n ? n : 1, size);

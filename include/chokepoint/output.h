@@ -120,6 +120,11 @@ typedef struct ckp_output_target {
 } ckp_output_target;
 CKP_API ckp_status ckp_output_set_target(ckp_output *o, const ckp_output_target *t, ckp_error *err);
 
+/* A function ckp_output_finish calls between the columns it summarises (a
+ * sort of 10^6 paths takes a fraction of a second); when it returns non-zero
+ * finish stops with CKP_ERR_CANCELLED, leaving nothing at the target. */
+CKP_API void ckp_output_set_cancel(ckp_output *o, int (*cancel)(void *ctx), void *ctx);
+
 /* Give up: close and remove the temporary file, free `o`. Accepts NULL. */
 CKP_API void ckp_output_abort(ckp_output *o);
 

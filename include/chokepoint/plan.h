@@ -45,6 +45,10 @@ typedef struct ckp_run_options {
      * cancels the run: ckp_run returns CKP_ERR_CANCELLED after that batch. */
     int (*progress)(void *ctx, int64_t done, int64_t total);
     void *progress_ctx;
+    /* Refuse a run estimated to need more bytes than this (CKP_ERR_NOMEM);
+     * 0: what the system has available (MemAvailable, and the room under an
+     * address-space limit); < 0: no check. Default 0. */
+    int64_t max_memory;
 } ckp_run_options;
 
 /* Defaults from the scenario: seed, paths, antithetic from sc; all policies. */

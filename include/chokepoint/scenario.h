@@ -42,6 +42,9 @@ extern "C" {
 #define CKP_MAX_BLOCK_CELLS 4000000
 #define CKP_MAX_MATRIX_CELLS 25000000
 #define CKP_MAX_MODEL_DOUBLES 100000000
+/* Months x suppliers x materials: one path's per-month block fractions (the
+ * simulation scratch of a thread is about 32 bytes per cell). */
+#define CKP_MAX_PATH_CELLS 20000000
 
 typedef enum ckp_rule {
     CKP_RULE_INDEPENDENT = 0, /* q0_i = 1 - prod_m (1 - C[m,i] x_m) */

@@ -1,0 +1,38 @@
+#!/usr/bin/python3
+"""A results file written by `run -o` has the mode of any new file: 0666
+less the umask (issue 12, D13: it was 0644 whatever the umask).
+
+usage: test_publish_mode.py CHOKEPOINT
+"""
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok: " if cond else "FAIL: ") + what)
+    failures += 0 if cond else 1
+
+
+def main():
+    exe = sys.argv[1]
+    with tempfile.TemporaryDirectory() as d:
+        for mask, want in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+            target = os.path.join(d, f"out-{mask:03o}.h5")
+            r = subprocess.run([exe, "run", "-n", "20", "-q", "-o", target],
+                               capture_output=True, text=True, timeout=120,
+                               preexec_fn=lambda m=mask: os.umask(m))
+            mode = stat.S_IMODE(os.stat(target).st_mode) if r.returncode == 0 else None
+            check(mode == want, f"umask {mask:03o}: mode {oct(mode) if mode else r.stderr.strip()}"
+                  f", expected {want:03o}")
+    print("failures:", failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
