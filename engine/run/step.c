@@ -96,55 +96,26 @@ struct ckp_run_state {
     int broken;          /* a step failed: only ckp_run_abort is allowed */
 };
 
-/* a and b have the same bits. */
-static int same_bits(double a, double b)
-{
-    uint64_t ua, ub;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    return ua == ub;
-}
-
-/* Sum policy k's observables of the current path (s->obs) and stage their bins.
- * The stock observables are o in [obs_L, obs_L + M). */
+/* Sum policy k's observables of the current path (s->obs) and stage their
+ * bins. Both loops are free of data-dependent branches: a bin is a table
+ * lookup and a comparison (hist_lut.c), and an exact zero adds a zero. */
 static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
 {
-    const size_t obs_per_month = p->lay.obs_per_month, obs_L = p->lay.obs_L;
+    const size_t obs_per_month = p->lay.obs_per_month;
     const int T = p->lay.T;
     const size_t month_block = (size_t)T * obs_per_month;
     const size_t first = (size_t)k * month_block;
     uint8_t *out = s->bins + (size_t)s->nstage * p->cells + first;
     ckp_fix *sum = s->sum + first;
-    const ckp_hist_binner *const *bk = p->binners + (size_t)k * obs_per_month;
-    const size_t obs_L_end = obs_L + (size_t)p->lay.M;
-    ckp_hist_binner_bins(bk, s->obs, obs_per_month, out);
-    for (int t = 1; t < T; t++) {
+    const ckp_hist_lut *const *lk = p->lut_of + (size_t)k * obs_per_month;
+    for (int t = 0; t < T; t++) {
         const double *v = s->obs + (size_t)t * obs_per_month;
         uint8_t *o_t = out + (size_t)t * obs_per_month;
-        ckp_hist_binner_bins(bk, v, obs_L, o_t);
-        ckp_hist_binner_bins(bk + obs_L_end, v + obs_L_end, obs_per_month - obs_L_end,
-                             o_t + obs_L_end);
-        /* A stockpile left at its level holds bitwise the value of the month
-         * before (most non-zero stock cells of the default scenario). The bin
-         * is a pure function of the value and the cell's binner, which is the
-         * same every month, so such a cell takes the previous month's bin.
-         * Only stock cells: x, q and pi practically never repeat, and the
-         * test would cost more than it saves there. */
-        const double *v_prev = v - obs_per_month; /* t >= 1: the month before */
-        const uint8_t *o_prev = o_t - obs_per_month;
-        for (size_t o = obs_L; o < obs_L_end; o++) {
-            if (same_bits(v[o], v_prev[o]))
-                o_t[o] = o_prev[o];
-            else
-                ckp_hist_binner_bins(bk + o, v + o, 1, o_t + o);
-        }
+        for (size_t o = 0; o < obs_per_month; o++)
+            o_t[o] = (uint8_t)ckp_hist_lut_bin(lk[o], v[o]);
     }
-    for (size_t c = 0; c < month_block; c++) {
-        /* Exact zeros are common (no shortfall, no inoperability, an empty
-         * stockpile) and add nothing. */
-        if (s->obs[c] != 0.0)
-            ckp_fix_add_double(&sum[c], s->obs[c]);
-    }
+    for (size_t c = 0; c < month_block; c++)
+        ckp_fix_add_double(&sum[c], s->obs[c]);
 }
 
 /* Count the staged bins into the thread's histograms. Eight neighbouring

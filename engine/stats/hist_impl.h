@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "chokepoint/stats.h"
 
@@ -37,5 +38,36 @@ int ckp_hist_binner_bin(const ckp_hist_binner *b, double v);
  * binners keep the edge tables few and in cache), i < n. */
 void ckp_hist_binner_bins(const ckp_hist_binner *const *b, const double *v, size_t n,
                           uint8_t *out);
+
+/* A table binner (hist_lut.c): the bins of an exact binner *b by one lookup
+ * and one comparison. Built from b (which must outlive it); the bins are
+ * those of ckp_hist_binner_bin(b, v) for every double v. */
+#define CKP_HIST_LUT_EXACT 255 /* lo of a bucket binned by the exact binner */
+typedef struct ckp_hist_lut {
+    const ckp_hist_binner *b;
+    int shift; /* bucket of v: (bits(|v|) >> shift) - base, clamped to [0, n) */
+    int64_t base, n;
+    double *thr; /* n: the largest value of the bucket in bin lo */
+    uint8_t *lo; /* n: the bin of the bucket's lowest value */
+} ckp_hist_lut;
+
+/* 0, or -1 when out of memory (then *l needs no free). */
+int ckp_hist_lut_init(ckp_hist_lut *l, const ckp_hist_binner *b);
+void ckp_hist_lut_free(ckp_hist_lut *l);
+int ckp_hist_lut_bin_exact(const ckp_hist_lut *l, double v);
+
+static inline int ckp_hist_lut_bin(const ckp_hist_lut *l, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    int64_t i = (int64_t)((u & 0x7fffffffffffffffu) >> l->shift) - l->base;
+    i = i < 0 ? 0 : i;
+    i = i >= l->n ? l->n - 1 : i;
+    const int lo = l->lo[i];
+    int k = lo + (v > l->thr[i]);
+    if (lo == CKP_HIST_LUT_EXACT)
+        k = ckp_hist_lut_bin_exact(l, v);
+    return v <= 0.0 ? 0 : k;
+}
 
 #endif
