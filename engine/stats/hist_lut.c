@@ -4,12 +4,15 @@
  * A table binner cuts the positive doubles into buckets by their bits (the
  * exponent and the top few mantissa bits; for positive doubles the bits are
  * ordered as the values). Each bucket is narrower than a bin, so it meets at
- * most two bins: the table holds the bin of the bucket's lowest value and the
- * largest value of the bucket still in that bin, both found at build time with
- * the exact binner (hist.c) itself. A value's bin is then lo + (v > thr), which
- * is the exact binner's bin because bins are non-decreasing in the value.
- * Buckets that meet three or more bins (only degenerate parameters, such as a
- * price cap at 0.1) are marked and binned by the exact binner. */
+ * most two bins: the table holds the bin lo of the bucket's lowest value, found
+ * at build time with the exact binner (hist.c) itself, and a value's bin is
+ * lo + (v > upper[lo]) with the binner's own upper edges. That is the exact
+ * binner's bin because bins are non-decreasing in the value; the build checks
+ * it for every bucket (the last value in bin lo, found by bisection, must be
+ * upper[lo]). Buckets where it fails (three or more bins, the price bin 1
+ * that also takes v == upper[0], degenerate parameters) are marked and binned
+ * by the exact binner. The tables are a few hundred bytes per binner, so that
+ * all of a run's stay in the first-level cache. */
 #include "engine/stats/hist_impl.h"
 
 #include <math.h>
@@ -42,31 +45,35 @@ static void bucket_range(const ckp_hist_lut *l, int64_t i, uint64_t *a, uint64_t
     *z = i == l->n - 1 ? MAG_MASK : ((uint64_t)(l->base + i + 1) << l->shift) - 1u;
 }
 
-/* Fill entry i; returns 1 when the bucket meets more than two bins. */
+/* Fill entry i; returns 1 when the bucket is binned exactly. */
 static int fill_entry(ckp_hist_lut *l, int64_t i)
 {
     uint64_t a, z;
     bucket_range(l, i, &a, &z);
     const int ba = ckp_hist_binner_bin(l->b, from_bits(a));
     const int bz = ckp_hist_binner_bin(l->b, from_bits(z));
+    const double *up = l->b->upper;
     l->lo[i] = (uint8_t)ba;
-    l->thr[i] = INFINITY;
-    if (bz == ba)
-        return 0;
-    if (bz != ba + 1) {
-        l->lo[i] = CKP_HIST_LUT_EXACT;
-        return 1;
+    if (bz == ba) {
+        /* One bin: v > upper[ba] must never hold in the bucket. */
+        if (ba < CKP_HIST_BINS - 1 && from_bits(z) > up[ba])
+            l->lo[i] = CKP_HIST_LUT_EXACT;
+        return l->lo[i] == CKP_HIST_LUT_EXACT;
     }
-    /* The last bits of bin ba: a stays in ba, z in ba + 1. */
-    while (z - a > 1) {
-        uint64_t mid = a + (z - a) / 2;
-        if (ckp_hist_binner_bin(l->b, from_bits(mid)) == ba)
-            a = mid;
-        else
-            z = mid;
+    if (bz == ba + 1) {
+        /* The last bits of bin ba: a stays in ba, z in ba + 1. */
+        while (z - a > 1) {
+            uint64_t mid = a + (z - a) / 2;
+            if (ckp_hist_binner_bin(l->b, from_bits(mid)) == ba)
+                a = mid;
+            else
+                z = mid;
+        }
+        if (from_bits(a) == up[ba])
+            return 0;
     }
-    l->thr[i] = from_bits(a);
-    return 0;
+    l->lo[i] = CKP_HIST_LUT_EXACT;
+    return 1;
 }
 
 /* Build with `mbits` mantissa bits per bucket; returns the number of buckets
@@ -81,9 +88,7 @@ static int64_t build(ckp_hist_lut *l, int mbits)
                 low = up[k];
             top = up[k];
         }
-    free(l->thr);
     free(l->lo);
-    l->thr = NULL;
     l->lo = NULL;
     if (low > 0.0) {
         /* Exponents from low's to one above top's: the last bucket lies above
@@ -100,9 +105,8 @@ static int64_t build(ckp_hist_lut *l, int mbits)
         l->base = 0;
         l->n = 1;
     }
-    l->thr = malloc((size_t)l->n * sizeof *l->thr);
     l->lo = malloc((size_t)l->n);
-    if (!l->thr || !l->lo)
+    if (!l->lo)
         return -1;
     int64_t exact = 0;
     for (int64_t i = 0; i < l->n; i++)
@@ -114,15 +118,18 @@ int ckp_hist_lut_init(ckp_hist_lut *l, const ckp_hist_binner *b)
 {
     memset(l, 0, sizeof *l);
     l->b = b;
+    l->upper = b->upper;
     /* Six bits make buckets narrower than every bin of ordinary parameters;
-     * finer ones are tried where some bucket still meets three bins. */
+     * finer ones are tried where some bucket is still binned exactly (a few
+     * always are: those that hold the price edge 0.1, or every edge of a
+     * degenerate binner). */
     for (int mbits = 6;; mbits++) {
         int64_t exact = build(l, mbits);
         if (exact < 0) {
             ckp_hist_lut_free(l);
             return -1;
         }
-        if (exact == 0 || mbits == 10 || l->n >= MAX_ENTRIES)
+        if (exact <= 1 || mbits == 9 || l->n >= MAX_ENTRIES)
             return 0;
     }
 }
@@ -131,9 +138,7 @@ void ckp_hist_lut_free(ckp_hist_lut *l)
 {
     if (!l)
         return;
-    free(l->thr);
     free(l->lo);
-    l->thr = NULL;
     l->lo = NULL;
 }
 
