@@ -16,6 +16,7 @@
  * not change. */
 #include "writer_impl.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,7 +156,14 @@ static ckp_status flush_async(ckp_output *o, ckp_error *err)
     o->fly_st = CKP_OK;
     o->written += n;
     o->buffered = 0;
-    if (pthread_create(&o->fly_thread, NULL, flush_thread, o) != 0)
+    /* The thread starts with every signal blocked, so that the signals the
+     * program handles keep reaching the threads they reached before. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&o->fly_thread, NULL, flush_thread, o);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
         return flush_rows(o, full, at, n, err);
     o->flying = 1;
     return CKP_OK;
