@@ -33,18 +33,47 @@ static i128 reference(double v)
     return v < 0 ? -(i128)mag : (i128)mag;
 }
 
+static void compare(const char *how, double v, const ckp_fix *acc, u128 want)
+{
+    u128 got = ((u128)(uint64_t)acc->hi << 64) | acc->lo;
+    checks++;
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "%s: v = %a: got %016llx%016llx want %016llx%016llx\n", how, v,
+                (unsigned long long)(got >> 64), (unsigned long long)got,
+                (unsigned long long)(want >> 64), (unsigned long long)want);
+    }
+}
+
+/* The limbs (the run's staged sums, fix_impl.h), of a running total: the
+ * limbs of everything checked since the last fold, folded every 4096 values
+ * (their limit), must equal the 128-bit running total of the same values. */
+static ckp_fix_limbs limbs;
+static ckp_fix limb_total, fix_total;
+static int in_limbs;
+
 static void check(double v)
 {
     ckp_fix acc = {0, 0};
     ckp_fix_add_double(&acc, v);
     u128 want = (u128)reference(v);
-    u128 got = ((u128)(uint64_t)acc.hi << 64) | acc.lo;
-    checks++;
-    if (got != want) {
-        failures++;
-        fprintf(stderr, "v = %a: got %016llx%016llx want %016llx%016llx\n", v,
-                (unsigned long long)(got >> 64), (unsigned long long)got,
-                (unsigned long long)(want >> 64), (unsigned long long)want);
+    compare("ckp_fix_add_double", v, &acc, want);
+
+    ckp_fix one = {0, 0};
+    ckp_fix_limbs l = {0, 0, 0};
+    if (!ckp_fix_limbs_add(&l, v))
+        ckp_fix_add_double(&one, v);
+    else if (!(fabs(v) < 0x1p40))
+        fprintf(stderr, "limbs took %a\n", v), failures++;
+    ckp_fix_limbs_fold(&l, &one);
+    compare("limbs", v, &one, want);
+
+    if (!ckp_fix_limbs_add(&limbs, v))
+        ckp_fix_add_double(&limb_total, v);
+    ckp_fix_add_double(&fix_total, v);
+    if (++in_limbs == CKP_FIX_LIMBS_MAX) {
+        ckp_fix_limbs_fold(&limbs, &limb_total);
+        in_limbs = 0;
     }
 }
 
@@ -70,6 +99,12 @@ int main(void)
         check(v);
         check(ldexp((double)(r >> 11), -53) * ((i % 4) == 0 ? 1.0 : (i % 4) == 1 ? 25.0 : 1e3));
     }
+    /* Long sums at the limbs' limit: the largest magnitudes they take. */
+    for (int i = 0; i < 3 * CKP_FIX_LIMBS_MAX; i++)
+        check(i % 2 ? 0x1.fffffffffffffp39 : -0x1.fffffffffffffp39 + (double)(i % 7));
+    ckp_fix_limbs_fold(&limbs, &limb_total);
+    compare("limb running total", 0.0, &limb_total,
+            ((u128)(uint64_t)fix_total.hi << 64) | fix_total.lo);
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

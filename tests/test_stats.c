@@ -464,6 +464,28 @@ static void test_binner_fast(void)
             for (int i = 0; i < nv; i++)
                 which[i] = &b;
             ckp_hist_binner_bins(which, vals, (size_t)nv, fast);
+            /* The table binner: besides the values above, both ends of every
+             * bucket and their neighbours. */
+            ckp_hist_lut lut;
+            CHECK(ckp_hist_lut_init(&lut, &b) == 0, "table binner: out of memory");
+            int lut_bad = 0;
+            for (int64_t i = 0; i < lut.n; i++) {
+                uint64_t a = (uint64_t)(lut.base + i) << lut.shift;
+                const uint64_t ends[4] = {a, a - 1, a + 1,
+                                          ((uint64_t)(lut.base + i + 1) << lut.shift) - 1};
+                for (int q = 0; q < 4; q++) {
+                    double v;
+                    memcpy(&v, &ends[q], sizeof v);
+                    for (int sgn = 0; sgn < 2; sgn++, v = -v)
+                        if (ckp_hist_lut_bin(&lut, v) != bin_by_scan(kind, e, v))
+                            lut_bad++;
+                }
+            }
+            for (int i = 0; i < nv; i++)
+                lut_bad += ckp_hist_lut_bin(&lut, vals[i]) != bin_by_scan(kind, e, vals[i]);
+            CHECK(lut_bad == 0, "kind %d param %g: %d table bins differ from the definition", kind,
+                  param, lut_bad);
+            ckp_hist_lut_free(&lut);
             for (int i = 0; i < nv; i++) {
                 double v = vals[i];
                 int ref = bin_by_scan(kind, e, v);

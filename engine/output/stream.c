@@ -2,11 +2,22 @@
  *
  * Records arrive through the sink batch by batch; they are buffered until one
  * chunk's worth of paths (o->chunk) is there and then written column by
- * column, so each write fills whole chunks and memory is bounded by one chunk
+ * column, so each write fills whole chunks and memory is bounded by two chunks
  * of records per policy. Compressed chunks go through the codec (chunk.c).
- * The summaries read the columns back through ckp_writer_read_rows. */
+ * The summaries read the columns back through ckp_writer_read_rows.
+ *
+ * A full chunk is written by a flush thread while the run simulates the next
+ * batch (the shuffle and deflate are most of the writer's time): the buffer
+ * is swapped for a second one and the thread takes the first. It is the only
+ * thread that calls HDF5 while it runs (the HDF5 library is not thread-safe):
+ * every other entry of the writer that could touch HDF5 (the next full chunk,
+ * the final flush, abort) first waits for it. The thread makes the same calls
+ * in the same order as a flush on the caller's thread, so the file's bytes do
+ * not change. */
 #include "writer_impl.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/core/error_impl.h"
@@ -28,25 +39,24 @@ static void slot_start(const ckp_output *o, int rank, size_t c, int64_t first, h
 /* A failed write of the n buffered paths: the error stack becomes the
  * message. Call it before any further HDF5 call (a successful call, a close
  * included, clears the stack). */
-static ckp_status paths_error(const ckp_output *o, int64_t n, ckp_error *err)
+static ckp_status paths_error(const ckp_output *o, int64_t at, int64_t n, ckp_error *err)
 {
     return ckp_h5_error(err, "%s: cannot write the paths %lld..%lld", o->pub.target,
-                        (long long)(o->first_path + o->written),
-                        (long long)(o->first_path + o->written + n - 1));
+                        (long long)(o->first_path + at), (long long)(o->first_path + at + n - 1));
 }
 
-/* Append the n buffered paths to the path coordinate of policy k. */
-static ckp_status write_path_coord(ckp_output *o, int k, int64_t n, hsize_t total,
+/* Append the n paths from `at` on to the path coordinate of policy k. */
+static ckp_status write_path_coord(ckp_output *o, int k, int64_t at, int64_t n, hsize_t total,
                                    ckp_error *err)
 {
     hid_t ps = o->pg[k].scale[CKP_D_PATH];
-    hsize_t start = (hsize_t)o->written, cnt = (hsize_t)n;
+    hsize_t start = (hsize_t)at, cnt = (hsize_t)n;
     hid_t fs = -1, ms = -1;
     int bad = H5Dset_extent(ps, &total) < 0 || (fs = H5Dget_space(ps)) < 0 ||
               (ms = H5Screate_simple(1, &cnt, NULL)) < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
               H5Dwrite(ps, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, o->pathcol) < 0;
-    ckp_status st = bad ? paths_error(o, n, err) : CKP_OK;
+    ckp_status st = bad ? paths_error(o, at, n, err) : CKP_OK;
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
@@ -54,13 +64,13 @@ static ckp_status write_path_coord(ckp_output *o, int k, int64_t n, hsize_t tota
     return st;
 }
 
-/* Write the n buffered paths of metric j of policy k, one column at a time;
- * ms is a memory space of n doubles. */
-static ckp_status write_metric(ckp_output *o, int k, int j, int64_t n, hsize_t total, hid_t ms,
-                               ckp_error *err)
+/* Write the n paths (from `at` on) of metric j of policy k from the records
+ * buf, one column at a time; ms is a memory space of n doubles. */
+static ckp_status write_metric(ckp_output *o, const double *buf, int k, int j, int64_t at,
+                               int64_t n, hsize_t total, hid_t ms, ckp_error *err)
 {
     const ckp_metric_info *mi = &ckp_metric_table()[j];
-    const double *b = o->buf + (size_t)k * o->chunk * o->lay->record;
+    const double *b = buf + (size_t)k * o->chunk * o->lay->record;
     size_t rec = o->lay->record;
     hid_t ds = o->pp[k * CKP_M_COUNT + j];
     ckp_dim dims[3] = {CKP_D_PATH, CKP_D_PATH, CKP_D_PATH};
@@ -76,38 +86,98 @@ static ckp_status write_metric(ckp_output *o, int k, int j, int64_t n, hsize_t t
         for (int64_t i = 0; i < n; i++)
             o->col[i] = b[(size_t)i * rec + off + c];
         hsize_t st3[3], ct3[3] = {(hsize_t)n, 1, 1};
-        slot_start(o, rank, c, o->written, st3);
+        slot_start(o, rank, c, at, st3);
         if (o->direct)
             bad = ckp_codec_put(&o->codec, ds, st3, o->col, (size_t)n) < 0;
         else
             bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
                   H5Dwrite(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, o->col) < 0;
     }
-    ckp_status st = bad ? paths_error(o, n, err) : CKP_OK;
+    ckp_status st = bad ? paths_error(o, at, n, err) : CKP_OK;
     if (fs >= 0)
         H5Sclose(fs);
     return st;
 }
 
-ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err)
+/* Write the n records of buf as the paths from `at` on. */
+static ckp_status flush_rows(ckp_output *o, const double *buf, int64_t at, int64_t n,
+                             ckp_error *err)
 {
-    int64_t n = o->buffered;
-    if (n == 0)
-        return CKP_OK;
-    hsize_t total = (hsize_t)(o->written + n), cnt = (hsize_t)n;
+    hsize_t total = (hsize_t)(at + n), cnt = (hsize_t)n;
     for (int64_t i = 0; i < n; i++)
-        o->pathcol[i] = o->first_path + o->written + i;
+        o->pathcol[i] = o->first_path + at + i;
     for (int k = 0; k < o->npol; k++) {
-        CKP_TRY(write_path_coord(o, k, n, total, err));
+        CKP_TRY(write_path_coord(o, k, at, n, total, err));
         hid_t ms = H5Screate_simple(1, &cnt, NULL);
-        ckp_status st = ms < 0 ? paths_error(o, n, err) : CKP_OK;
+        ckp_status st = ms < 0 ? paths_error(o, at, n, err) : CKP_OK;
         for (int j = 0; j < CKP_M_COUNT && st == CKP_OK; j++)
-            st = write_metric(o, k, j, n, total, ms, err);
+            st = write_metric(o, buf, k, j, at, n, total, ms, err);
         if (ms >= 0)
             H5Sclose(ms);
         if (st != CKP_OK)
             return st;
     }
+    return CKP_OK;
+}
+
+static void *flush_thread(void *arg)
+{
+    ckp_output *o = arg;
+    o->fly_st = flush_rows(o, o->fly_buf, o->fly_at, o->fly_n, &o->fly_err);
+    return NULL;
+}
+
+ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err)
+{
+    if (!o->flying)
+        return CKP_OK;
+    pthread_join(o->fly_thread, NULL);
+    o->flying = 0;
+    if (o->fly_st != CKP_OK && err)
+        *err = o->fly_err;
+    return o->fly_st;
+}
+
+/* Hand the full buffer to a flush thread (or, when no thread can be started,
+ * write it here) and continue in the second buffer. */
+static ckp_status flush_async(ckp_output *o, ckp_error *err)
+{
+    CKP_TRY(ckp_writer_wait(o, err));
+    const int64_t at = o->written, n = o->buffered;
+    if (!o->fly_buf)
+        o->fly_buf = malloc((size_t)o->npol * o->chunk * o->lay->record * sizeof *o->fly_buf);
+    if (!o->fly_buf)
+        return ckp_writer_flush(o, err); /* no second buffer: write it here */
+    double *full = o->buf;
+    o->buf = o->fly_buf;
+    o->fly_buf = full;
+    o->fly_at = at;
+    o->fly_n = n;
+    o->fly_st = CKP_OK;
+    o->written += n;
+    o->buffered = 0;
+    /* The thread starts with every signal blocked, so that the signals the
+     * program handles keep reaching the threads they reached before. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&o->fly_thread, NULL, flush_thread, o);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return flush_rows(o, full, at, n, err);
+    o->flying = 1;
+    return CKP_OK;
+}
+
+ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err)
+{
+    CKP_TRY(ckp_writer_wait(o, err));
+    free(o->fly_buf);
+    o->fly_buf = NULL;
+    int64_t n = o->buffered;
+    if (n == 0)
+        return CKP_OK;
+    CKP_TRY(flush_rows(o, o->buf, o->written, n, err));
     o->written += n;
     o->buffered = 0;
     return CKP_OK;
@@ -138,7 +208,7 @@ ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path
         o->buffered += take;
         done += take;
         if (o->buffered == (int64_t)o->chunk) {
-            ckp_status st = ckp_writer_flush(o, err);
+            ckp_status st = flush_async(o, err);
             if (st != CKP_OK) {
                 o->failed = 1;
                 return st;

@@ -45,6 +45,8 @@ static void free_writer(ckp_output *o)
 {
     if (!o)
         return;
+    ckp_writer_wait(o, NULL); /* no HDF5 call while the flush thread runs */
+    free(o->fly_buf);
     if (o->pp)
         for (int i = 0; i < o->npol * CKP_M_COUNT; i++)
             if (o->pp[i] >= 0)

@@ -9,6 +9,7 @@
 #ifndef CKP_WRITER_IMPL_H
 #define CKP_WRITER_IMPL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <hdf5.h>
@@ -55,7 +56,14 @@ struct ckp_output {
     int64_t *pathcol;        /* chunk path indices */
     int direct;              /* compressed chunks go through the codec */
     ckp_chunk_codec codec;
-    int64_t buffered, written;
+    int64_t buffered, written; /* written: handed to a flush, finished or not */
+    /* The flush thread (stream.c): the chunk it writes, its paths and status. */
+    int flying;
+    pthread_t fly_thread;
+    double *fly_buf; /* the second buffer (NULL until the first full chunk) */
+    int64_t fly_at, fly_n;
+    ckp_status fly_st;
+    ckp_error fly_err;
     int failed;
     ckp_sink sink;
     ckp_output_progress_fn progress; /* of finish; may be NULL */
@@ -97,8 +105,13 @@ ckp_status ckp_writer_policy(ckp_output *o, hid_t pols, int k, ckp_error *err);
 /* ---- stream.c ---- */
 ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
                             int npol, const double *const *records, ckp_error *err);
-/* Write the buffered records (o->buffered paths) column by column. */
+/* The final flush: wait for the flush thread, free the second buffer, write
+ * the buffered records (o->buffered paths) column by column. */
 ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
+/* Wait for the flush thread, if one runs; its status (its error into *err).
+ * Every HDF5 call outside stream.c while a file is being written must come
+ * after this. */
+ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err);
 /* Paths [first, first + count) of slot c of the per-path dataset ds of the
  * given rank into x. */
 ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,

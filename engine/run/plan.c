@@ -162,8 +162,8 @@ static void obs_kinds(const ckp_model *m, const ckp_layout *lay, ckp_obs_kind *k
  * (kind, parameter), so that the edge tables a path consults stay few and in
  * cache (every x and q shares one). pool holds n binners; which[o] points at
  * observable o's. `param` is scratch for n doubles. */
-static void obs_binners(const ckp_obs_kind *kinds, size_t n, ckp_hist_binner *pool,
-                        const ckp_hist_binner **which, double *param)
+static size_t obs_binners(const ckp_obs_kind *kinds, size_t n, ckp_hist_binner *pool,
+                          const ckp_hist_binner **which, double *param)
 {
     size_t used = 0;
     const ckp_hist_binner *unit = NULL;
@@ -194,6 +194,25 @@ static void obs_binners(const ckp_obs_kind *kinds, size_t n, ckp_hist_binner *po
             unit = b, ckp_hist_binner_unit(b);
         which[o] = b;
     }
+    return used;
+}
+
+/* A table binner for every binner of the pool, and each observable's. */
+static ckp_status plan_luts(ckp_plan *p, size_t nobs, ckp_error *err)
+{
+    p->luts = alloc_array(p->nbinners, sizeof *p->luts);
+    p->lut_of = alloc_array(nobs, sizeof *p->lut_of);
+    if (!p->luts || !p->lut_of)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the histogram tables");
+    for (size_t i = 0; i < p->nbinners; i++) {
+        if (ckp_hist_lut_init(&p->luts[i], &p->binner_pool[i]) != 0) {
+            p->nbinners = i;
+            return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the histogram tables");
+        }
+    }
+    for (size_t o = 0; o < nobs; o++)
+        p->lut_of[o] = &p->luts[p->binners[o] - p->binner_pool];
+    return CKP_OK;
 }
 
 static ckp_status plan_histograms(ckp_plan *p, ckp_error *err)
@@ -210,8 +229,9 @@ static ckp_status plan_histograms(ckp_plan *p, ckp_error *err)
     }
     for (int k = 0; k < p->npol; k++)
         obs_kinds(p->model[k], &p->lay, p->kinds + (size_t)k * p->lay.obs_per_month);
-    obs_binners(p->kinds, nobs, p->binner_pool, p->binners, param);
+    p->nbinners = obs_binners(p->kinds, nobs, p->binner_pool, p->binners, param);
     free(param);
+    CKP_TRY(plan_luts(p, nobs, err));
     for (size_t o = 0; o < nobs; o++) {
         double *up = p->hist_upper + o * CKP_HIST_BINS;
         if (p->kinds[o].kind == 1)
@@ -318,6 +338,11 @@ void ckp_plan_free(ckp_plan *p)
     free(p->model);
     free(p->policy);
     free(p->kinds);
+    if (p->luts)
+        for (size_t i = 0; i < p->nbinners; i++)
+            ckp_hist_lut_free(&p->luts[i]);
+    free(p->luts);
+    free(p->lut_of);
     free(p->binner_pool);
     free(p->binners);
     free(p->hist_upper);

@@ -39,6 +39,9 @@ struct ckp_plan {
     ckp_obs_kind *kinds;               /* npol * obs_per_month */
     ckp_hist_binner *binner_pool;      /* one per distinct (kind, parameter) */
     const ckp_hist_binner **binners;   /* npol * obs_per_month, into the pool */
+    size_t nbinners;                   /* binners of the pool in use */
+    ckp_hist_lut *luts;                /* nbinners table binners, one per pool binner */
+    const ckp_hist_lut **lut_of;       /* npol * obs_per_month, into luts */
     double *hist_upper;                /* npol * obs_per_month * CKP_HIST_BINS */
 };
 

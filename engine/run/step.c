@@ -72,6 +72,7 @@ typedef struct thread_slot {
     uint8_t *bins;    /* nstage_max paths * npol * T * obs_per_month bin indices */
     int nstage;       /* paths staged */
     ckp_fix *sum;     /* npol * T * obs_per_month, or NULL */
+    ckp_fix_limbs *limb; /* the same: the sums of the paths staged (fix_impl.h) */
     /* The same times CKP_HIST_BINS, or NULL. 32-bit counts halve the rows the
      * flush walks; a batch counts at most one per path and cell, and they are
      * folded into the state's 64-bit totals after every batch. */
@@ -83,6 +84,8 @@ typedef struct thread_slot {
 /* Staged bin indices per thread, and the most paths staged at once. */
 #define STAGE_BYTES ((size_t)2 << 20)
 #define STAGE_MAX_PATHS 256
+_Static_assert(STAGE_MAX_PATHS <= CKP_FIX_LIMBS_MAX,
+               "a flush per at most CKP_FIX_LIMBS_MAX values");
 
 struct ckp_run_state {
     const ckp_plan *plan;
@@ -96,58 +99,66 @@ struct ckp_run_state {
     int broken;          /* a step failed: only ckp_run_abort is allowed */
 };
 
-/* a and b have the same bits. */
-static int same_bits(double a, double b)
+/* Whether v[0..n) are all exact zeros (+0.0: the kernels write no -0.0, and
+ * a -0.0 only takes the slower general path). */
+static int all_zero(const double *v, size_t n)
 {
-    uint64_t ua, ub;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    return ua == ub;
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], sizeof u);
+        any |= u;
+    }
+    return any == 0;
 }
 
-/* Sum policy k's observables of the current path (s->obs) and stage their bins.
- * The stock observables are o in [obs_L, obs_L + M). */
+/* Bins and sums of the n observables v of one month, with their table
+ * binners lk. Free of data-dependent branches: a bin is a table lookup and a
+ * comparison (hist_lut.c), and a sum three truncations (ckp_fix_limbs_add). */
+static void stage_cells(const ckp_hist_lut *const *lk, const double *v, size_t n, uint8_t *bin,
+                        ckp_fix_limbs *limb, ckp_fix *sum)
+{
+    for (size_t o = 0; o < n; o++)
+        bin[o] = (uint8_t)ckp_hist_lut_bin(lk[o], v[o]);
+    for (size_t o = 0; o < n; o++)
+        if (!ckp_fix_limbs_add(&limb[o], v[o]))
+            ckp_fix_add_double(&sum[o], v[o]);
+}
+
+/* Sum policy k's observables of the current path (s->obs) and stage their
+ * bins. Exact zeros are common in groups (no shortfall: every x and, static,
+ * every q of the month; an empty stockpile), so a month's x and q (adjacent
+ * in the layout) and its L are first tested for being all zero: then their
+ * bins are 0 and their sums unchanged. */
 static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
 {
-    const size_t obs_per_month = p->lay.obs_per_month, obs_L = p->lay.obs_L;
-    const int T = p->lay.T;
-    const size_t month_block = (size_t)T * obs_per_month;
-    const size_t first = (size_t)k * month_block;
-    uint8_t *out = s->bins + (size_t)s->nstage * p->cells + first;
-    ckp_fix *sum = s->sum + first;
-    const ckp_hist_binner *const *bk = p->binners + (size_t)k * obs_per_month;
-    const size_t obs_L_end = obs_L + (size_t)p->lay.M;
-    ckp_hist_binner_bins(bk, s->obs, obs_per_month, out);
-    for (int t = 1; t < T; t++) {
-        const double *v = s->obs + (size_t)t * obs_per_month;
-        uint8_t *o_t = out + (size_t)t * obs_per_month;
-        ckp_hist_binner_bins(bk, v, obs_L, o_t);
-        ckp_hist_binner_bins(bk + obs_L_end, v + obs_L_end, obs_per_month - obs_L_end,
-                             o_t + obs_L_end);
-        /* A stockpile left at its level holds bitwise the value of the month
-         * before (most non-zero stock cells of the default scenario). The bin
-         * is a pure function of the value and the cell's binner, which is the
-         * same every month, so such a cell takes the previous month's bin.
-         * Only stock cells: x, q and pi practically never repeat, and the
-         * test would cost more than it saves there. */
-        const double *v_prev = v - obs_per_month; /* t >= 1: the month before */
-        const uint8_t *o_prev = o_t - obs_per_month;
-        for (size_t o = obs_L; o < obs_L_end; o++) {
-            if (same_bits(v[o], v_prev[o]))
-                o_t[o] = o_prev[o];
-            else
-                ckp_hist_binner_bins(bk + o, v + o, 1, o_t + o);
-        }
-    }
-    for (size_t c = 0; c < month_block; c++) {
-        /* Exact zeros are common (no shortfall, no inoperability, an empty
-         * stockpile) and add nothing. */
-        if (s->obs[c] != 0.0)
-            ckp_fix_add_double(&sum[c], s->obs[c]);
+    const ckp_layout *lay = &p->lay;
+    const size_t opm = lay->obs_per_month, M = (size_t)lay->M;
+    const size_t xq = lay->obs_q + (size_t)lay->I; /* x then q: [0, xq) */
+    const size_t first = (size_t)k * lay->T * opm;
+    const ckp_hist_lut *const *lk = p->lut_of + (size_t)k * opm;
+    for (int t = 0; t < lay->T; t++) {
+        const size_t c = first + (size_t)t * opm;
+        const double *v = s->obs + (size_t)t * opm;
+        uint8_t *bin = s->bins + (size_t)s->nstage * p->cells + c;
+        ckp_fix *sum = s->sum + c;
+        ckp_fix_limbs *limb = s->limb + c;
+        if (all_zero(v, xq))
+            memset(bin, 0, xq);
+        else
+            stage_cells(lk, v, xq, bin, limb, sum);
+        stage_cells(lk + xq, v + xq, lay->obs_L - xq, bin + xq, limb + xq, sum + xq);
+        const size_t L = lay->obs_L;
+        if (all_zero(v + L, M))
+            memset(bin + L, 0, M);
+        else
+            stage_cells(lk + L, v + L, M, bin + L, limb + L, sum + L);
+        stage_cells(lk + L + M, v + L + M, opm - L - M, bin + L + M, limb + L + M, sum + L + M);
     }
 }
 
-/* Count the staged bins into the thread's histograms. Eight neighbouring
+/* Count the staged bins into the thread's histograms and move the staged
+ * sums into the 128-bit ones. Eight neighbouring
  * cells are counted together, from one 8-byte load per staged path: their
  * increments go to eight different rows, so consecutive increments never wait
  * on each other (counting one cell at a time, a run of equal bins such as the
@@ -172,6 +183,8 @@ static void stage_flush(thread_slot *s, size_t cells)
         for (size_t j = 0; j < n; j++)
             row[src[j * cells]]++;
     }
+    for (cell = 0; cell < cells; cell++)
+        ckp_fix_limbs_fold(&s->limb[cell], &s->sum[cell]);
     s->nstage = 0;
 }
 
@@ -196,6 +209,7 @@ static void state_free(ckp_run_state *rs)
             free(s->obs);
             free(s->bins);
             free(s->sum);
+            free(s->limb);
             free(s->hist);
         }
     free(rs->slots);
@@ -241,9 +255,10 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
             s->obs = alloc_array(month_block, sizeof(double));
             s->bins = alloc_array(p->cells * (size_t)rs->nstage_max, 1);
             s->sum = alloc_array(p->cells, sizeof *s->sum);
+            s->limb = alloc_array(p->cells, sizeof *s->limb);
             s->hist = alloc_array(p->hcells, sizeof *s->hist);
         }
-        if (!s->u || (p->month_stats && (!s->obs || !s->bins || !s->sum || !s->hist)))
+        if (!s->u || (p->month_stats && (!s->obs || !s->bins || !s->sum || !s->limb || !s->hist)))
             return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
     }
     return CKP_OK;
