@@ -341,12 +341,16 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
 {
     const ckp_layout *lay = o->lay;
     ckp_output_slices *s = NULL;
+    /* no HDF5 call (here: reading the parts) while the writer's flush thread runs */
+    CKP_TRY(ckp_writer_wait(o, err));
     ckp_status st = bad_part(ckp_output_slices_open(p->path, &s, err), err);
     if (st == CKP_OK)
         st = bad_part(check_shapes(s, p, lay, err), err);
     for (int64_t at = 0; st == CKP_OK && at < p->paths; at += CKP_CHUNK_PATHS) {
         int64_t n = p->paths - at < CKP_CHUNK_PATHS ? p->paths - at : CKP_CHUNK_PATHS;
-        st = bad_part(read_records(s, p, lay, at, n, rec, tmp, err), err);
+        st = ckp_writer_wait(o, err);
+        if (st == CKP_OK)
+            st = bad_part(read_records(s, p, lay, at, n, rec, tmp, err), err);
         if (st == CKP_OK)
             st = o->sink.write_batch(o->sink.ctx, lay, p->first + at, n, o->npol,
                                      (const double *const *)rec, err);
@@ -355,8 +359,9 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
             st = CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped after %lld of %lld paths",
                           (long long)(p->first + at + n - o->first_path), (long long)o->paths);
     }
+    ckp_status wst = ckp_writer_wait(o, st == CKP_OK ? err : NULL);
     ckp_output_slices_close(s);
-    return st;
+    return st != CKP_OK ? st : wst;
 }
 
 static ckp_status stream_all(ckp_output *o, const part *ps, int n, const ckp_merge_options *mo,
