@@ -370,6 +370,31 @@ def check_glance(dom, f, sc):
           "exposure heat map equals the exposure of the stored scenario")
 
 
+def check_tail(dom, f, names):
+    """The tail section: every policy's VaR/CVaR and their standard errors, of the total loss
+    and of the benefit, equal policies/<P>/tail/ bit for bit (NaN shown as n/a)."""
+    check(dom.by_id("tail") is not None, "section tail (the file has tail/ groups)")
+    for tid, what, pols in (("tail-loss-table", "loss_total", names),
+                            ("tail-benefit-table", "benefit", names[1:])):
+        t = dom.by_id(tid)
+        check(t is not None, "table %s" % tid)
+        if t is None:
+            continue
+        rows = {r.attrs["data-policy"]: r for r in t.find("tr") if "data-policy" in r.attrs}
+        check(sorted(rows) == sorted(pols), "%s has a row per policy" % tid)
+        for p in pols:
+            g = f["policies/%s/tail" % p]
+            cells = rows[p].find("td", cls="num") if p in rows else []
+            got = [(fnum(c.attrs["data-value"]), fnum(c.attrs["data-se"])) for c in cells]
+            want = list(zip(map(float, g[what][()]), map(float, g[what + "_se"][()])))
+            check(len(got) == 4 and all(same(x, y) and same(u, v)
+                                        for (x, u), (y, v) in zip(got, want)),
+                  "%s %s: %s = tail/%s" % (tid, p, got, what))
+            shown_na = ["n/a" in c.alltext() for c in cells]
+            check(shown_na == [not np.isfinite(v) for _, v in want],
+                  "%s %s: n/a exactly where the se is NaN" % (tid, p))
+
+
 def static_checks(text, label, strict=True):
     check('http-equiv="Content-Security-Policy"' in text and "default-src 'none'" in text,
           "%s: a Content-Security-Policy forbids fetching" % label)
@@ -396,7 +421,7 @@ def main():
 
 def body(tmp):
     h5 = os.path.join(tmp, "r.h5")
-    rc, _, err = run("run", "-n", "600", "-q", "-o", h5)
+    rc, _, err = run("run", "-n", "2000", "-q", "-o", h5)  # 2000: the 95 % tail has standard errors
     check(rc == 0, "run -o: %s" % err.strip())
     page = os.path.join(tmp, "r.html")
     rc, out, err = run("report", h5, "-o", page)
@@ -430,6 +455,7 @@ def body(tmp):
         check_worst(dom, f, h5, names)
         check_facts(dom, f)
         check_glance(dom, f, sc)
+        check_tail(dom, f, names)
 
     shot = os.path.join(tmp, "shot.png")
     chromium(tmp, "file://" + page, "--screenshot=" + shot, "--window-size=1240,8000")

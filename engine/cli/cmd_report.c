@@ -20,18 +20,22 @@
 #include "engine/output/publish_impl.h"
 #include "report.h"
 
+enum { ALWAYS, ONLY_SENS, ONLY_TAIL };
+
 static const struct {
     const char *id, *title;
     void (*write)(FILE *o, const rpt_data *d);
-    int sens_only; /* only in files of `chokepoint sensitivity -o` */
+    int only; /* 0: always; ONLY_SENS: files of `chokepoint sensitivity -o`; ONLY_TAIL: with tail/
+               */
 } sections[] = {
     {"glance", "The scenario at a glance", rpt_sec_glance, 0},
     {"policies", "Policies compared", rpt_sec_policies, 0},
+    {"tail", "How sure are the tail figures?", rpt_sec_tail, ONLY_TAIL},
     {"fans", "Shortfall and price by material (baseline)", rpt_sec_fans, 0},
     {"exceedance", "How large can the loss get?", rpt_sec_exceedance, 0},
     {"industries", "Losses by industry", rpt_sec_industries, 0},
     {"worst-path", "The baseline's worst path, month by month", rpt_sec_worst, 0},
-    {"sensitivity", "Which assumptions matter? (sensitivity)", rpt_sec_sensitivity, 1},
+    {"sensitivity", "Which assumptions matter? (sensitivity)", rpt_sec_sensitivity, ONLY_SENS},
     {"facts", "About this run", rpt_sec_facts, 0},
 };
 
@@ -98,17 +102,23 @@ static int parse_args(int argc, char **argv, report_args *a)
     return 0;
 }
 
+static int shown(size_t i, const rpt_data *d)
+{
+    return sections[i].only == ALWAYS || (sections[i].only == ONLY_SENS && d->sens.present) ||
+           (sections[i].only == ONLY_TAIL && d->tail.present);
+}
+
 static void write_page(FILE *o, const rpt_data *d)
 {
     rpt_page_begin(o, d);
     fputs("<nav class=\"note\" id=\"contents\">Contents:", o);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
-        if (!sections[i].sens_only || d->sens.present)
+        if (shown(i, d))
             fprintf(o, "%s <a href=\"#%s\">%s</a>", i ? " ·" : "", sections[i].id,
                     sections[i].title);
     fputs("</nav>\n", o);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
-        if (sections[i].sens_only && !d->sens.present)
+        if (!shown(i, d))
             continue;
         rpt_section_begin(o, sections[i].id, sections[i].title);
         sections[i].write(o, d);

@@ -47,6 +47,15 @@ typedef struct rpt_sens {
     int best_changes; /* 1 when the best policy at some swing is not the unswung one */
 } rpt_sens;
 
+/* Each policy's tail/ group (VaR and CVaR at 95 and 99 % with batch-means
+ * standard errors); present 0 in files written before it existed. */
+#define RPT_NTAIL 4
+typedef struct rpt_tail {
+    int present;
+    /* per run policy k: [k][0..3] var95 cvar95 var99 cvar99 */
+    double (*loss)[RPT_NTAIL], (*loss_se)[RPT_NTAIL], (*ben)[RPT_NTAIL], (*ben_se)[RPT_NTAIL];
+} rpt_tail;
+
 typedef struct rpt_data {
     const char *file;
     ckp_output_file *f;
@@ -69,6 +78,7 @@ typedef struct rpt_data {
     const char *money_abbr; /* "bn" */
     const char *money_one;  /* "billion", to write "12.30 billion USD"; "" for units */
     rpt_sens sens;
+    rpt_tail tail;
 } rpt_data;
 
 /* Read the page's data from `file`; on failure d holds what rpt_data_free
@@ -78,6 +88,9 @@ void rpt_data_free(rpt_data *d);
 /* Read sensitivity/ when the file has it (report_sens.c); shapes checked. */
 ckp_status rpt_sens_load(rpt_data *d, ckp_error *err);
 void rpt_sens_free(rpt_sens *s);
+/* Read every policy's tail/ when the file has them (report_tail.c). */
+ckp_status rpt_tail_load(rpt_data *d, ckp_error *err);
+void rpt_tail_free(rpt_tail *t);
 
 /* ---- Text ---------------------------------------------------------------------- */
 
@@ -151,5 +164,7 @@ void rpt_sec_worst(FILE *o, const rpt_data *d);
 void rpt_sec_facts(FILE *o, const rpt_data *d);
 /* Only in files with a sensitivity/ group (report_sens.c). */
 void rpt_sec_sensitivity(FILE *o, const rpt_data *d);
+/* Only in files with tail/ groups (report_tail.c). */
+void rpt_sec_tail(FILE *o, const rpt_data *d);
 
 #endif

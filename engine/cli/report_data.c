@@ -235,6 +235,7 @@ ckp_status rpt_data_load(rpt_data *d, const char *file, ckp_error *err)
     CKP_TRY(load_fan(d, "price", &d->fan_price, err));
     CKP_TRY(load_worst(d, err));
     CKP_TRY(rpt_sens_load(d, err));
+    CKP_TRY(rpt_tail_load(d, err));
     money_unit(d);
     return CKP_OK;
 }
@@ -255,6 +256,7 @@ void rpt_data_free(rpt_data *d)
     }
     free(d->pol);
     rpt_sens_free(&d->sens);
+    rpt_tail_free(&d->tail);
     free_fan(&d->fan_short);
     free_fan(&d->fan_price);
     for (int i = 0; i < 14; i++)
