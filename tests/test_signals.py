@@ -49,9 +49,16 @@ def has_checkpoint(d):
     return CKPT <= set(os.listdir(d))
 
 
+def default_signals():
+    """The child starts with the default dispositions whatever this test inherited (under
+    nohup SIGHUP is ignored, and chokepoint rightly keeps an ignored signal ignored)."""
+    for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def start(args):
     return subprocess.Popen([EXE, "run", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
 
 
 def wait_writing(d, p, timeout=60):

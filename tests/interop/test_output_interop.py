@@ -73,7 +73,7 @@ try:
     check(str(ds["stockpile_min"].dtype) == "float64", "stock levels stay numbers in xarray")
     # CF (schema 2): label and index coordinates have no units, every other dataset has
     labels = {"supplier", "regime", "material", "industry", "policy", "stat", "path", "bin",
-              "month"}
+              "month", "tail"}
     check(all(("units" in ds[v].attrs) == (v not in labels) and "long_name" in ds[v].attrs
               for v in ds.variables),
           "every variable of the group has a long_name, and units unless it is a label/index")
