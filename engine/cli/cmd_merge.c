@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "signals.h"
@@ -35,23 +36,6 @@ static void merge_usage(FILE *out)
             "failures (FILE exists without --force, a write error); 128 + the signal number\n"
             "after SIGINT, SIGTERM or SIGHUP, which stop the merge leaving nothing at FILE.\n",
             CKP_OUTPUT_DEFAULT_COMPRESS);
-}
-
-/* The command line as one string, for the merged file. */
-static char *join_args(int argc, char **argv)
-{
-    size_t len = strlen("chokepoint") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "chokepoint");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
 }
 
 typedef struct merge_args {
@@ -143,7 +127,7 @@ int ckp_cmd_merge(int argc, char **argv)
     ckp_output_options_default(&oo);
     oo.force = a.force;
     oo.compress = a.compress;
-    char *cmdline = join_args(argc, argv);
+    char *cmdline = ckp_cli_join_args(argc, argv);
     oo.command_line = cmdline;
     ckp_error err;
     ckp_error_clear(&err);

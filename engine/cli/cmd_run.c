@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "checkpoint.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
@@ -101,25 +102,6 @@ static void run_usage(FILE *out)
             "when stopped by a signal.\n");
 }
 
-/* Strict unsigned decimal: digits only, no sign, no spaces, no trailing text,
- * at most `max`. Returns 0 on success. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s)
-        return -1;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 typedef struct run_args {
     const char *file;
     int have_paths, have_seed, have_first, antithetic, quiet, force, have_compress;
@@ -146,19 +128,6 @@ static const char *opt_value(int argc, char **argv, int *i, const char *attached
         return NULL;
     }
     return argv[++*i];
-}
-
-static int number_opt(const char *name, const char *v, uint64_t min, uint64_t max,
-                      uint64_t *out)
-{
-    if (parse_u64(v, max, out) != 0 || *out < min) {
-        fprintf(stderr,
-                "chokepoint run: option %s expects a whole number from %llu to %llu, "
-                "got '%s'\n",
-                name, (unsigned long long)min, (unsigned long long)max, v);
-        return -1;
-    }
-    return 0;
 }
 
 /* The target options: one of --target-se and --target-rel-se, --target-on
@@ -270,26 +239,26 @@ static int parse_args(int argc, char **argv, run_args *a)
                 a->antithetic = 1;
         } else if (IS("-n", "--paths")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 1, INT64_MAX, &a->paths))
+                ckp_cli_number("run", name, v, 1, INT64_MAX, &a->paths))
                 return 2;
             a->have_paths = 1;
         } else if (IS("-s", "--seed")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, UINT64_MAX, &a->seed))
+                ckp_cli_number("run", name, v, 0, UINT64_MAX, &a->seed))
                 return 2;
             a->have_seed = 1;
         } else if (IS("-j", "--threads")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, MAX_THREADS, &a->threads))
+                ckp_cli_number("run", name, v, 0, MAX_THREADS, &a->threads))
                 return 2;
         } else if (IS("--first-path", "--first-path")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, INT64_MAX, &a->first_path))
+                ckp_cli_number("run", name, v, 0, INT64_MAX, &a->first_path))
                 return 2;
             a->have_first = 1;
         } else if (IS("--batch", "--batch")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, INT64_MAX, &a->batch))
+                ckp_cli_number("run", name, v, 0, INT64_MAX, &a->batch))
                 return 2;
         } else if (IS("--max-memory", "--max-memory")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
@@ -297,12 +266,12 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
         } else if (IS("--checkpoint-every", "--checkpoint-every")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, 86400, &a->every))
+                ckp_cli_number("run", name, v, 0, 86400, &a->every))
                 return 2;
             a->have_every = 1;
         } else if (IS("--compress", "--compress")) {
             if (!(v = opt_value(argc, argv, &i, attached, name)) ||
-                number_opt(name, v, 0, 9, &a->compress))
+                ckp_cli_number("run", name, v, 0, 9, &a->compress))
                 return 2;
             a->have_compress = 1;
         } else if (IS("--progress", "--progress")) {
@@ -401,23 +370,6 @@ static ckp_status loss_write(void *ctx, const ckp_layout *lay, int64_t first_pat
     return CKP_OK;
 }
 
-/* The command line as one string, for the results file. */
-static char *join_args(int argc, char **argv)
-{
-    size_t len = strlen("chokepoint") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "chokepoint");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 static int fail(const ckp_error *err, ckp_status st)
 {
     const char *msg = err->message[0] ? err->message : ckp_status_str(st);
@@ -491,7 +443,7 @@ static ckp_status open_base(const run_args *a, int argc, char **argv, const ckp_
         oo.force = a->force;
         if (a->have_compress)
             oo.compress = (int)a->compress;
-        *cmdline = join_args(argc, argv);
+        *cmdline = ckp_cli_join_args(argc, argv);
         oo.command_line = *cmdline;
         oo.progress = ckp_cli_progress_finish; /* the summaries phase */
         oo.progress_ctx = pg;

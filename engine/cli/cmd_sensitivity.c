@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "engine/core/error_impl.h"
@@ -60,35 +61,6 @@ typedef struct sargs {
     char *cmdline; /* stored in the results file */
 } sargs;
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s)
-        return -1;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-static int number(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (parse_u64(v, max, out) != 0 || *out < min) {
-        fprintf(stderr,
-                "chokepoint sensitivity: option %s expects a whole number from %llu to %llu, "
-                "got '%s'\n",
-                opt, (unsigned long long)min, (unsigned long long)max, v);
-        return -1;
-    }
-    return 0;
-}
-
 /* 0 to go on, 1 after --help, 2 on a usage error. */
 static int parse_args(int argc, char **argv, sargs *a)
 {
@@ -122,11 +94,11 @@ static int parse_args(int argc, char **argv, sargs *a)
         if (!strcmp(s, "--vary"))
             a->vary[a->nvary++] = v;
         else if (!strcmp(s, "-n") || !strcmp(s, "--paths"))
-            bad = number(s, v, 1, INT64_MAX, &a->paths), a->have_paths = 1;
+            bad = ckp_cli_number("sensitivity", s, v, 1, INT64_MAX, &a->paths), a->have_paths = 1;
         else if (!strcmp(s, "-s") || !strcmp(s, "--seed"))
-            bad = number(s, v, 0, UINT64_MAX, &a->seed), a->have_seed = 1;
+            bad = ckp_cli_number("sensitivity", s, v, 0, UINT64_MAX, &a->seed), a->have_seed = 1;
         else if (!strcmp(s, "-j") || !strcmp(s, "--threads"))
-            bad = number(s, v, 0, 4096, &a->threads);
+            bad = ckp_cli_number("sensitivity", s, v, 0, 4096, &a->threads);
         else if (!strcmp(s, "-o") || !strcmp(s, "--output"))
             a->output = v;
         else {
@@ -425,23 +397,6 @@ static int run_swings(const sargs *a, const ckp_scenario *sc, const swing *w, in
     return 0;
 }
 
-/* The command line as one string, for the results file. */
-static char *join_args(int argc, char **argv)
-{
-    size_t len = strlen("chokepoint") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "chokepoint");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 /* With -o: the writer of the unswung run, opened before any run so that an
  * existing file is refused at once; its temporary file is removed on a
  * second signal. */
@@ -597,7 +552,7 @@ int ckp_cmd_sensitivity(int argc, char **argv)
         return 1;
     }
     int rc = parse_args(argc, argv, &a);
-    if (rc || !(a.cmdline = join_args(argc, argv))) {
+    if (rc || !(a.cmdline = ckp_cli_join_args(argc, argv))) {
         free(a.vary);
         if (!rc)
             fprintf(stderr, "chokepoint sensitivity: out of memory\n");

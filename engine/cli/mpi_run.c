@@ -21,6 +21,7 @@
 
 #include <mpi.h>
 
+#include "args.h"
 #include "signals.h"
 #include "table.h"
 
@@ -39,22 +40,6 @@ static char *part_name(const char *target, int rank, int size)
     if (s)
         snprintf(s, n, "%.*s.%s.rank-%d-of-%d", (int)dirlen, target, slash ? slash + 1 : target,
                  rank, size);
-    return s;
-}
-
-static char *join_args(int argc, char **argv)
-{
-    size_t len = strlen("chokepoint") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "chokepoint");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
     return s;
 }
 
@@ -95,7 +80,7 @@ int ckp_mpi_begin(ckp_mpi_job *job, const char *target, int force, int compress,
             fprintf(stderr, "chokepoint run: %s: exists; use --force to replace it\n", target);
         rc = 1;
     } else if (!(job->part = part_name(target, job->rank, job->size)) ||
-               !(job->cmdline = join_args(argc, argv))) {
+               !(job->cmdline = ckp_cli_join_args(argc, argv))) {
         fprintf(stderr, "chokepoint run: out of memory\n");
         rc = 1;
     }
