@@ -28,6 +28,9 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import same_results  # noqa: E402  (tests/same_results.py)
+
 EXE = os.path.abspath(sys.argv[1])
 SKIP = {"created_utc", "command_line", "merged_parts"}
 failures = 0
@@ -45,36 +48,9 @@ def run(*args, cwd):
     return p.returncode, p.stdout, p.stderr
 
 
-def value(f, v):
-    if isinstance(v, h5py.Reference):
-        return ("ref", f[v].name)
-    if isinstance(v, (np.void, tuple)):
-        return tuple(value(f, x) for x in v)
-    v = np.asarray(v)
-    if v.dtype.kind in "OV":
-        return (v.dtype.kind, v.shape, [value(f, x) for x in v.ravel()])
-    return (v.dtype.str, v.shape, v.tobytes())
-
-
 def differences(pa, pb):
-    """Names of the objects whose data or attributes differ."""
-    with h5py.File(pa, "r") as a, h5py.File(pb, "r") as b:
-        oa, ob = {"/": a}, {"/": b}
-        a.visititems(lambda n, o: oa.__setitem__(n, o))
-        b.visititems(lambda n, o: ob.__setitem__(n, o))
-        if set(oa) != set(ob):
-            return sorted(set(oa) ^ set(ob))
-        bad = []
-        for n, x in oa.items():
-            y = ob[n]
-            ax = {k: value(a, v) for k, v in x.attrs.items() if k not in SKIP}
-            ay = {k: value(b, v) for k, v in y.attrs.items() if k not in SKIP}
-            if ax != ay:
-                bad.append(n + " (attributes)")
-            if isinstance(x, h5py.Dataset) and (x.dtype != y.dtype or
-                                                value(a, x[()]) != value(b, y[()])):
-                bad.append(n)
-        return bad
+    """What differs between two results files, but the attributes in SKIP (same_results.py)."""
+    return same_results.differences(pa, pb, SKIP)
 
 
 def nothing_left(d, before):

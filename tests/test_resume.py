@@ -23,8 +23,8 @@ import sys
 import tempfile
 import time
 
-import h5py
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import same_results  # noqa: E402  (tests/same_results.py)
 
 EXE = sys.argv[1]
 KILLS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -41,36 +41,9 @@ def check(cond, what):
         failures += 1
 
 
-def value(f, v):
-    if isinstance(v, h5py.Reference):
-        return ("ref", f[v].name)
-    if isinstance(v, (np.void, tuple)):
-        return tuple(value(f, x) for x in v)
-    v = np.asarray(v)
-    if v.dtype.kind in "OV":
-        return (v.dtype.kind, v.shape, [value(f, x) for x in v.ravel()])
-    return (v.dtype.str, v.shape, v.tobytes())
-
-
 def differences(pa, pb):
-    """Names of the objects whose data or attributes differ."""
-    with h5py.File(pa, "r") as a, h5py.File(pb, "r") as b:
-        oa, ob = {"/": a}, {"/": b}
-        a.visititems(lambda n, o: oa.__setitem__(n, o))
-        b.visititems(lambda n, o: ob.__setitem__(n, o))
-        if set(oa) != set(ob):
-            return sorted(set(oa) ^ set(ob))
-        bad = []
-        for n, x in oa.items():
-            y = ob[n]
-            ax = {k: value(a, v) for k, v in x.attrs.items() if k not in SKIP}
-            ay = {k: value(b, v) for k, v in y.attrs.items() if k not in SKIP}
-            if ax != ay:
-                bad.append(n + " (attributes)")
-            if isinstance(x, h5py.Dataset) and (x.dtype != y.dtype or
-                                                value(a, x[()]) != value(b, y[()])):
-                bad.append(n)
-        return bad
+    """What differs between two results files, but the attributes in SKIP (same_results.py)."""
+    return same_results.differences(pa, pb, SKIP)
 
 
 def beside(d):

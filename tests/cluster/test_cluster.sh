@@ -9,7 +9,7 @@
 #   1. submits examples/slurm/submit.sh: a 3-task array of uneven pieces and
 #      the merge job depending on it; waits (bounded) and checks that every
 #      task and the merge COMPLETED and that the merged file equals a single
-#      run of the whole range dataset by dataset (tests/cluster/same_results.py;
+#      run of the whole range dataset by dataset (tests/same_results.py;
 #      all but created_utc, command_line and the merge's `merged_parts`), and that a
 #      part alone does not (the comparison can fail);
 #   2. submits an array whose tasks fail (a path count the tasks cannot split)
@@ -138,10 +138,10 @@ grep -q 'paths 0\.\.332 ' "$state"/work/ckp-array-"$array"_0.out &&
     fail "the tasks did not run the pieces 0..332, 333..666, 667..1000"
 merged=$state/work/ckp-results/all.h5
 [ -f "$merged" ] || fail "no merged file $merged"
-$py "$here/same_results.py" "$state/single.h5" "$merged" --skip merged_parts ||
+$py "$here/../same_results.py" "$state/single.h5" "$merged" --skip merged_parts ||
     fail "the merged file differs from the single run"
 echo "ok: merged file equals the single run"
-if $py "$here/same_results.py" "$state/single.h5" \
+if $py "$here/../same_results.py" "$state/single.h5" \
     "$state/work/ckp-results/parts/part-0001.h5" --skip merged_parts >/dev/null; then
     fail "a part alone compares equal to the whole run: the comparison is blind"
 fi
@@ -176,7 +176,7 @@ if [ "$want_mpi" = 1 ]; then
     [ -n "$job" ] || fail "no MPI job id from submit.sh --mpi"
     slurm_wait "$job" 400 || fail "the MPI job $job did not finish in 400 s"
     all_completed "$job" || fail "MPI job $job: state $(states "$job")"
-    $py "$here/same_results.py" "$state/single.h5" "$state/work/ckp-results/mpi.h5" \
+    $py "$here/../same_results.py" "$state/single.h5" "$state/work/ckp-results/mpi.h5" \
         --skip merged_parts || fail "the MPI job's file differs from the single run"
     echo "ok: MPI job $job (3 ranks) equals the single run"
 else
