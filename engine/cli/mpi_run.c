@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -43,11 +44,25 @@ static char *part_name(const char *target, int rank, int size)
     return s;
 }
 
+/* Wait for a non-blocking collective, sleeping between tests: a blocking
+ * one spins at full speed in Open MPI's progress loop, so a rank that waits
+ * for rank 0's merge (or for a slower rank) would burn a core. 2 ms of sleep
+ * is nothing beside a merge and keeps the waiting rank's CPU near zero. */
+static void wait_quietly(MPI_Request *req)
+{
+    int done = 0;
+    const struct timespec nap = {0, 2000000};
+    while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&nap, NULL);
+}
+
 /* Every rank agrees on the worst status (the same check fails on all). */
 static int agree(int rc)
 {
     int worst = rc;
-    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
     return worst;
 }
 
@@ -214,7 +229,9 @@ int ckp_mpi_end(ckp_mpi_job *job, int rc, int quiet, int keep)
     if (worst == 0) {
         if (job->rank == 0)
             out = merge_parts(job, quiet, keep);
-        MPI_Bcast(&out, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        MPI_Request req;
+        MPI_Ibcast(&out, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
+        wait_quietly(&req);
     } else {
         keep = keep && worst >= 128; /* stopped by a signal: the checkpoints stay */
         for (int r = 0; all && r < job->size; r++)
