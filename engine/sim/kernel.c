@@ -24,10 +24,10 @@ static int has_avx2(void)
 static const ckp_kernel kernels[] = {
     {"avx2", "blocks of 4 paths, the month loop in AVX2 vectors, stages per lane", has_avx2,
      ckp_kernel_scalar_path, ckp_kernel_avx2_block},
-    {"scalar", "one path at a time, stages shared between policies", always,
-     ckp_kernel_scalar_path, NULL},
-    {"reference", "one path at a time, every stage computed afresh (the test reference)",
-     always, ckp_kernel_reference_path, NULL},
+    {"scalar", "one path at a time, stages shared between policies", always, ckp_kernel_scalar_path,
+     NULL},
+    {"reference", "one path at a time, every stage computed afresh (the test reference)", always,
+     ckp_kernel_reference_path, NULL},
 };
 
 size_t ckp_kernel_count(void)

@@ -95,8 +95,8 @@ void ckp_kernel_reference_path(const ckp_model *m, const ckp_prep *p, const ckp_
  * kernel's stages per lane, the month loop of CKP_LANES paths in AVX2
  * vectors. Its path entry is the scalar one. */
 void ckp_kernel_avx2_block(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
-                           ckp_work *const *w, int n, const double *const *u,
-                           double *const *record, double *const *obs);
+                           ckp_work *const *w, int n, const double *const *u, double *const *record,
+                           double *const *obs);
 
 /* Static propagation of the n months deferred in w (w->Q0, w->tmon) by one
  * dgemm, and their accounting into loss, ipeak and obs (kernel_scalar.c;

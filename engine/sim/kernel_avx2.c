@@ -111,20 +111,19 @@ static vd material_month(const ckp_model *m, const ckp_prep *p, const ckp_layout
         const vd gap = gather(ln->gap, tj), spav = gather(ln->spav, tj);
         const vd a = _mm256_sub_pd(one, gap);
         vd G = v->G[j];
-        const vd up = _mm256_add_pd(
-            G, _mm256_mul_pd(_mm256_sub_pd(one, G), _mm256_set1_pd(1.0 - p->aup[j])));
+        const vd up =
+            _mm256_add_pd(G, _mm256_mul_pd(_mm256_sub_pd(one, G), _mm256_set1_pd(1.0 - p->aup[j])));
         G = pick(_mm256_mul_pd(G, _mm256_set1_pd(p->adown[j])), up, cmp(gap, zero, _CMP_GT_OQ));
         v->G[j] = G;
         const vd reroute = vmin(gap, _mm256_mul_pd(G, spav));
         const vd need = _mm256_sub_pd(gap, reroute);
         vd L = v->L[j];
-        const vd rel =
-            pick(zero, vmin(vmin(need, L), _mm256_set1_pd(m->max_release[j])),
-                 cmp(need, _mm256_set1_pd(m->trigger[j]), _CMP_GE_OQ));
+        const vd rel = pick(zero, vmin(vmin(need, L), _mm256_set1_pd(m->max_release[j])),
+                            cmp(need, _mm256_set1_pd(m->trigger[j]), _CMP_GE_OQ));
         L = _mm256_sub_pd(L, rel);
-        const vd out = _mm256_and_pd(
-            _mm256_and_pd(cmp(need, zero, _CMP_GT_OQ), cmp(L, zero, _CMP_EQ_OQ)),
-            cmp(v->stockout[j], zero, _CMP_LT_OQ));
+        const vd out =
+            _mm256_and_pd(_mm256_and_pd(cmp(need, zero, _CMP_GT_OQ), cmp(L, zero, _CMP_EQ_OQ)),
+                          cmp(v->stockout[j], zero, _CMP_LT_OQ));
         v->stockout[j] = pick(v->stockout[j], tp1, out);
         const vd tgt = _mm256_set1_pd(m->target[j]);
         const vd fill = _mm256_and_pd(cmp(gap, zero, _CMP_EQ_OQ), cmp(L, tgt, _CMP_LT_OQ));
@@ -136,12 +135,13 @@ static vd material_month(const ckp_model *m, const ckp_prep *p, const ckp_layout
         anyx = _mm256_or_pd(anyx, pos);
 
         const vd ey = p->noise ? gather(ln->ey, tj) : one;
-        const vd pi = vmin(_mm256_set1_pd(m->cap[j]),
-                           _mm256_mul_pd(ey, scarcity(x, pos, p->neg_inv_eta[j])));
+        const vd pi =
+            vmin(_mm256_set1_pd(m->cap[j]), _mm256_mul_pd(ey, scarcity(x, pos, p->neg_inv_eta[j])));
         const vd pim1 = _mm256_sub_pd(pi, one);
         const vd fl = _mm256_sub_pd(vmax(pi, _mm256_set1_pd(m->price_floor[j])), one);
-        const vd c = _mm256_mul_pd(_mm256_set1_pd(p->pv[j]),
-                                   _mm256_add_pd(_mm256_mul_pd(pim1, a), _mm256_mul_pd(fl, reroute)));
+        const vd c =
+            _mm256_mul_pd(_mm256_set1_pd(p->pv[j]),
+                          _mm256_add_pd(_mm256_mul_pd(pim1, a), _mm256_mul_pd(fl, reroute)));
         v->cost[j] = _mm256_add_pd(v->cost[j], c);
 
         v->xpeak[j] = _mm256_max_pd(x, v->xpeak[j]);
@@ -272,7 +272,7 @@ static void state_init(const ckp_model *m, vstate *v, double *mem)
 {
     const int M = m->M, I = m->I;
     vd *a = (vd *)(void *)mem;
-    vd **mv[CKP_VEC_M] = {&v->G,    &v->L,     &v->x,     &v->xpeak, &v->xmon, &v->stockout,
+    vd **mv[CKP_VEC_M] = {&v->G,     &v->L,    &v->x,    &v->xpeak, &v->xmon, &v->stockout,
                           &v->ppeak, &v->cost, &v->ssum, &v->psum,  &v->stmin};
     vd **iv[CKP_VEC_I] = {&v->q, &v->qn, &v->q0, &v->loss, &v->ipeak};
     for (int k = 0; k < CKP_VEC_M; k++)
@@ -304,8 +304,8 @@ static void lane_out(double *dst, const vd *src, int n, int l)
 /* The metrics records of the block's lanes from the month state (the end
  * of path_months in kernel_scalar.c), deferred static months included. */
 static void records_out(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
-                        const vstate *v, ckp_work *const *w, const lanes *ln,
-                        double *const *record, const int *ndef)
+                        const vstate *v, ckp_work *const *w, const lanes *ln, double *const *record,
+                        const int *ndef)
 {
     const int M = m->M, I = m->I, T = m->T;
     for (int l = 0; l < ln->n; l++) {
@@ -337,9 +337,8 @@ static void records_out(const ckp_model *m, const ckp_prep *p, const ckp_layout 
 }
 
 /* Steps 8-10 of month t in every lane (the month loop of path_months). */
-static void industry_month(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
-                           vstate *v, ckp_work *const *w, const lanes *ln, int t, vd anyx,
-                           vd *qnz, int *ndef)
+static void industry_month(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay, vstate *v,
+                           ckp_work *const *w, const lanes *ln, int t, vd anyx, vd *qnz, int *ndef)
 {
     const int I = m->I;
     const int xm = _mm256_movemask_pd(anyx);
@@ -372,8 +371,8 @@ static void industry_month(const ckp_model *m, const ckp_prep *p, const ckp_layo
 }
 
 void ckp_kernel_avx2_block(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
-                           ckp_work *const *w, int n, const double *const *u,
-                           double *const *record, double *const *obs)
+                           ckp_work *const *w, int n, const double *const *u, double *const *record,
+                           double *const *obs)
 {
     const size_t D = (size_t)m->S + (size_t)m->S * m->M + 3 * (size_t)m->M;
     const int S = m->S, K = m->K;
