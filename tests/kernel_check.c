@@ -11,7 +11,12 @@
  * other path, every number of the replay trace must have the same bits. A
  * traced call must also give the bits of an untraced one. Prints one line of
  * counts; exit 1 on the first scenario with a difference (naming kernel,
- * scenario, path, policy and the first differing cell). */
+ * scenario, path, policy and the first differing cell).
+ *
+ * A kernel with a block entry is also run in blocks of paths (full blocks
+ * and every remainder, each lane on its own scratch, with and without
+ * observables), every lane's record and observables against the
+ * reference's. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +155,74 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     return rc;
 }
 
+/* The sizes of the successive blocks of a block check: full blocks and every
+ * remainder, in an order that moves paths between lanes. */
+static const int block_sizes[] = {4, 3, 4, 1, 2, 4, 4, 2};
+
+/* Compare kernel k's block entry against the reference on one plan: the
+ * paths in blocks of block_sizes (cyclically), every policy of a block in
+ * run order, each lane on its own scratch as the run keeps them. 0 when
+ * equal. */
+static int check_block(const ckp_plan *plan, const ckp_kernel *kern, const char *file,
+                       int64_t paths)
+{
+    const ckp_kernel *ref = ckp_kernel_find("reference");
+    const ckp_layout *lay = &plan->lay;
+    const size_t nobs = (size_t)lay->T * lay->obs_per_month;
+    ckp_work *wr = NULL, *wl[CKP_LANES] = {NULL};
+    ckp_error err;
+    double *u[CKP_LANES], *rec[CKP_LANES], *obs[CKP_LANES];
+    double *ra = calloc(lay->record, sizeof(double)), *oa = calloc(nobs, sizeof(double));
+    int bad = !ra || !oa || ckp_work_create(plan->sc, &wr, &err) != CKP_OK;
+    for (int l = 0; l < CKP_LANES; l++) {
+        u[l] = calloc(lay->uniforms, sizeof(double));
+        rec[l] = calloc(lay->record, sizeof(double));
+        obs[l] = calloc(nobs, sizeof(double));
+        bad |= !u[l] || !rec[l] || !obs[l] || ckp_work_create(plan->sc, &wl[l], &err) != CKP_OK;
+    }
+    int rc = bad ? 2 : 0;
+    for (int64_t p0 = 0, b = 0; p0 < paths && rc == 0; b++) {
+        int n = block_sizes[b % (int64_t)(sizeof block_sizes / sizeof block_sizes[0])];
+        if (n > paths - p0)
+            n = (int)(paths - p0);
+        for (int l = 0; l < n; l++)
+            ckp_path_uniforms(lay, &plan->base, (uint64_t)(p0 + l), plan->antithetic, u[l]);
+        for (int k = 0; k < plan->npol && rc == 0; k++) {
+            /* With and without observables, alternating by block. */
+            kern->block(plan->model[k], plan->prep[k], lay, wl, n, (const double *const *)u, rec,
+                        b % 3 == 2 ? NULL : obs);
+            for (int l = 0; l < n && rc == 0; l++) {
+                ref->path(plan->model[k], plan->prep[k], lay, wr, u[l], ra, oa, NULL);
+                const char *what = "record";
+                long d = first_diff(ra, rec[l], lay->record);
+                if (d < 0 && b % 3 != 2)
+                    what = "observables", d = first_diff(oa, obs[l], nobs);
+                compared += (long long)(lay->record + (b % 3 != 2 ? nobs : 0));
+                if (d >= 0) {
+                    fprintf(stderr,
+                            "%s: kernel %s (block of %d, lane %d) differs from the reference: "
+                            "path %lld, policy %s, %s cell %ld%s\n",
+                            file, kern->name, n, l, (long long)(p0 + l),
+                            ckp_plan_policy_name(plan, k), what, d,
+                            plan->antithetic ? " (antithetic)" : "");
+                    rc = 1;
+                }
+            }
+        }
+        p0 += n;
+    }
+    ckp_work_free(wr);
+    for (int l = 0; l < CKP_LANES; l++) {
+        ckp_work_free(wl[l]);
+        free(u[l]);
+        free(rec[l]);
+        free(obs[l]);
+    }
+    free(ra);
+    free(oa);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -158,6 +231,7 @@ int main(int argc, char **argv)
     }
     const int64_t paths = atoll(argv[1]);
     int kernels = 0, files = 0;
+    long blocks = 0;
     for (size_t i = 0; i < ckp_kernel_count(); i++)
         kernels += ckp_kernel_at(i)->available() && strcmp(ckp_kernel_at(i)->name, "reference");
     for (int f = 2; f < argc; f++) {
@@ -183,6 +257,10 @@ int main(int argc, char **argv)
                 if (!k->available() || strcmp(k->name, "reference") == 0)
                     continue;
                 int rc = check_plan(plan, k, argv[f], o.paths);
+                if (rc == 0 && k->block) {
+                    rc = check_block(plan, k, argv[f], o.paths);
+                    blocks++;
+                }
                 if (rc != 0) {
                     ckp_plan_free(plan);
                     ckp_scenario_free(sc);
@@ -194,8 +272,8 @@ int main(int argc, char **argv)
         ckp_scenario_free(sc);
         files++;
     }
-    printf("kernel_check: %d kernel(s) against the reference on %d scenarios, %lld numbers "
-           "compared, 0 differences\n",
-           kernels, files, compared);
+    printf("kernel_check: %d kernel(s) against the reference on %d scenarios (%ld block "
+           "checks), %lld numbers compared, 0 differences\n",
+           kernels, files, blocks, compared);
     return 0;
 }

@@ -79,6 +79,12 @@ typedef struct thread_slot {
     uint32_t *hist;
     int64_t bad_path; /* first path whose loss_total was not finite, or -1 */
     int bad_policy;
+    /* Block kernels only: each lane's scratch (lane 0 is `work`) and
+     * uniforms, and the observables of every lane and policy of a block
+     * (CKP_LANES * npol * T * obs_per_month, or NULL). */
+    ckp_work *lane_work[CKP_LANES];
+    double *lane_u;
+    double *lane_obs;
 } thread_slot;
 
 /* Staged bin indices per thread, and the most paths staged at once. */
@@ -205,6 +211,10 @@ static void state_free(ckp_run_state *rs)
         for (int i = 0; i < rs->nth; i++) {
             thread_slot *s = &rs->slots[i];
             ckp_work_free(s->work);
+            for (int l = 1; l < CKP_LANES; l++)
+                ckp_work_free(s->lane_work[l]);
+            free(s->lane_u);
+            free(s->lane_obs);
             free(s->u);
             free(s->obs);
             free(s->bins);
@@ -224,6 +234,21 @@ static void state_free(ckp_run_state *rs)
 static void *alloc_array(size_t n, size_t size)
 {
     return calloc(n ? n : 1, size);
+}
+
+/* A block kernel's lanes in slot s: scratch, uniforms and observables. */
+static ckp_status lane_scratch(const ckp_plan *p, thread_slot *s, size_t month_block,
+                               ckp_error *err)
+{
+    s->lane_work[0] = s->work;
+    for (int l = 1; l < CKP_LANES; l++)
+        CKP_TRY(ckp_work_create(p->sc, &s->lane_work[l], err));
+    s->lane_u = alloc_array((size_t)CKP_LANES * p->lay.uniforms, sizeof(double));
+    if (p->month_stats)
+        s->lane_obs = alloc_array((size_t)CKP_LANES * p->npol * month_block, sizeof(double));
+    if (!s->lane_u || (p->month_stats && !s->lane_obs))
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
+    return CKP_OK;
 }
 
 /* Per-thread scratch and the batch's record arrays, before any parallel
@@ -260,6 +285,8 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
         }
         if (!s->u || (p->month_stats && (!s->obs || !s->bins || !s->sum || !s->limb || !s->hist)))
             return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
+        if (p->kernel->block)
+            CKP_TRY(lane_scratch(p, s, month_block, err));
     }
     return CKP_OK;
 }
@@ -321,11 +348,85 @@ ckp_status ckp_run_resume(const ckp_plan *plan, const ckp_sink *sink, const ckp_
     return CKP_OK;
 }
 
+/* Keep the first path (then policy) whose total loss is not finite. */
+static void check_finite(thread_slot *s, const double *record, uint64_t path, int policy)
+{
+    if (!isfinite(record[CKP_M_LOSS_TOTAL]) && (s->bad_path < 0 || (int64_t)path < s->bad_path)) {
+        s->bad_path = (int64_t)path;
+        s->bad_policy = policy;
+    }
+}
+
+/* The paths [i0, i0 + nl) of the batch starting at b0 (nl <= CKP_LANES), every
+ * policy, through the kernel's block entry; then each path's observables
+ * staged in path order, policy by policy, as one path at a time would. */
+static void simulate_block(ckp_run_state *rs, thread_slot *s, int64_t b0, int64_t i0, int nl)
+{
+    const ckp_plan *p = rs->plan;
+    const size_t U = p->lay.uniforms, R = p->lay.record;
+    const size_t mb = (size_t)p->lay.T * p->lay.obs_per_month;
+    const double *u[CKP_LANES];
+    double *record[CKP_LANES], *obs[CKP_LANES];
+    for (int l = 0; l < nl; l++) {
+        double *ul = s->lane_u + (size_t)l * U;
+        ckp_path_uniforms(&p->lay, &p->base, (uint64_t)(b0 + i0 + l), p->antithetic, ul);
+        u[l] = ul;
+    }
+    for (int k = 0; k < p->npol; k++) {
+        for (int l = 0; l < nl; l++) {
+            record[l] = rs->rec[k] + (size_t)(i0 + l) * R;
+            obs[l] = p->month_stats ? s->lane_obs + ((size_t)l * p->npol + k) * mb : NULL;
+        }
+        p->kernel->block(p->model[k], p->prep[k], &p->lay, s->lane_work, nl, u, record,
+                         p->month_stats ? obs : NULL);
+    }
+    double *own = s->obs;
+    for (int l = 0; l < nl; l++) {
+        for (int k = 0; k < p->npol; k++) {
+            if (p->month_stats) {
+                s->obs = s->lane_obs + ((size_t)l * p->npol + k) * mb;
+                stage_policy(s, k, p);
+            }
+            check_finite(s, rs->rec[k] + (size_t)(i0 + l) * R, (uint64_t)(b0 + i0 + l),
+                         p->policy[k]);
+        }
+        if (p->month_stats && ++s->nstage == rs->nstage_max)
+            stage_flush(s, p->cells);
+    }
+    s->obs = own;
+}
+
+/* The paths [b0, b0 + n) of every policy, on the slots' threads, in blocks
+ * of CKP_LANES paths when the kernel has a block entry. */
+static void simulate_blocks(ckp_run_state *rs, int64_t b0, int64_t n)
+{
+    const int64_t nb = (n + CKP_LANES - 1) / CKP_LANES;
+#if CKP_HAVE_OPENMP
+#pragma omp parallel num_threads(rs->nth)
+#endif
+    {
+        thread_slot *s = &rs->slots[this_thread()];
+#if CKP_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 2)
+#endif
+        for (int64_t b = 0; b < nb; b++) {
+            const int64_t i0 = b * CKP_LANES;
+            simulate_block(rs, s, b0, i0, (int)(n - i0 < CKP_LANES ? n - i0 : CKP_LANES));
+        }
+        if (rs->plan->month_stats && s->nstage > 0)
+            stage_flush(s, rs->plan->cells);
+    }
+}
+
 /* The paths [b0, b0 + n) of every policy, on the slots' threads. */
 static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
 {
     const ckp_plan *p = rs->plan;
     const int npol = p->npol, month_stats = p->month_stats;
+    if (p->kernel->block) {
+        simulate_blocks(rs, b0, n);
+        return;
+    }
 #if CKP_HAVE_OPENMP
 #pragma omp parallel num_threads(rs->nth)
 #endif
@@ -343,11 +444,7 @@ static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
                                 month_stats ? s->obs : NULL, NULL);
                 if (month_stats)
                     stage_policy(s, k, p);
-                if (!isfinite(record[CKP_M_LOSS_TOTAL]) &&
-                    (s->bad_path < 0 || (int64_t)path < s->bad_path)) {
-                    s->bad_path = (int64_t)path;
-                    s->bad_policy = p->policy[k];
-                }
+                check_finite(s, record, path, p->policy[k]);
             }
             if (month_stats && ++s->nstage == rs->nstage_max)
                 stage_flush(s, p->cells);

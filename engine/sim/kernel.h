@@ -50,11 +50,23 @@ typedef void (*ckp_kernel_path_fn)(const ckp_model *m, const ckp_prep *p, const 
                                    ckp_work *w, const double *u, double *record, double *obs,
                                    const ckp_sim_observer *observer);
 
+/* The most paths a block entry advances together (doubles per AVX2 vector). */
+#define CKP_LANES 4
+
+/* A block of n (1..CKP_LANES) paths of one policy: lane l has its own
+ * scratch w[l] (its stage cache sees the calls of that lane only), uniforms
+ * u[l], record record[l] and observables obs[l] (obs itself NULL for none).
+ * Every lane gets the bits the kernel's path entry gives it. No observer. */
+typedef void (*ckp_kernel_block_fn)(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
+                                    ckp_work *const *w, int n, const double *const *u,
+                                    double *const *record, double *const *obs);
+
 typedef struct ckp_kernel {
     const char *name;
     const char *description;
     int (*available)(void); /* 1 when this machine can run it */
     ckp_kernel_path_fn path;
+    ckp_kernel_block_fn block; /* NULL: one path at a time only */
 } ckp_kernel;
 
 /* The table, best first; the reference kernel is always present. */
@@ -78,6 +90,19 @@ void ckp_kernel_scalar_path(const ckp_model *m, const ckp_prep *p, const ckp_lay
 void ckp_kernel_reference_path(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
                                ckp_work *w, const double *u, double *record, double *obs,
                                const ckp_sim_observer *observer);
+
+/* The "avx2" kernel (kernel_avx2.c, built with -mavx2): the scalar
+ * kernel's stages per lane, the month loop of CKP_LANES paths in AVX2
+ * vectors. Its path entry is the scalar one. */
+void ckp_kernel_avx2_block(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
+                           ckp_work *const *w, int n, const double *const *u, double *const *record,
+                           double *const *obs);
+
+/* Static propagation of the n months deferred in w (w->Q0, w->tmon) by one
+ * dgemm, and their accounting into loss, ipeak and obs (kernel_scalar.c;
+ * shared by the kernels so that they give the same bits). */
+void ckp_kernel_static_deferred(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
+                                ckp_work *w, int n, double *loss, double *ipeak, double *obs);
 
 /* An observer that fills a ckp_trace of model m (any NULL member skipped):
  * pass &t->ob to a kernel after ckp_trace_observer_init(t, m, trace). */

@@ -356,6 +356,12 @@ static void path_months(const ckp_model *m, const ckp_prep *p, const ckp_layout 
     }
 }
 
+void ckp_kernel_static_deferred(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
+                                ckp_work *w, int n, double *loss, double *ipeak, double *obs)
+{
+    propagate_deferred(m, p, lay, w, n, loss, ipeak, obs, NULL);
+}
+
 void ckp_kernel_scalar_path(const ckp_model *m, const ckp_prep *p, const ckp_layout *lay,
                             ckp_work *w, const double *u, double *record, double *obs,
                             const ckp_sim_observer *observer)

@@ -50,6 +50,7 @@ void ckp_work_free(ckp_work *w)
     free(w->Q0);
     free(w->Q);
     free(w->tmon);
+    free(w->vec);
     free(w);
 }
 
@@ -67,6 +68,7 @@ size_t ckp_work_bytes(const ckp_scenario *sc)
                14 * M + 3 * I + S * M + 2 * T * S + S * S + 4 * T * M + 5 * M + M * M + T;
     if (sc->I >= CKP_GEMM_MIN_INDUSTRIES)
         d += 2 * I * T;
+    d += 4 * (CKP_VEC_M * M + CKP_VEC_I * I);
     d = d * 8 + (double)gkey + (double)ckp_prep_rkey_bytes(sc->S, sc->K, sc->M) + sizeof(ckp_work);
     return d < (double)SIZE_MAX ? (size_t)d : SIZE_MAX;
 }
@@ -146,6 +148,10 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
         w->Q = walloc(I * T, sizeof(double), &bad);
     }
     w->tmon = walloc(T, sizeof(int), &bad);
+    /* 4 lanes of 8 bytes: a multiple of the alignment, as aligned_alloc wants */
+    w->vec = aligned_alloc(32, 32 * (CKP_VEC_M * M + CKP_VEC_I * I));
+    if (!w->vec)
+        bad = 1;
     if (bad) {
         ckp_work_free(w);
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory for simulation scratch (I = %d, T = %d)", sc->I,

@@ -81,7 +81,16 @@ struct ckp_work {
      * shortfall (nJ x T, column per month), the result (I x T) and the months. */
     double *Q0, *Q;
     int *tmon;
+
+    /* The block kernels' month state of CKP_LANES paths, lane-interleaved
+     * (VEC_M vectors per material, VEC_I per industry; 32-byte aligned). */
+    double *vec;
 };
+
+/* Vectors of the block kernels' state (kernel_avx2.c) per material and per
+ * industry. */
+#define CKP_VEC_M 11
+#define CKP_VEC_I 5
 
 /* ---- stages.c: computation ---------------------------------------------------- */
 
