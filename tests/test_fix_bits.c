@@ -45,10 +45,11 @@ static void compare(const char *how, double v, const ckp_fix *acc, u128 want)
     }
 }
 
-/* The limbs (the run's staged sums, fix_impl.h), of a running total: the
- * limbs of everything checked since the last fold, folded every 4096 values
- * (their limit), must equal the 128-bit running total of the same values. */
-static ckp_fix_limbs limbs;
+/* The two limbs (the run's staged sums, fix_impl.h: ckp_fix_split), of one
+ * value and of a running total: the limbs of everything checked since the
+ * last fold, folded every CKP_FIX_PAIR_MAX values (their limit), must equal
+ * the 128-bit running total of the same values. */
+static uint64_t run_hi, run_lo;
 static ckp_fix limb_total, fix_total;
 static int in_limbs;
 
@@ -60,29 +61,43 @@ static void check(double v)
     compare("ckp_fix_add_double", v, &acc, want);
 
     ckp_fix one = {0, 0};
-    ckp_fix_limbs l = {0, 0, 0};
-    if (!ckp_fix_limbs_add(&l, v))
+    uint64_t h = 0, l = 0;
+    const int took = ckp_fix_split(v, &h, &l);
+    if (!took)
         ckp_fix_add_double(&one, v);
     else if (!(fabs(v) < 0x1p40))
         fprintf(stderr, "limbs took %a\n", v), failures++;
-    ckp_fix_limbs_fold(&l, &one);
+    checks++;
+    if (took != (fabs(v) < 0x1p40))
+        fprintf(stderr, "limbs refused %a\n", v), failures++;
+    ckp_fix_pair_fold(h, l, &one);
     compare("limbs", v, &one, want);
 
-    if (!ckp_fix_limbs_add(&limbs, v))
+    if (took) {
+        run_hi += h;
+        run_lo += l;
+    } else {
         ckp_fix_add_double(&limb_total, v);
+    }
     ckp_fix_add_double(&fix_total, v);
-    if (++in_limbs == CKP_FIX_LIMBS_MAX) {
-        ckp_fix_limbs_fold(&limbs, &limb_total);
+    if (++in_limbs == CKP_FIX_PAIR_MAX) {
+        ckp_fix_pair_fold(run_hi, run_lo, &limb_total);
+        run_hi = run_lo = 0;
         in_limbs = 0;
     }
 }
 
 int main(void)
 {
-    static const double fixed[] = {0.0, -0.0, 1.0, -1.0, 0.5, 0x1p-64, 0x1p-65, 0x1.8p-64,
-                                   0x1p-1074, 0x1p-1022, 0x1p52, 0x1p53 + 2, 0x1p61,
-                                   0x1.fffffffffffffp61, 0x1p62, -0x1p62, 1e300, INFINITY,
-                                   -INFINITY, NAN, 0.1, 1.0 / 3.0, 1460.0, 2048.0 - 0x1p-42};
+    static const double fixed[] = {
+        0.0, -0.0, 1.0, -1.0, 0.5, 0x1p-64, 0x1p-65, 0x1.8p-64, 0x1p-1074, 0x1p-1022, 0x1p52,
+        0x1p53 + 2, 0x1p61, 0x1.fffffffffffffp61, 0x1p62, -0x1p62, 1e300, INFINITY, -INFINITY, NAN,
+        0.1, 1.0 / 3.0, 1460.0, 2048.0 - 0x1p-42,
+        /* around the split's cases: s = 0 (2^-12), s < 0, the
+         * top of the range, negative subnormals */
+        0x1p-12, 0x1.fffffffffffffp-12, 0x1p-11, 0x1.0000000000001p-12, 0x1.fffffffffffffp-13,
+        -0x1.fffffffffffffp-12, 0x1p-63, 0x1.fffffffffffffp-64, 0x1p39, 0x1.fffffffffffffp39,
+        0x1p40, -0x1.fffffffffffffp39, -0x1p40, -0x1p-1074, -0x1p-1022, 0x1.fffffffffffffp-1023};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         check(fixed[i]);
     /* Random bit patterns with exponents over the whole range, and random
@@ -100,9 +115,13 @@ int main(void)
         check(ldexp((double)(r >> 11), -53) * ((i % 4) == 0 ? 1.0 : (i % 4) == 1 ? 25.0 : 1e3));
     }
     /* Long sums at the limbs' limit: the largest magnitudes they take. */
-    for (int i = 0; i < 3 * CKP_FIX_LIMBS_MAX; i++)
+    for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
         check(i % 2 ? 0x1.fffffffffffffp39 : -0x1.fffffffffffffp39 + (double)(i % 7));
-    ckp_fix_limbs_fold(&limbs, &limb_total);
+    for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
+        check(-0x1.fffffffffffffp39);
+    for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
+        check(0x1.fffffffffffffp39 - 0x1p-13 * (double)i);
+    ckp_fix_pair_fold(run_hi, run_lo, &limb_total);
     compare("limb running total", 0.0, &limb_total,
             ((u128)(uint64_t)fix_total.hi << 64) | fix_total.lo);
     printf("%d checks, %d failures\n", checks, failures);

@@ -81,46 +81,68 @@ static inline void ckp_fix_add(ckp_fix *acc, const ckp_fix *b)
     ckp_fix_put(acc, (ckp_fix_i128)s);
 }
 
-/* A sum of values v 2^64 (each truncated toward zero, as ckp_fix_from_double)
- * in three limbs, f = a 2^53 + b 2^26 + c, each an int64 sum: cheaper per
- * value than the 128-bit form, for up to CKP_FIX_LIMBS_MAX values, then
- * folded into a ckp_fix. */
-typedef struct ckp_fix_limbs {
-    int64_t a, b, c;
-} ckp_fix_limbs;
+/* A staged sum of values v 2^64 (each truncated toward zero, as
+ * ckp_fix_from_double) in two 64-bit limbs, f = hi 2^52 + lo: two integer adds
+ * per value, for up to CKP_FIX_PAIR_MAX values, then folded into a ckp_fix.
+ * The limbs are unsigned (wrap-around addition, defined); their true sums fit
+ * in int64 (below), which the fold relies on.
+ *
+ * ckp_fix_split gives a value's two parts straight from its bits, with shifts
+ * only (no conversion, no branch on the value but the range test):
+ * |v| = m 2^(e - 1075) with the 53-bit integer m (the implicit bit set), so
+ * X = floor(|v| 2^64) = floor(m 2^s) with s = e - 1011, and
+ *   H = floor(X / 2^52) = floor(m 2^(s - 52)) = m >> (52 - s)   (s <= 51),
+ *   L = X mod 2^52 = ((m << s) mod 2^64) mod 2^52 for s >= 0,
+ *                    (m >> -s) mod 2^52 for s < 0,
+ * since floor(floor(y) / 2^52) = floor(y / 2^52). The parts get v's sign:
+ * -X = (-H) 2^52 + (-L), and sign * X is ckp_fix_from_double(v) exactly.
+ * Zeros (either sign) and subnormals (|v| < 2^-1022) give X = 0: with the
+ * implicit bit wrongly set, m < 2^53 and the right shift is 63 (clamped from
+ * 1011) or more, so both parts are 0. The range is |v| < 2^40 (e <= 1062,
+ * s <= 51): then X < 2^104, |H| < 2^52 and |L| < 2^52, so 2^11 values sum to
+ * less than 2^63 in each limb. Larger magnitudes, infinities and NaN return 0
+ * (nothing added) for ckp_fix_add_double to take. The AVX2 staging
+ * (engine/run/stage_avx2.c) computes the same two parts four lanes at a
+ * time. */
+typedef struct ckp_fix_pair {
+    uint64_t hi, lo;
+} ckp_fix_pair;
 
-#define CKP_FIX_LIMBS_MAX 4096
+#define CKP_FIX_PAIR_MAX 2048
+#define CKP_FIX_PAIR_EMAX 1062 /* the largest biased exponent split (|v| < 2^40) */
 
-/* Add v; 0 (nothing added) when v is outside the limbs' range (|v| >= 2^40,
- * NaN), for ckp_fix_add_double to take. By truncating splits, all exact:
- * A = trunc(v 2^11) (|A| < 2^51), r1 = v - A 2^-11 (|r1| < 2^-11),
- * B = trunc(r1 2^38), r2 = r1 - B 2^-38 (|r2| < 2^-38), C = trunc(r2 2^64).
- * A, B, C and r2 have v's sign (or are 0), so v 2^64 truncated toward zero
- * is A 2^53 + B 2^26 + C, which is ckp_fix_from_double(v). |A| < 2^51, so the
- * limbs hold 2^12 values before they could overflow. No branch but the range
- * test, no 128-bit shift. */
-static inline int ckp_fix_limbs_add(ckp_fix_limbs *l, double v)
+static inline int ckp_fix_split(double v, uint64_t *hi, uint64_t *lo)
 {
-    if (!(fabs(v) < 0x1p40))
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    const int e = (int)((u >> 52) & 0x7ffu);
+    if (e > CKP_FIX_PAIR_EMAX)
         return 0;
-    const int64_t A = (int64_t)(v * 0x1p11);
-    const double r1 = v - (double)A * 0x1p-11;
-    const int64_t B = (int64_t)(r1 * 0x1p38);
-    const double r2 = r1 - (double)B * 0x1p-38;
-    l->a += A;
-    l->b += B;
-    l->c += (int64_t)(r2 * 0x1p64);
+    const uint64_t m = (u & 0x000fffffffffffffu) | ((uint64_t)1 << 52);
+    const int s = e - 1011; /* -1011 .. 51 */
+    const int left = s > 0 ? s : 0;
+    const int right = s < 0 ? (-s > 63 ? 63 : -s) : 0;
+    const uint64_t x = m >> right; /* floor(m 2^s) when s <= 0 */
+    const uint64_t h = x >> (52 - left);
+    const uint64_t l = (x << left) & 0x000fffffffffffffu;
+    const uint64_t neg = (uint64_t)0 - (u >> 63); /* all ones if v < 0 */
+    *hi = (h ^ neg) - neg;
+    *lo = (l ^ neg) - neg;
     return 1;
 }
 
-/* Add the limbs to *acc and clear them. */
-static inline void ckp_fix_limbs_fold(ckp_fix_limbs *l, ckp_fix *acc)
+/* The int64 whose two's complement is u (u's true value fits in int64). */
+static inline int64_t ckp_fix_pair_signed(uint64_t u)
 {
-    const ckp_fix_u128 f =
-        (ckp_fix_u128)((ckp_fix_i128)l->a * ((ckp_fix_i128)1 << 53) +
-                       (ckp_fix_i128)l->b * ((ckp_fix_i128)1 << 26) + (ckp_fix_i128)l->c);
-    ckp_fix_put(acc, (ckp_fix_i128)((ckp_fix_u128)ckp_fix_get(acc) + f));
-    l->a = l->b = l->c = 0;
+    return u >> 63 ? -(int64_t)(~u) - 1 : (int64_t)u;
+}
+
+/* Add the limbs hi 2^52 + lo to *acc. */
+static inline void ckp_fix_pair_fold(uint64_t hi, uint64_t lo, ckp_fix *acc)
+{
+    const ckp_fix_i128 f = (ckp_fix_i128)ckp_fix_pair_signed(hi) * ((ckp_fix_i128)1 << 52) +
+                           (ckp_fix_i128)ckp_fix_pair_signed(lo);
+    ckp_fix_put(acc, (ckp_fix_i128)((ckp_fix_u128)ckp_fix_get(acc) + (ckp_fix_u128)f));
 }
 
 /* The nearest double of the value (one rounding, from the 128-bit integer). */

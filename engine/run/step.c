@@ -13,6 +13,7 @@
  * the parallel region is allocated before it. */
 #include "engine/run/plan_impl.h"
 #include "engine/run/run_impl.h"
+#include "engine/run/stage_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,28 +56,17 @@ static int blas_single_begin(void) { return 0; }
 static void blas_single_end(int before) { (void)before; }
 #endif
 
-/* One thread's scratch and accumulators.
- *
- * A path touches one histogram row per (policy, month, observable), thousands
- * of rows that do not stay in cache, so counting path by path would be bound
- * by cache misses. Instead each policy's observables are binned and summed as
- * soon as the path has produced them (they are still in cache; the sums are
- * small enough to stay there), and only the bin indices, one byte per cell,
- * are staged. A flush then counts the staged group cell by cell, so a row is
- * fetched once per group of up to STAGE_MAX_PATHS paths. Integer counts and
- * fixed-point sums do not care about the order. */
+/* One thread's scratch and accumulators. The per-month statistics are
+ * staged (stage.c): each policy's observables binned and summed as soon as
+ * the path has produced them, only the bin indices kept, and counted into
+ * the thread's histograms a group of up to STAGE_MAX_PATHS paths at a time. */
 typedef struct thread_slot {
     ckp_work *work;
     double *u;
     double *obs;      /* one policy's observables of one path: T * obs_per_month */
-    uint8_t *bins;    /* nstage_max paths * npol * T * obs_per_month bin indices */
+    const ckp_stage_tab *tab; /* the plan's staging tables, or NULL */
     int nstage;       /* paths staged */
-    ckp_fix *sum;     /* npol * T * obs_per_month, or NULL */
-    ckp_fix_limbs *limb; /* the same: the sums of the paths staged (fix_impl.h) */
-    /* The same times CKP_HIST_BINS, or NULL. 32-bit counts halve the rows the
-     * flush walks; a batch counts at most one per path and cell, and they are
-     * folded into the state's 64-bit totals after every batch. */
-    uint32_t *hist;
+    ckp_stage st;     /* the staged bins, limbs, sums and counts */
     int64_t bad_path; /* first path whose loss_total was not finite, or -1 */
     int bad_policy;
     /* Block kernels only: each lane's scratch (lane 0 is `work`) and
@@ -90,8 +80,7 @@ typedef struct thread_slot {
 /* Staged bin indices per thread, and the most paths staged at once. */
 #define STAGE_BYTES ((size_t)2 << 20)
 #define STAGE_MAX_PATHS 256
-_Static_assert(STAGE_MAX_PATHS <= CKP_FIX_LIMBS_MAX,
-               "a flush per at most CKP_FIX_LIMBS_MAX values");
+_Static_assert(STAGE_MAX_PATHS <= CKP_FIX_PAIR_MAX, "a flush per at most CKP_FIX_PAIR_MAX values");
 
 struct ckp_run_state {
     const ckp_plan *plan;
@@ -100,97 +89,25 @@ struct ckp_run_state {
     int64_t next, end;
     int nth;
     int nstage_max;
+    ckp_stage_tab *tab; /* with month statistics */
     thread_slot *slots;
     double **rec;        /* npol batch arrays of batch * record doubles */
     int broken;          /* a step failed: only ckp_run_abort is allowed */
 };
 
-/* Whether v[0..n) are all exact zeros (+0.0: the kernels write no -0.0, and
- * a -0.0 only takes the slower general path). */
-static int all_zero(const double *v, size_t n)
-{
-    uint64_t any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u;
-        memcpy(&u, &v[i], sizeof u);
-        any |= u;
-    }
-    return any == 0;
-}
-
-/* Bins and sums of the n observables v of one month, with their table
- * binners lk. Free of data-dependent branches: a bin is a table lookup and a
- * comparison (hist_lut.c), and a sum three truncations (ckp_fix_limbs_add). */
-static void stage_cells(const ckp_hist_lut *const *lk, const double *v, size_t n, uint8_t *bin,
-                        ckp_fix_limbs *limb, ckp_fix *sum)
-{
-    for (size_t o = 0; o < n; o++)
-        bin[o] = (uint8_t)ckp_hist_lut_bin(lk[o], v[o]);
-    for (size_t o = 0; o < n; o++)
-        if (!ckp_fix_limbs_add(&limb[o], v[o]))
-            ckp_fix_add_double(&sum[o], v[o]);
-}
-
-/* Sum policy k's observables of the current path (s->obs) and stage their
- * bins. Exact zeros are common in groups (no shortfall: every x and, static,
- * every q of the month; an empty stockpile), so a month's x and q (adjacent
- * in the layout) and its L are first tested for being all zero: then their
- * bins are 0 and their sums unchanged. */
+/* Bin and sum policy k's observables of the current path (s->obs) into the
+ * path's staging slot. */
 static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
 {
-    const ckp_layout *lay = &p->lay;
-    const size_t opm = lay->obs_per_month, M = (size_t)lay->M;
-    const size_t xq = lay->obs_q + (size_t)lay->I; /* x then q: [0, xq) */
-    const size_t first = (size_t)k * lay->T * opm;
-    const ckp_hist_lut *const *lk = p->lut_of + (size_t)k * opm;
-    for (int t = 0; t < lay->T; t++) {
-        const size_t c = first + (size_t)t * opm;
-        const double *v = s->obs + (size_t)t * opm;
-        uint8_t *bin = s->bins + (size_t)s->nstage * p->cells + c;
-        ckp_fix *sum = s->sum + c;
-        ckp_fix_limbs *limb = s->limb + c;
-        if (all_zero(v, xq))
-            memset(bin, 0, xq);
-        else
-            stage_cells(lk, v, xq, bin, limb, sum);
-        stage_cells(lk + xq, v + xq, lay->obs_L - xq, bin + xq, limb + xq, sum + xq);
-        const size_t L = lay->obs_L;
-        if (all_zero(v + L, M))
-            memset(bin + L, 0, M);
-        else
-            stage_cells(lk + L, v + L, M, bin + L, limb + L, sum + L);
-        stage_cells(lk + L + M, v + L + M, opm - L - M, bin + L + M, limb + L + M, sum + L + M);
-    }
+    (void)p;
+    ckp_stage_policy(s->tab, &s->st, s->nstage, k, s->obs);
 }
 
-/* Count the staged bins into the thread's histograms and move the staged
- * sums into the 128-bit ones. Eight neighbouring
- * cells are counted together, from one 8-byte load per staged path: their
- * increments go to eight different rows, so consecutive increments never wait
- * on each other (counting one cell at a time, a run of equal bins such as the
- * zeros is a chain of dependent read-modify-writes of one counter). */
+/* Count the staged paths and fold their sums. */
 static void stage_flush(thread_slot *s, size_t cells)
 {
-    const size_t n = (size_t)s->nstage;
-    size_t cell = 0;
-    for (; cell + 8 <= cells; cell += 8) {
-        const uint8_t *src = s->bins + cell;
-        uint32_t *row = s->hist + cell * CKP_HIST_BINS;
-        for (size_t j = 0; j < n; j++) {
-            uint64_t w;
-            memcpy(&w, src + j * cells, sizeof w);
-            for (int l = 0; l < 8; l++)
-                row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
-        }
-    }
-    for (; cell < cells; cell++) {
-        const uint8_t *src = s->bins + cell;
-        uint32_t *row = s->hist + cell * CKP_HIST_BINS;
-        for (size_t j = 0; j < n; j++)
-            row[src[j * cells]]++;
-    }
-    for (cell = 0; cell < cells; cell++)
-        ckp_fix_limbs_fold(&s->limb[cell], &s->sum[cell]);
+    (void)cells;
+    ckp_stage_flush(s->tab, &s->st, s->nstage);
     s->nstage = 0;
 }
 
@@ -217,12 +134,10 @@ static void state_free(ckp_run_state *rs)
             free(s->lane_obs);
             free(s->u);
             free(s->obs);
-            free(s->bins);
-            free(s->sum);
-            free(s->limb);
-            free(s->hist);
+            ckp_stage_free(&s->st);
         }
     free(rs->slots);
+    ckp_stage_tab_free(rs->tab);
     if (rs->rec)
         for (int k = 0; k < rs->plan->npol; k++)
             free(rs->rec[k]);
@@ -265,6 +180,8 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
     rs->slots = calloc((size_t)rs->nth, sizeof *rs->slots);
     if (!rs->rec || !rs->slots)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory");
+    if (p->month_stats)
+        CKP_TRY(ckp_stage_tab_create(p, &rs->tab, err));
     for (int k = 0; k < p->npol; k++) {
         rs->rec[k] = alloc_array((size_t)p->batch * p->lay.record, sizeof(double));
         if (!rs->rec[k])
@@ -278,12 +195,10 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
         s->u = alloc_array(p->lay.uniforms, sizeof(double));
         if (p->month_stats) {
             s->obs = alloc_array(month_block, sizeof(double));
-            s->bins = alloc_array(p->cells * (size_t)rs->nstage_max, 1);
-            s->sum = alloc_array(p->cells, sizeof *s->sum);
-            s->limb = alloc_array(p->cells, sizeof *s->limb);
-            s->hist = alloc_array(p->hcells, sizeof *s->hist);
+            s->tab = rs->tab;
+            CKP_TRY(ckp_stage_alloc(&s->st, rs->tab, rs->nstage_max, err));
         }
-        if (!s->u || (p->month_stats && (!s->obs || !s->bins || !s->sum || !s->limb || !s->hist)))
+        if (!s->u || (p->month_stats && !s->obs))
             return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
         if (p->kernel->block)
             CKP_TRY(lane_scratch(p, s, month_block, err));
@@ -469,11 +384,11 @@ static void fold_slots(ckp_run_state *rs)
     for (int64_t c = 0; c < cells; c++) {
         for (int t = 0; t < rs->nth; t++) {
             thread_slot *s = &rs->slots[t];
-            ckp_fix_add(&sum[c], &s->sum[c]);
-            s->sum[c].hi = 0;
-            s->sum[c].lo = 0;
+            ckp_fix_add(&sum[c], &s->st.sum[c]);
+            s->st.sum[c].hi = 0;
+            s->st.sum[c].lo = 0;
             uint64_t *h = hist + (size_t)c * CKP_HIST_BINS;
-            uint32_t *sh = s->hist + (size_t)c * CKP_HIST_BINS;
+            uint32_t *sh = s->st.hist + (size_t)c * CKP_HIST_BINS;
             for (int b = 0; b < CKP_HIST_BINS; b++)
                 h[b] += sh[b];
             memset(sh, 0, CKP_HIST_BINS * sizeof *sh);

@@ -1,0 +1,192 @@
+/* chokepoint: staging of the per-month statistics (stage_impl.h).
+ *
+ * A path touches one histogram row per (policy, month, observable), thousands
+ * of rows that do not stay in cache, so counting path by path would be bound
+ * by cache misses. Instead each policy's observables are binned and summed as
+ * soon as the path has produced them (they are still in cache; the limbs of
+ * the sums are small enough to stay there), and only the bin indices, one
+ * byte per cell, are staged. A flush then counts the staged group cell by
+ * cell, so a row is fetched once per group of paths.
+ *
+ * The binning is the table binner's (hist_lut.c) and the sums the two-limb
+ * split of fix_impl.h, both exact; this file holds the portable loop, the
+ * tables the AVX2 loop (stage_avx2.c) reads, and the flush. */
+#include "engine/run/stage_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/error_impl.h"
+
+static int want_vector(const ckp_plan *p)
+{
+    const char *env = getenv("CKP_STAGE");
+    if (env && strcmp(env, "scalar") == 0)
+        return 0;
+    return p->lay.obs_per_month >= 4 && ckp_stage_avx2_available();
+}
+
+void ckp_stage_tab_free(ckp_stage_tab *t)
+{
+    if (!t)
+        return;
+    free(t->shift);
+    free(t->base);
+    free(t->nm1);
+    free(t->off);
+    free(t->eoff);
+    free(t->bytes);
+    free(t->edges);
+    free(t);
+}
+
+/* The flat tables of the plan's table binners, and each cell's lane. */
+static int fill_tab(ckp_stage_tab *t, const ckp_plan *p)
+{
+    const size_t nl = p->nbinners, n = (size_t)p->npol * t->opm;
+    size_t total = 3;
+    for (size_t j = 0; j < nl; j++)
+        total += (size_t)p->luts[j].n;
+    t->shift = calloc(n ? n : 1, sizeof *t->shift);
+    t->base = calloc(n ? n : 1, sizeof *t->base);
+    t->nm1 = calloc(n ? n : 1, sizeof *t->nm1);
+    t->off = calloc(n ? n : 1, sizeof *t->off);
+    t->eoff = calloc(n ? n : 1, sizeof *t->eoff);
+    t->bytes = calloc(total, 1);
+    t->edges = calloc(nl ? nl * CKP_HIST_BINS : 1, sizeof *t->edges);
+    if (!t->shift || !t->base || !t->nm1 || !t->off || !t->eoff || !t->bytes || !t->edges)
+        return -1;
+    int64_t *start = calloc(nl ? nl : 1, sizeof *start);
+    if (!start)
+        return -1;
+    int64_t at = 0;
+    for (size_t j = 0; j < nl; j++) {
+        start[j] = at;
+        memcpy(t->bytes + at, p->luts[j].lo, (size_t)p->luts[j].n);
+        at += p->luts[j].n;
+        memcpy(t->edges + j * CKP_HIST_BINS, p->luts[j].upper, CKP_HIST_BINS * sizeof(double));
+    }
+    for (size_t c = 0; c < n; c++) {
+        const ckp_hist_lut *l = p->lut_of[c];
+        const size_t j = (size_t)(l - p->luts);
+        t->shift[c] = (uint64_t)l->shift;
+        t->base[c] = l->base;
+        t->nm1[c] = l->n - 1;
+        t->off[c] = start[j];
+        t->eoff[c] = (int32_t)(j * CKP_HIST_BINS);
+    }
+    free(start);
+    return 0;
+}
+
+ckp_status ckp_stage_tab_create(const ckp_plan *p, ckp_stage_tab **out, ckp_error *err)
+{
+    *out = NULL;
+    ckp_stage_tab *t = calloc(1, sizeof *t);
+    if (!t)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the statistics tables");
+    t->plan = p;
+    t->opm = p->lay.obs_per_month;
+    t->cells = p->cells;
+    t->vector = want_vector(p);
+    if (fill_tab(t, p) != 0) {
+        ckp_stage_tab_free(t);
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the statistics tables");
+    }
+    *out = t;
+    return CKP_OK;
+}
+
+static void *alloc_array(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+ckp_status ckp_stage_alloc(ckp_stage *st, const ckp_stage_tab *t, int nstage_max, ckp_error *err)
+{
+    const size_t cells = t->cells;
+    st->bins = alloc_array(cells * (size_t)nstage_max, 1);
+    st->sum = alloc_array(cells, sizeof *st->sum);
+    st->hi = alloc_array(cells, sizeof *st->hi);
+    st->lo = alloc_array(cells, sizeof *st->lo);
+    st->hist = alloc_array(cells * CKP_HIST_BINS, sizeof *st->hist);
+    if (!st->bins || !st->sum || !st->hi || !st->lo || !st->hist)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
+    return CKP_OK;
+}
+
+void ckp_stage_free(ckp_stage *st)
+{
+    free(st->bins);
+    free(st->sum);
+    free(st->hi);
+    free(st->lo);
+    free(st->hist);
+    memset(st, 0, sizeof *st);
+}
+
+/* The portable loop: one table lookup and one split per value. */
+static void policy_scalar(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, int k,
+                          const double *obs)
+{
+    const ckp_plan *p = t->plan;
+    const size_t opm = t->opm, T = (size_t)p->lay.T;
+    const size_t first = (size_t)k * T * opm;
+    const ckp_hist_lut *const *lk = p->lut_of + (size_t)k * opm;
+    for (size_t m = 0; m < T; m++) {
+        const size_t c = first + m * opm;
+        const double *v = obs + m * opm;
+        for (size_t o = 0; o < opm; o++)
+            bins[c + o] = (uint8_t)ckp_hist_lut_bin(lk[o], v[o]);
+        uint64_t *hi = st->hi + c, *lo = st->lo + c;
+        for (size_t o = 0; o < opm; o++) {
+            uint64_t h, l;
+            if (ckp_fix_split(v[o], &h, &l)) {
+                hi[o] += h;
+                lo[o] += l;
+            } else {
+                ckp_fix_add_double(&st->sum[c + o], v[o]);
+            }
+        }
+    }
+}
+
+void ckp_stage_policy(const ckp_stage_tab *t, ckp_stage *st, int slot, int k, const double *obs)
+{
+    uint8_t *bins = st->bins + (size_t)slot * t->cells;
+    if (t->vector)
+        ckp_stage_policy_avx2(t, st, bins, k, obs);
+    else
+        policy_scalar(t, st, bins, k, obs);
+}
+
+/* Eight neighbouring cells are counted together, from one 8-byte load per
+ * staged path: their increments go to eight different rows, so consecutive
+ * increments never wait on each other (counting one cell at a time, a run of
+ * equal bins such as the zeros is a chain of dependent read-modify-writes of
+ * one counter). */
+void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage)
+{
+    const size_t n = (size_t)nstage, cells = t->cells;
+    size_t cell = 0;
+    for (; cell + 8 <= cells; cell += 8) {
+        const uint8_t *src = st->bins + cell;
+        uint32_t *row = st->hist + cell * CKP_HIST_BINS;
+        for (size_t j = 0; j < n; j++) {
+            uint64_t w;
+            memcpy(&w, src + j * cells, sizeof w);
+            for (int l = 0; l < 8; l++)
+                row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
+        }
+    }
+    for (; cell < cells; cell++) {
+        const uint8_t *src = st->bins + cell;
+        uint32_t *row = st->hist + cell * CKP_HIST_BINS;
+        for (size_t j = 0; j < n; j++)
+            row[src[j * cells]]++;
+    }
+    for (cell = 0; cell < cells; cell++) {
+        ckp_fix_pair_fold(st->hi[cell], st->lo[cell], &st->sum[cell]);
+        st->hi[cell] = st->lo[cell] = 0;
+    }
+}

@@ -1,0 +1,150 @@
+/* chokepoint: the AVX2 staging loop (stage_impl.h), compiled with -mavx2 and
+ * called only where the CPU has AVX2 (ckp_stage_avx2_available).
+ *
+ * Four neighbouring observables of a month at a time: their bins by the table
+ * binners (hist_lut.c) with two gathers (the bucket's byte, then the upper
+ * edge it names), and their two-limb sums (fix_impl.h, ckp_fix_split) with
+ * variable shifts, which AVX2 defines as 0 for counts of 64 or more, so no
+ * clamping is needed. Every lane computes what the portable loop computes:
+ * the same formula on the same bits. Lanes whose bucket is binned exactly and
+ * values outside the limbs' range (|v| >= 2^40, NaN) are redone one at a time
+ * by the portable functions. A month of opm observables takes opm / 4 vectors
+ * and, when opm is not a multiple of 4, one more on its last four, whose lanes
+ * already done are left out of the sums (their bins are written twice with the
+ * same value). An all-zero vector (common: no shortfall, an empty stockpile)
+ * is bin 0 everywhere and adds nothing. */
+#include "engine/run/stage_impl.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+int ckp_stage_avx2_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+/* The bins of the four values u (bits) with lane parameters at index i. */
+static inline __m256i bins4(const ckp_stage_tab *t, size_t i, __m256i u, __m256d v, int *exact)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i mag = _mm256_and_si256(u, _mm256_set1_epi64x(0x7fffffffffffffff));
+    __m256i b = _mm256_sub_epi64(
+        _mm256_srlv_epi64(mag, _mm256_loadu_si256((const __m256i *)(t->shift + i))),
+        _mm256_loadu_si256((const __m256i *)(t->base + i)));
+    b = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, b), b);
+    const __m256i nm1 = _mm256_loadu_si256((const __m256i *)(t->nm1 + i));
+    b = _mm256_blendv_epi8(b, nm1, _mm256_cmpgt_epi64(b, nm1));
+    b = _mm256_add_epi64(b, _mm256_loadu_si256((const __m256i *)(t->off + i)));
+    __m128i lo = _mm256_i64gather_epi32((const int *)(const void *)t->bytes, b, 1);
+    lo = _mm_and_si128(lo, _mm_set1_epi32(0xff));
+    const __m128i ex = _mm_cmpeq_epi32(lo, _mm_set1_epi32(CKP_HIST_LUT_EXACT));
+    *exact = _mm_movemask_ps(_mm_castsi128_ps(ex));
+    lo = _mm_andnot_si128(ex, lo);
+    const __m128i eoff = _mm_loadu_si128((const __m128i *)(const void *)(t->eoff + i));
+    const __m256d up = _mm256_i32gather_pd(t->edges, _mm_add_epi32(lo, eoff), 8);
+    const __m256i gt = _mm256_castpd_si256(_mm256_cmp_pd(v, up, _CMP_GT_OQ));
+    __m256i k = _mm256_sub_epi64(_mm256_cvtepu32_epi64(lo), gt);
+    /* 0 for v <= 0: +-0 and the negative numbers, not the NaNs. */
+    const __m256i nan = _mm256_cmpgt_epi64(mag, _mm256_set1_epi64x(0x7ff0000000000000));
+    const __m256i neg = _mm256_cmpgt_epi64(zero, u);
+    const __m256i nonpos =
+        _mm256_or_si256(_mm256_cmpeq_epi64(mag, zero), _mm256_andnot_si256(nan, neg));
+    return _mm256_andnot_si256(nonpos, k);
+}
+
+/* Store the low bytes of the four 64-bit lanes of k. */
+static inline void store4(uint8_t *dst, __m256i k)
+{
+    const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m128i d = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(k, pick));
+    const __m128i b = _mm_shuffle_epi8(
+        d, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const int32_t w = _mm_cvtsi128_si32(b);
+    memcpy(dst, &w, sizeof w);
+}
+
+/* Add the two limbs of the four values u to hi, lo, for the lanes in `keep`
+ * (all ones); returns the mask of kept lanes out of the limbs' range. */
+static inline int sums4(__m256i u, __m256i keep, uint64_t *hi, uint64_t *lo)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i mag = _mm256_and_si256(u, _mm256_set1_epi64x(0x7fffffffffffffff));
+    const __m256i e = _mm256_srli_epi64(mag, 52);
+    const __m256i m = _mm256_or_si256(_mm256_and_si256(mag, _mm256_set1_epi64x(0x000fffffffffffff)),
+                                      _mm256_set1_epi64x((int64_t)1 << 52));
+    const __m256i s = _mm256_sub_epi64(e, _mm256_set1_epi64x(1011));
+    const __m256i h = _mm256_srlv_epi64(m, _mm256_sub_epi64(_mm256_set1_epi64x(52), s));
+    const __m256i x =
+        _mm256_or_si256(_mm256_sllv_epi64(m, s), _mm256_srlv_epi64(m, _mm256_sub_epi64(zero, s)));
+    const __m256i l = _mm256_and_si256(x, _mm256_set1_epi64x(0x000fffffffffffff));
+    const __m256i big = _mm256_cmpgt_epi64(e, _mm256_set1_epi64x(CKP_FIX_PAIR_EMAX));
+    const __m256i neg = _mm256_cmpgt_epi64(zero, u);
+    const __m256i take = _mm256_andnot_si256(big, keep);
+    const __m256i sh = _mm256_and_si256(_mm256_sub_epi64(_mm256_xor_si256(h, neg), neg), take);
+    const __m256i sl = _mm256_and_si256(_mm256_sub_epi64(_mm256_xor_si256(l, neg), neg), take);
+    _mm256_storeu_si256((__m256i *)hi,
+                        _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)hi), sh));
+    _mm256_storeu_si256((__m256i *)lo,
+                        _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)lo), sl));
+    return _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_and_si256(big, keep)));
+}
+
+/* Observables [o, o + 4) of one month: cells c.., lanes at i.., keeping for
+ * the sums the lanes of `keep`. */
+static inline void quad(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, size_t c, size_t i,
+                        const double *v, __m256i keep, int keepbits)
+{
+    const __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)v);
+    if (_mm256_testz_si256(u, u)) {
+        memset(bins + c, 0, 4);
+        return;
+    }
+    int exact;
+    const __m256i k = bins4(t, i, u, _mm256_castsi256_pd(u), &exact);
+    store4(bins + c, k);
+    const int big = sums4(u, keep, st->hi + c, st->lo + c);
+    if (exact | big) {
+        const ckp_hist_lut *const *lk = t->plan->lut_of;
+        for (int j = 0; j < 4; j++) {
+            if (exact >> j & 1)
+                bins[c + j] = (uint8_t)ckp_hist_lut_bin_exact(lk[i + j], v[j]);
+            if ((big & keepbits) >> j & 1)
+                ckp_fix_add_double(&st->sum[c + j], v[j]);
+        }
+    }
+}
+
+void ckp_stage_policy_avx2(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, int k,
+                           const double *obs)
+{
+    const size_t opm = t->opm, T = (size_t)t->plan->lay.T;
+    const size_t first = (size_t)k * T * opm, lane0 = (size_t)k * opm;
+    const size_t full = opm & ~(size_t)3, rest = opm - full;
+    const __m256i all = _mm256_set1_epi64x(-1);
+    /* The last quad's lanes not yet done: the top `rest` of four. */
+    const __m256i tail =
+        _mm256_cmpgt_epi64(_mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(3 - (int64_t)rest));
+    const int tailbits = _mm256_movemask_pd(_mm256_castsi256_pd(tail));
+    for (size_t m = 0; m < T; m++) {
+        const size_t c = first + m * opm;
+        const double *v = obs + m * opm;
+        for (size_t o = 0; o < full; o += 4)
+            quad(t, st, bins, c + o, lane0 + o, v + o, all, 15);
+        if (rest)
+            quad(t, st, bins, c + opm - 4, lane0 + opm - 4, v + opm - 4, tail, tailbits);
+    }
+}
+
+#else
+int ckp_stage_avx2_available(void)
+{
+    return 0;
+}
+
+void ckp_stage_policy_avx2(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, int k,
+                           const double *obs)
+{
+    (void)t, (void)st, (void)bins, (void)k, (void)obs;
+}
+#endif

@@ -1,0 +1,67 @@
+/* chokepoint: staging of the per-month statistics (internal header of the run
+ * module; not installed).
+ *
+ * A thread bins and sums every observable of a path as soon as the kernel has
+ * produced it (stage.c, with an AVX2 twin in stage_avx2.c chosen at run time)
+ * and stages only the bin indices, one byte per cell; a flush counts the
+ * staged paths into the thread's histograms cell by cell and folds the staged
+ * sums into 128-bit ones. Everything is integer: the results do not depend on
+ * the order of paths, threads or batches, nor on which code path ran. */
+#ifndef CKP_STAGE_IMPL_H
+#define CKP_STAGE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/run/fix_impl.h"
+#include "engine/run/plan_impl.h"
+
+/* What the staging of a plan reads, shared by all threads (read-only). For
+ * the vector code, the table binners of all policies and observables flattened
+ * into per-lane parameters: observable o of policy k is binned by table
+ * tab[k * opm + o] at bytes + off[..], with the edges at edges + eoff[..]. */
+typedef struct ckp_stage_tab {
+    const ckp_plan *plan;
+    int vector; /* 1: the AVX2 code (stage_avx2.c) */
+    size_t opm, cells;
+    /* Per (policy, observable), npol * opm each. */
+    uint64_t *shift;     /* the table binner's shift */
+    int64_t *base, *nm1; /* its base and its n - 1 */
+    int64_t *off;        /* offset of its table in bytes */
+    int32_t *eoff;       /* offset of its upper edges in edges */
+    uint8_t *bytes;      /* every table, concatenated (+ 3 bytes for 32-bit loads) */
+    double *edges;       /* every binner's CKP_HIST_BINS upper edges */
+} ckp_stage_tab;
+
+/* One thread's accumulators. */
+typedef struct ckp_stage {
+    uint8_t *bins;     /* nstage_max paths * cells bin indices */
+    ckp_fix *sum;      /* cells: the sums folded so far */
+    uint64_t *hi, *lo; /* cells: the limbs of the paths staged (ckp_fix_pair) */
+    /* cells * CKP_HIST_BINS counts. 32-bit: they are folded into the 64-bit
+     * totals after every batch, which counts at most one per path and cell. */
+    uint32_t *hist;
+} ckp_stage;
+
+/* The tables of `p` (with month statistics); CKP_STAGE=scalar in the
+ * environment selects the portable code even where AVX2 is available. */
+ckp_status ckp_stage_tab_create(const ckp_plan *p, ckp_stage_tab **out, ckp_error *err);
+void ckp_stage_tab_free(ckp_stage_tab *t);
+
+/* Allocate / free a thread's accumulators for nstage_max staged paths. */
+ckp_status ckp_stage_alloc(ckp_stage *st, const ckp_stage_tab *t, int nstage_max, ckp_error *err);
+void ckp_stage_free(ckp_stage *st);
+
+/* Bin policy k's observables of one path (obs: T * opm doubles) into staged
+ * path slot `slot`, and add them to the limbs. */
+void ckp_stage_policy(const ckp_stage_tab *t, ckp_stage *st, int slot, int k, const double *obs);
+
+/* Count the nstage staged paths into st->hist, fold the limbs into st->sum. */
+void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage);
+
+/* The AVX2 twin of the loop of ckp_stage_policy (stage_avx2.c); opm >= 4. */
+void ckp_stage_policy_avx2(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, int k,
+                           const double *obs);
+int ckp_stage_avx2_available(void);
+
+#endif
