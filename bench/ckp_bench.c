@@ -204,7 +204,7 @@ static void prop_extra(const ckp_bench_case *c, ckp_bench_result *r, void *ctx)
     ckp_bench_case tc = *c;
     tc.sc = twin;
     double tw[3], tcpu[3], cks, tt = INFINITY;
-    if (ckp_bench_steady_time(&tc, twin, &cks, tw, tcpu, &err) == 0)
+    if (ckp_bench_steady_time(&tc, twin, &cks, tw, tcpu, NULL, &err) == 0)
         tt = tw[0];
     int64_t shocked = count_shocked(twin, c->paths);
     /* the same on the simulation alone (baseline policy, 1 thread) */

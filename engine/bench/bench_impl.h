@@ -51,6 +51,7 @@ struct ckp_bench_result {
     double sim_prop_gflops, sim_prop_seconds; /* propagation inside ckp_sim_path alone */
     double checksum, floor_checksum;
     long peak_rss_kb;
+    long long file_bytes; /* size of the results file of the case's run (0 without one) */
 };
 
 /* Run case c in a forked child and fill *r (r->ok = 0 and r->error on any
@@ -62,9 +63,10 @@ void ckp_bench_run_case(const ckp_bench_case *c, ckp_bench_result *r);
 
 /* Time of a run of `paths` paths of sc (the case's settings otherwise),
  * best of c->repeat: index 0 the steady time, 1 the total, 2 the plan's fixed
- * cost; wall and process CPU. 0, or -1 with err set. */
+ * cost; wall and process CPU; the results file's size into *file_bytes
+ * (may be NULL). 0, or -1 with err set. */
 int ckp_bench_steady_time(const ckp_bench_case *c, const ckp_scenario *sc, double *checksum,
-                          double wall[3], double cpu[3], ckp_error *err);
+                          double wall[3], double cpu[3], long long *file_bytes, ckp_error *err);
 
 /* The floor (floor.c): seconds for `paths` paths on `threads` threads, best
  * of `repeat`, wall and CPU. 0, or -1 when memory runs out or the

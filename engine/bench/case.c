@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,6 +38,7 @@ typedef struct count_sink {
     int64_t paths;
     double sum;
     const ckp_sink *next; /* forwarded to (the HDF5 writer), or NULL */
+    long long file_bytes; /* the results file's size, before it is removed */
 } count_sink;
 
 static ckp_status count_write(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
@@ -52,9 +54,11 @@ static ckp_status count_write(void *ctx, const ckp_layout *lay, int64_t first_pa
     return CKP_OK;
 }
 
-/* One run of `paths` paths: wall and CPU seconds, the records' checksum. */
+/* One run of `paths` paths: wall and CPU seconds, the records' checksum,
+ * the size of the results file (0 without one). */
 typedef struct run_out {
     double secs, cpu, checksum;
+    long long file_bytes;
 } run_out;
 
 static ckp_status run_plan(ckp_plan *plan, const ckp_bench_case *c, count_sink *cs, ckp_error *err)
@@ -77,6 +81,9 @@ static ckp_status run_plan(ckp_plan *plan, const ckp_bench_case *c, count_sink *
             st = ckp_output_finish(out, res, err);
         else
             ckp_output_abort(out);
+        struct stat sb;
+        if (st == CKP_OK && stat(h5, &sb) == 0)
+            cs->file_bytes = (long long)sb.st_size;
         unlink(h5);
     }
     ckp_run_result_free(res);
@@ -93,7 +100,7 @@ static int run_once(const ckp_bench_case *c, const ckp_scenario *sc, int64_t pat
     o.threads = c->threads;
     o.antithetic = sc->antithetic && paths % 2 == 0;
     o.month_stats = c->month_stats;
-    count_sink cs = {0, 0, NULL};
+    count_sink cs = {0, 0, NULL, 0};
     ckp_plan *plan = NULL;
     double t0 = ckp_bench_now(), c0 = ckp_bench_cpu_now();
     ckp_status st = ckp_plan_create(sc, &o, &plan, err);
@@ -105,6 +112,7 @@ static int run_once(const ckp_bench_case *c, const ckp_scenario *sc, int64_t pat
     if (st != CKP_OK)
         return -1;
     ro->checksum = cs.sum;
+    ro->file_bytes = cs.file_bytes;
     if (cs.paths != paths) {
         ckp_error_set(err, CKP_ERR_INTERNAL, NULL, 0, 0, NULL, "sink saw %lld of %lld paths",
                       (long long)cs.paths, (long long)paths);
@@ -131,7 +139,7 @@ static int best_of(const ckp_bench_case *c, const ckp_scenario *sc, int64_t path
 }
 
 int ckp_bench_steady_time(const ckp_bench_case *c, const ckp_scenario *sc, double *checksum,
-                          double wall[3], double cpu[3], ckp_error *err)
+                          double wall[3], double cpu[3], long long *file_bytes, ckp_error *err)
 {
     int64_t small = 2 * (int64_t)(c->threads > 0 ? c->threads : 1);
     double *tm[2] = {wall, cpu}, full[2], few[2];
@@ -139,6 +147,8 @@ int ckp_bench_steady_time(const ckp_bench_case *c, const ckp_scenario *sc, doubl
     if (best_of(c, sc, c->paths, full, &ro, err) != 0)
         return -1;
     *checksum = ro.checksum;
+    if (file_bytes)
+        *file_bytes = ro.file_bytes;
     for (int k = 0; k < 2; k++) {
         tm[k][0] = tm[k][1] = full[k];
         tm[k][2] = 0;
@@ -199,7 +209,7 @@ void ckp_bench_run_case(const ckp_bench_case *c, ckp_bench_result *r)
     r->paths = c->paths;
     double wall[3], cpu[3];
     if (kernel_name(c, r, &err) != 0 ||
-        ckp_bench_steady_time(c, sc, &r->checksum, wall, cpu, &err) != 0) {
+        ckp_bench_steady_time(c, sc, &r->checksum, wall, cpu, &r->file_bytes, &err) != 0) {
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
     }

@@ -103,8 +103,8 @@ static void json_rates(FILE *f, const ckp_bench_result *r)
     jnum(f, "floor_seconds", r->floor_seconds > 0 ? r->floor_seconds : NAN);
     jnum(f, "floor_path_months_per_s", ratio(pm, r->floor_seconds));
     jnum(f, "run_over_floor", ratio(r->seconds, r->floor_seconds));
-    fprintf(f, ",\"peak_rss_kb\":%ld,\"month_stats\":%d,\"h5\":%d", r->peak_rss_kb, r->month_stats,
-            r->h5);
+    fprintf(f, ",\"peak_rss_kb\":%ld,\"month_stats\":%d,\"h5\":%d,\"file_bytes\":%lld",
+            r->peak_rss_kb, r->month_stats, r->h5, r->file_bytes);
     jnum(f, "total_seconds", r->total_seconds);
     jnum(f, "setup_seconds", r->setup_seconds);
     jnum(f, "cpu_seconds", r->cpu_seconds);

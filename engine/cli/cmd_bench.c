@@ -255,8 +255,9 @@ int ckp_cmd_bench(int argc, char **argv)
     ckp_status st =
         a.file ? ckp_scenario_load_file(a.file, &sc, &err) : ckp_scenario_load_default(&sc, &err);
     if (st != CKP_OK) {
+        /* an unreadable scenario file is bad input, as in `run` */
         fprintf(stderr, "chokepoint bench: %s\n", err.message);
-        return ckp_status_exit_code(st);
+        return st == CKP_ERR_NOMEM ? ckp_status_exit_code(st) : 2;
     }
     char kernel[32], dir[4096];
     rc = plan_kernel(sc, kernel, sizeof kernel);
