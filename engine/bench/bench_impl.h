@@ -83,6 +83,9 @@ int ckp_bench_floor_check(const ckp_scenario *sc, const char *name, int64_t path
  * the number of online processors. */
 int ckp_bench_machine(char *cpu, size_t n);
 
+/* The kernels this machine can run, best first, as "a, b" into buf (n bytes). */
+void ckp_bench_kernels(char *buf, size_t n);
+
 /* Clocks: monotonic wall and process CPU seconds. */
 double ckp_bench_now(void);
 double ckp_bench_cpu_now(void);

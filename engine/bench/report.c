@@ -11,6 +11,7 @@
 
 #include "chokepoint/version.h"
 #include "engine/bench/bench_impl.h"
+#include "engine/sim/kernel.h"
 
 int ckp_bench_machine(char *cpu, size_t n)
 {
@@ -29,6 +30,17 @@ int ckp_bench_machine(char *cpu, size_t n)
         fclose(f);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores > 0 ? (int)cores : 1;
+}
+
+void ckp_bench_kernels(char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < ckp_kernel_count() && len < n; i++) {
+        const ckp_kernel *k = ckp_kernel_at(i);
+        if (k->available())
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", k->name);
+    }
 }
 
 void ckp_bench_print_header(FILE *f)

@@ -16,7 +16,6 @@
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "engine/bench/bench_impl.h"
-#include "engine/sim/kernel.h"
 
 #define MAX_THREADS 16
 
@@ -27,22 +26,10 @@ typedef struct bench_args {
     int repeat, quick, json;
 } bench_args;
 
-/* The kernels this machine can run, "a, b, c", into buf. */
-static void kernel_list(char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i < ckp_kernel_count() && len < n; i++) {
-        const ckp_kernel *k = ckp_kernel_at(i);
-        if (k->available())
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", k->name);
-    }
-}
-
 static void usage(FILE *out)
 {
     char kernels[256], cpu[8];
-    kernel_list(kernels, sizeof kernels);
+    ckp_bench_kernels(kernels, sizeof kernels);
     int cores = ckp_bench_machine(cpu, sizeof cpu);
     fprintf(out,
             "Usage: chokepoint bench [options] [FILE]\n"
@@ -144,7 +131,7 @@ static void print_intro(const bench_args *a, const ckp_scenario *sc, const char 
 {
     char cpu[96], kernels[256];
     int cores = ckp_bench_machine(cpu, sizeof cpu);
-    kernel_list(kernels, sizeof kernels);
+    ckp_bench_kernels(kernels, sizeof kernels);
     printf("chokepoint %s bench: scenario %s (%s): %d suppliers, %d materials, %d industries, "
            "%d months, %d policies\n",
            ckp_version(), ckp_scenario_name(sc), ckp_scenario_source_name(sc),
