@@ -13,6 +13,7 @@ int ckp_cmd_export(int argc, char **argv);
 int ckp_cmd_sensitivity(int argc, char **argv);
 int ckp_cmd_report(int argc, char **argv);
 int ckp_cmd_merge(int argc, char **argv);
+int ckp_cmd_bench(int argc, char **argv);
 
 /* Under an address-space limit, restart with one OpenBLAS thread (blas_env.c);
  * returns only when no restart was needed or possible. */

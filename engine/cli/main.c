@@ -22,6 +22,7 @@ static const struct {
     {"sensitivity", ckp_cmd_sensitivity, "tornado and regret tables: swing scenario keys"},
     {"report", ckp_cmd_report, "write a self-contained HTML report of a results file"},
     {"merge", ckp_cmd_merge, "join results files of adjacent path ranges into one"},
+    {"bench", ckp_cmd_bench, "measure throughput on a scenario on this machine"},
 };
 
 static void usage(FILE *out)
