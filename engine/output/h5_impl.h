@@ -45,4 +45,10 @@ herr_t ckp_h5_attr_i64(hid_t loc, const char *name, int64_t v);
 herr_t ckp_h5_attr_u64(hid_t loc, const char *name, uint64_t v);
 herr_t ckp_h5_attr_f64(hid_t loc, const char *name, double v);
 
+/* Make libhdf5 parse all of path's metadata in a forked child first (probe.c):
+ * CKP_ERR_IO "the file is damaged" if the child crashes or does not finish in
+ * time (CHOKEPOINT_READ_TIMEOUT seconds, default 20); CKP_OK otherwise, also
+ * for a path that is not a regular file (the caller reports that). */
+ckp_status ckp_h5_probe(const char *path, ckp_error *err);
+
 #endif

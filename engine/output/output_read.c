@@ -200,6 +200,7 @@ static ckp_status open_checked(ckp_output_file *f, ckp_error *err)
                         errno == ENOENT ? "no such file" : strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot open: not a regular file", path);
+    CKP_TRY(ckp_h5_probe(path, err));
     if (H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot open: not an HDF5 file or not readable",

@@ -38,6 +38,7 @@ void ckp_output_slices_close(ckp_output_slices *s)
 
 static ckp_status open_file(ckp_output_slices *s, ckp_error *err)
 {
+    CKP_TRY(ckp_h5_probe(s->path, err));
     if (H5Fis_hdf5(s->path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot open: not an HDF5 file or not readable",
