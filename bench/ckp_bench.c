@@ -238,10 +238,10 @@ static void named_case(const char *name, int threads, int64_t paths, int want_pr
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
     }
-    ckp_bench_case c = {name,        sc,         threads,
-                        paths,       op->repeat, op->month_stats,
-                        op->h5_dir,  1,          want_prop ? prop_extra : NULL,
-                        (void *)name};
+    ckp_bench_case c = {name,         sc,         threads,
+                        paths,        op->repeat, op->month_stats,
+                        op->h5_dir,   1,          want_prop ? prop_extra : NULL,
+                        (void *)name, NULL};
     ckp_bench_fork_case(&c, r);
     ckp_scenario_free(sc);
 }
@@ -282,7 +282,8 @@ static void sweep_point(const gen_spec *sp, int64_t paths, const opts *op, ckp_b
         snprintf(r->error, sizeof r->error, "%s", err.message);
         return;
     }
-    ckp_bench_case c = {"sweep", sc, 1, paths, op->repeat, op->month_stats, NULL, 1, NULL, NULL};
+    ckp_bench_case c = {"sweep", sc, 1,    paths, op->repeat, op->month_stats,
+                        NULL,    1,  NULL, NULL,  NULL};
     ckp_bench_fork_case(&c, r);
     ckp_scenario_free(sc);
 }

@@ -171,6 +171,31 @@ rc, out, err, left = run(*SMALL, env={'CKP_KERNEL': 'nonsense'})
 check(rc == 2 and 'CKP_KERNEL=nonsense' in err and out == '' and left == [],
       f'CKP_KERNEL=nonsense: exit {rc} {err!r} {out!r} {left}')
 
+# a stop signal while the results file is being written: the case ends, the
+# temporary directory and the file in it are removed, exit 128 + SIGTERM
+import signal
+import time
+sigdir = tempfile.mkdtemp(dir=TMP)
+e = dict(os.environ, TMPDIR=sigdir)
+e.pop('CKP_KERNEL', None)
+p = subprocess.Popen([EXE, 'bench', '--paths', '4000', '--repeat', '1', '--threads', '1'],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+seen = None
+for _ in range(60000):  # wait (up to 10 minutes) for the file case to create its file
+    inside = [os.path.join(sigdir, d, f) for d in os.listdir(sigdir)
+              for f in os.listdir(os.path.join(sigdir, d))]
+    if inside or p.poll() is not None:
+        seen = inside
+        break
+    time.sleep(0.01)
+p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=120)
+check(bool(seen), f'signal: no results file seen in {sigdir} (exit {p.returncode})')
+check(p.returncode == 128 + signal.SIGTERM and 'stopped by SIGTERM' in err,
+      f'signal: exit {p.returncode}, {err!r}')
+check(os.listdir(sigdir) == [], f'signal: left behind {os.listdir(sigdir)}')
+check('stats+file' not in out and not json_lines(out), f'signal: printed {out!r}')
+
 for d in os.listdir(TMP):
     if os.path.isdir(os.path.join(TMP, d)):
         os.rmdir(os.path.join(TMP, d))

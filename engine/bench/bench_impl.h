@@ -12,6 +12,7 @@
 #ifndef CKP_BENCH_IMPL_H
 #define CKP_BENCH_IMPL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,11 @@ typedef struct ckp_bench_case {
     /* Called in the child after the timings (may be NULL), to add figures. */
     void (*extra)(const struct ckp_bench_case *c, ckp_bench_result *r, void *ctx);
     void *extra_ctx;
+    /* non-NULL: a flag a signal handler sets; when a read of the child's
+     * result is interrupted with it set, the child is killed (r->error says
+     * "child died"). The child restores the default action of SIGINT,
+     * SIGTERM and SIGHUP unless they are ignored. */
+    volatile sig_atomic_t *stop;
 } ckp_bench_case;
 
 struct ckp_bench_result {

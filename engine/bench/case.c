@@ -11,6 +11,7 @@
  * peak RSS. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,13 @@ void ckp_bench_run_case(const ckp_bench_case *c, ckp_bench_result *r)
 /* The child's side: run the case, write the result into the pipe. */
 static void child(const ckp_bench_case *c, int fd)
 {
+    /* the stop signals the caller may catch end the child (ignored ones stay ignored) */
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        struct sigaction old;
+        if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            signal(stops[i], SIG_DFL);
+    }
     ckp_bench_result cr;
     memset(&cr, 0, sizeof cr);
     ckp_bench_run_case(c, &cr);
@@ -266,6 +274,10 @@ void ckp_bench_fork_case(const ckp_bench_case *c, ckp_bench_result *r)
     size_t got = 0;
     while (got < sizeof got_r) {
         ssize_t n = read(fd[0], (char *)&got_r + got, sizeof got_r - got);
+        if (n < 0 && errno == EINTR && c->stop && *c->stop) {
+            kill(pid, SIGKILL); /* the caller was asked to stop: the case ends here */
+            break;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

@@ -6,7 +6,9 @@
  * model needs), with the kernel the plan chose and each case's peak RSS.
  * A table and one JSON line per case (--json: the JSON lines only). The
  * measuring itself is engine/bench/, shared with bench/ckp_bench. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,49 @@
 #include "engine/bench/bench_impl.h"
 
 #define MAX_THREADS 16
+
+/* A stop signal (SIGINT, SIGTERM, SIGHUP) ends the case running, removes the
+ * temporary directory and exits 128 + the signal number. */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int signo)
+{
+    got_signal = signo;
+}
+
+/* Without SA_RESTART, so the wait for a case's result is interrupted;
+ * signals ignored at start stay ignored. */
+static void catch_stops(void)
+{
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        struct sigaction sa, old;
+        if (sigaction(stops[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(stops[i], &sa, NULL);
+    }
+}
+
+/* Remove what a killed case left in dir (its results file or the temporary
+ * file beside it), then dir. */
+static int remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4352];
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    return rmdir(dir);
+}
 
 typedef struct bench_args {
     const char *file;
@@ -174,10 +219,10 @@ static int run_threads(const bench_args *a, const ckp_scenario *sc, int threads,
 {
     static const char *const names[3] = {"no-stats", "stats", "stats+file"};
     int failures = 0;
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 3 && !got_signal; v++) {
         ckp_bench_case c = {
-            names[v], sc,   threads, a->paths, a->repeat, v > 0, v == 2 ? dir : NULL,
-            v == 0,   NULL, NULL};
+            names[v], sc,   threads, a->paths,   a->repeat, v > 0, v == 2 ? dir : NULL,
+            v == 0,   NULL, NULL,    &got_signal};
         ckp_bench_fork_case(&c, &r[v]);
         if (v > 0 && r[0].ok) { /* the same floor for the same paths and threads */
             r[v].floor_seconds = r[0].floor_seconds;
@@ -185,6 +230,8 @@ static int run_threads(const bench_args *a, const ckp_scenario *sc, int threads,
             r[v].floor_checksum = r[0].floor_checksum;
         }
         failures += !r[v].ok;
+        if (got_signal)
+            break;
         if (a->json)
             ckp_bench_print_json(stdout, &r[v], "bench");
         else
@@ -203,8 +250,13 @@ static int measure(const bench_args *a, const ckp_scenario *sc, const char *dir)
         return 1;
     }
     int failures = 0;
-    for (int t = 0; t < a->nthreads; t++)
+    memset(res, 0, sizeof *res * 3 * (size_t)a->nthreads);
+    for (int t = 0; t < a->nthreads && !got_signal; t++)
         failures += run_threads(a, sc, a->threads[t], dir, res + 3 * t);
+    if (got_signal) {
+        free(res);
+        return 1;
+    }
     if (!a->json) {
         printf("\n");
         for (int k = 0; k < 3 * a->nthreads; k++)
@@ -258,8 +310,16 @@ int ckp_cmd_bench(int argc, char **argv)
     if (!rc) {
         if (!a.json)
             print_intro(&a, sc, kernel);
+        catch_stops();
         rc = measure(&a, sc, dir);
-        if (rmdir(dir) != 0) {
+        if (got_signal) {
+            fprintf(stderr, "chokepoint bench: stopped by %s\n",
+                    got_signal == SIGINT    ? "SIGINT"
+                    : got_signal == SIGTERM ? "SIGTERM"
+                                            : "SIGHUP");
+            rc = 128 + got_signal;
+        }
+        if (remove_dir(dir) != 0) {
             fprintf(stderr, "chokepoint bench: cannot remove %s: %s\n", dir, strerror(errno));
             rc = 1;
         }
