@@ -73,3 +73,14 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *la
         ckp_trace_observer_init(&to, m, trace);
     ckp_kernel_scalar_path(m, prep, lay, w, u, record, obs, trace ? &to.ob : NULL);
 }
+
+const ckp_kernel *ckp_kernel_choose(size_t work_bytes)
+{
+    const char *name = getenv("CKP_KERNEL");
+    if (name && name[0])
+        return ckp_kernel_from_env();
+    for (size_t i = 0; i < ckp_kernel_count(); i++)
+        if (kernels[i].available() && (!kernels[i].block || work_bytes <= CKP_BLOCK_WORK_MAX))
+            return &kernels[i];
+    return &kernels[ckp_kernel_count() - 1];
+}
