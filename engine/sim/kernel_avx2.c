@@ -67,10 +67,8 @@ static inline vd gather(const double *const *base, size_t off)
     return _mm256_set_pd(base[3][off], base[2][off], base[1][off], base[0][off]);
 }
 
-static inline vd cmp(vd a, vd b, int op)
-{
-    return _mm256_cmp_pd(a, b, op);
-}
+/* a op b per lane (a macro: the predicate must be a constant even at -O0). */
+#define cmp(a, b, op) _mm256_cmp_pd((a), (b), (op))
 
 /* Write lane l of v, for every lane of the block, to obs[l][off]. */
 static inline void scatter(const lanes *ln, size_t off, vd v)
