@@ -66,8 +66,8 @@ int main(int argc, char **argv)
         const double b = i % 2 ? exp(unif() * log(1e-6)) : 1.0 - unif() * 0.01;
         check(b < 1e-6 ? 1e-6 : b, -1.0 / eta);
     }
-    const double edges[] = {1e-6, 1.0, 0x1.fffffffffffffp-1, 0.5, 0.70710678118654746,
-                            0.70710678118654757};
+    const double edges[] = {
+        1e-6, 1.0, 0x1.fffffffffffffp-1, 0.5, 0.70710678118654746, 0.70710678118654757};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
         for (double eta = 0.02; eta <= 20.0; eta *= 1.37)
             check(edges[i], -1.0 / eta);

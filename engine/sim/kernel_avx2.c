@@ -140,8 +140,8 @@ static inline vd vpow(vd b, double e)
     const vd t = VADD(VMUL(y, V(KPOW_INV_LN2)), V(KPOW_SHIFT));
     const vd n = _mm256_sub_pd(t, V(KPOW_SHIFT));
     const vd r = _mm256_sub_pd(_mm256_sub_pd(y, VMUL(n, V(KPOW_LN2_HI))), VMUL(n, V(KPOW_LN2_LO)));
-    const vd two_n = _mm256_castsi256_pd(_mm256_slli_epi64(
-        _mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52));
+    const vd two_n = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52));
     vd v = VMUL(vexp_r(r), two_n);
     v = pick(v, V((double)INFINITY), cmp(y, V(709.0), _CMP_GT_OQ));
     return pick(v, _mm256_setzero_pd(), cmp(y, V(-708.0), _CMP_LT_OQ));

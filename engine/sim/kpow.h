@@ -26,7 +26,7 @@
 #define KPOW_LN2_LO 0x1.fdf473de6af28p-22
 #define KPOW_INV_LN2 0x1.71547652b82fep+0
 #define KPOW_SQRT2 0x1.6a09e667f3bcdp+0
-#define KPOW_SHIFT 0x1.8p52  /* adding it rounds to an integer, to nearest even */
+#define KPOW_SHIFT 0x1.8p52 /* adding it rounds to an integer, to nearest even */
 #define KPOW_TWO52 0x1.0p52
 
 static inline double kpow_bits_double(uint64_t u)
