@@ -50,6 +50,13 @@ static void estimate_plan(const ckp_plan *p, estimate *e)
     if (p->month_stats)
         e->month =
             8.0 * sc->T * p->lay.obs_per_month + bins + 8.0 * cells + 8.0 * (double)p->hcells;
+    if (p->kernel && p->kernel->block) {
+        /* a block kernel's other lanes: scratch, uniforms, every policy's observables */
+        e->scratch += (CKP_LANES - 1) * (double)ckp_work_bytes(sc) +
+                      8.0 * CKP_LANES * (double)p->lay.uniforms;
+        if (p->month_stats)
+            e->month += 8.0 * CKP_LANES * p->npol * sc->T * (double)p->lay.obs_per_month;
+    }
     e->records = 8.0 * p->npol * (double)p->batch * (double)p->lay.record;
     if (p->month_stats)
         e->accum = 2 * (16.0 * cells + 8.0 * (double)p->hcells);

@@ -11,19 +11,19 @@ static int always(void)
     return 1;
 }
 
+#if CKP_HAVE_AVX2_KERNEL
 static int has_avx2(void)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
-#else
-    return 0;
-#endif
 }
+#endif
 
 static const ckp_kernel kernels[] = {
+#if CKP_HAVE_AVX2_KERNEL
     {"avx2", "blocks of 4 paths, the month loop in AVX2 vectors, stages per lane", has_avx2,
      ckp_kernel_scalar_path, ckp_kernel_avx2_block},
+#endif
     {"scalar", "one path at a time, stages shared between policies", always, ckp_kernel_scalar_path,
      NULL},
     {"reference", "one path at a time, every stage computed afresh (the test reference)", always,
@@ -72,4 +72,15 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *la
     if (trace)
         ckp_trace_observer_init(&to, m, trace);
     ckp_kernel_scalar_path(m, prep, lay, w, u, record, obs, trace ? &to.ob : NULL);
+}
+
+const ckp_kernel *ckp_kernel_choose(size_t work_bytes)
+{
+    const char *name = getenv("CKP_KERNEL");
+    if (name && name[0])
+        return ckp_kernel_from_env();
+    for (size_t i = 0; i < ckp_kernel_count(); i++)
+        if (kernels[i].available() && (!kernels[i].block || work_bytes <= CKP_BLOCK_WORK_MAX))
+            return &kernels[i];
+    return &kernels[ckp_kernel_count() - 1];
 }

@@ -13,14 +13,16 @@
  *   branch of the scalar loop is a mask and a blend here. dmin(a, b) = b < a ?
  *   b : a is vminpd(b, a) and dmax(a, b) = b > a ? b : a is vmaxpd(b, a),
  *   operand order included (it decides which zero or which operand wins);
- * - the scarcity factor calls the same libm pow per lane that is short, and
- *   deferred static propagation is the scalar kernel's dgemm per lane.
+ * - the scarcity factor is ckp_pow (kpow.h) in vector form (vpow), the same
+ *   operations as the scalar form, and deferred static propagation is the
+ *   scalar kernel's dgemm per lane.
  * Lanes beyond n read lane 0's stages and are discarded. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
 #include "engine/sim/kernel.h"
+#include "engine/sim/kpow.h"
 #include "engine/sim/work_impl.h"
 
 _Static_assert(CKP_LANES == 4, "an AVX2 vector holds 4 doubles");
@@ -67,10 +69,8 @@ static inline vd gather(const double *const *base, size_t off)
     return _mm256_set_pd(base[3][off], base[2][off], base[1][off], base[0][off]);
 }
 
-static inline vd cmp(vd a, vd b, int op)
-{
-    return _mm256_cmp_pd(a, b, op);
-}
+/* a op b per lane (a macro: the predicate must be a constant even at -O0). */
+#define cmp(a, b, op) _mm256_cmp_pd((a), (b), (op))
 
 /* Write lane l of v, for every lane of the block, to obs[l][off]. */
 static inline void scatter(const lanes *ln, size_t off, vd v)
@@ -81,18 +81,80 @@ static inline void scatter(const lanes *ln, size_t off, vd v)
         ln->obs[l][off] = t[l];
 }
 
+#define V(c) _mm256_set1_pd(c)
+#define VADD _mm256_add_pd
+#define VMUL _mm256_mul_pd
+
+/* kpow_log_m of kpow.h in every lane, operation for operation. */
+static inline vd vlog_m(vd m)
+{
+    const vd s = _mm256_div_pd(_mm256_sub_pd(m, V(1.0)), VADD(m, V(1.0)));
+    const vd z = VMUL(s, s);
+    vd p = V(1.0 / 23.0);
+    p = VADD(VMUL(p, z), V(1.0 / 21.0));
+    p = VADD(VMUL(p, z), V(1.0 / 19.0));
+    p = VADD(VMUL(p, z), V(1.0 / 17.0));
+    p = VADD(VMUL(p, z), V(1.0 / 15.0));
+    p = VADD(VMUL(p, z), V(1.0 / 13.0));
+    p = VADD(VMUL(p, z), V(1.0 / 11.0));
+    p = VADD(VMUL(p, z), V(1.0 / 9.0));
+    p = VADD(VMUL(p, z), V(1.0 / 7.0));
+    p = VADD(VMUL(p, z), V(1.0 / 5.0));
+    p = VADD(VMUL(p, z), V(1.0 / 3.0));
+    return VADD(VMUL(V(2.0), s), VMUL(VMUL(V(2.0), s), VMUL(z, p)));
+}
+
+/* kpow_exp_r of kpow.h in every lane. */
+static inline vd vexp_r(vd r)
+{
+    vd p = V(1.0 / 6227020800.0);
+    p = VADD(VMUL(p, r), V(1.0 / 479001600.0));
+    p = VADD(VMUL(p, r), V(1.0 / 39916800.0));
+    p = VADD(VMUL(p, r), V(1.0 / 3628800.0));
+    p = VADD(VMUL(p, r), V(1.0 / 362880.0));
+    p = VADD(VMUL(p, r), V(1.0 / 40320.0));
+    p = VADD(VMUL(p, r), V(1.0 / 5040.0));
+    p = VADD(VMUL(p, r), V(1.0 / 720.0));
+    p = VADD(VMUL(p, r), V(1.0 / 120.0));
+    p = VADD(VMUL(p, r), V(1.0 / 24.0));
+    p = VADD(VMUL(p, r), V(1.0 / 6.0));
+    p = VADD(VMUL(p, r), V(0.5));
+    p = VADD(VMUL(p, r), V(1.0));
+    return VADD(VMUL(p, r), V(1.0));
+}
+
+/* ckp_pow(b, e) of kpow.h in every lane. */
+static inline vd vpow(vd b, double e)
+{
+    const __m256i bb = _mm256_castpd_si256(b);
+    const __m256i hi = _mm256_or_si256(_mm256_srli_epi64(bb, 52),
+                                       _mm256_set1_epi64x((long long)0x4330000000000000ULL));
+    vd k = _mm256_sub_pd(_mm256_sub_pd(_mm256_castsi256_pd(hi), V(KPOW_TWO52)), V(1023.0));
+    vd m = _mm256_castsi256_pd(
+        _mm256_or_si256(_mm256_and_si256(bb, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                        _mm256_set1_epi64x(0x3ff0000000000000LL)));
+    const vd big = cmp(m, V(KPOW_SQRT2), _CMP_GT_OQ);
+    m = pick(m, VMUL(m, V(0.5)), big);
+    k = pick(k, VADD(k, V(1.0)), big);
+    const vd y = VMUL(V(e), VADD(VMUL(k, V(KPOW_LN2)), vlog_m(m)));
+    const vd t = VADD(VMUL(y, V(KPOW_INV_LN2)), V(KPOW_SHIFT));
+    const vd n = _mm256_sub_pd(t, V(KPOW_SHIFT));
+    const vd r = _mm256_sub_pd(_mm256_sub_pd(y, VMUL(n, V(KPOW_LN2_HI))), VMUL(n, V(KPOW_LN2_LO)));
+    const vd two_n = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52));
+    vd v = VMUL(vexp_r(r), two_n);
+    v = pick(v, V((double)INFINITY), cmp(y, V(709.0), _CMP_GT_OQ));
+    return pick(v, _mm256_setzero_pd(), cmp(y, V(-708.0), _CMP_LT_OQ));
+}
+
 /* The scarcity factor of the lanes whose shortfall x is positive:
- * pow(max(1 - x, 1e-6), e) there, 1 elsewhere (ey * 1 = ey exactly). */
+ * ckp_pow(max(1 - x, 1e-6), e) there, 1 elsewhere (ey * 1 = ey exactly). */
 static inline vd scarcity(vd x, vd pos, double e)
 {
-    const int mask = _mm256_movemask_pd(pos);
-    if (!mask)
-        return _mm256_set1_pd(1.0);
-    double b[CKP_LANES], f[CKP_LANES];
-    _mm256_storeu_pd(b, vmax(_mm256_sub_pd(_mm256_set1_pd(1.0), x), _mm256_set1_pd(1e-6)));
-    for (int l = 0; l < CKP_LANES; l++)
-        f[l] = mask >> l & 1 ? pow(b[l], e) : 1.0;
-    return _mm256_loadu_pd(f);
+    if (!_mm256_movemask_pd(pos))
+        return V(1.0);
+    const vd b = vmax(_mm256_sub_pd(V(1.0), x), V(1e-6));
+    return pick(V(1.0), vpow(b, e), pos);
 }
 
 /* Steps 4-7 of month t for every material, and the material accounting

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "engine/sim/kernel.h"
+#include "engine/sim/kpow.h"
 #include "engine/sim/work_impl.h"
 
 /* BLAS (column-major Fortran interface; trailing hidden lengths of the two
@@ -121,7 +122,7 @@ static inline int material_month(const ckp_model *m, const ckp_prep *p, const ck
         const double ey = p->noise ? w->ey[(size_t)t * M + j] : 1.0;
         double pi;
         if (x > 0.0)
-            pi = dmin(m->cap[j], ey * pow(dmax(1.0 - x, 1e-6), p->neg_inv_eta[j]));
+            pi = dmin(m->cap[j], ey * ckp_pow(dmax(1.0 - x, 1e-6), p->neg_inv_eta[j]));
         else
             pi = dmin(m->cap[j], ey); /* s = 1: the scarcity factor is exactly 1 */
         const double c = p->pv[j] * ((pi - 1.0) * a +

@@ -1,5 +1,6 @@
 /* chokepoint: one thread's simulation scratch (ckp_work): allocated once,
  * big enough for every policy of a scenario, so no path allocates. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "chokepoint/scenario.h"
@@ -50,7 +51,7 @@ void ckp_work_free(ckp_work *w)
     free(w->Q0);
     free(w->Q);
     free(w->tmon);
-    free(w->vec);
+    free(w->vec_mem);
     free(w);
 }
 
@@ -148,10 +149,10 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
         w->Q = walloc(I * T, sizeof(double), &bad);
     }
     w->tmon = walloc(T, sizeof(int), &bad);
-    /* 4 lanes of 8 bytes: a multiple of the alignment, as aligned_alloc wants */
-    w->vec = aligned_alloc(32, 32 * (CKP_VEC_M * M + CKP_VEC_I * I));
-    if (!w->vec)
-        bad = 1;
+    /* vectors of 4 doubles, 32-byte aligned inside a calloc'd block */
+    w->vec_mem = walloc(32 * (CKP_VEC_M * M + CKP_VEC_I * I) + 32, 1, &bad);
+    if (w->vec_mem)
+        w->vec = (double *)(void *)((char *)w->vec_mem + (32 - (uintptr_t)w->vec_mem % 32));
     if (bad) {
         ckp_work_free(w);
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory for simulation scratch (I = %d, T = %d)", sc->I,

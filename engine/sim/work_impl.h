@@ -85,6 +85,7 @@ struct ckp_work {
     /* The block kernels' month state of CKP_LANES paths, lane-interleaved
      * (VEC_M vectors per material, VEC_I per industry; 32-byte aligned). */
     double *vec;
+    void *vec_mem; /* the allocation vec is aligned in */
 };
 
 /* Vectors of the block kernels' state (kernel_avx2.c) per material and per
