@@ -45,8 +45,14 @@ static int fill_tab(ckp_stage_tab *t, const ckp_plan *p)
 {
     const size_t nl = p->nbinners, n = (size_t)p->npol * t->opm;
     size_t total = 3;
-    for (size_t j = 0; j < nl; j++)
+    for (size_t j = 0; j < nl; j++) {
         total += (size_t)p->luts[j].n;
+        /* The vector loop's 32-bit bucket numbers and offsets. */
+        if (p->luts[j].shift < 32 || p->luts[j].base >= ((int64_t)1 << 30))
+            t->vector = 0;
+    }
+    if (total >= ((size_t)1 << 30) || nl * CKP_HIST_BINS >= ((size_t)1 << 30))
+        t->vector = 0;
     t->shift = calloc(n ? n : 1, sizeof *t->shift);
     t->base = calloc(n ? n : 1, sizeof *t->base);
     t->nm1 = calloc(n ? n : 1, sizeof *t->nm1);
@@ -56,22 +62,22 @@ static int fill_tab(ckp_stage_tab *t, const ckp_plan *p)
     t->edges = calloc(nl ? nl * CKP_HIST_BINS : 1, sizeof *t->edges);
     if (!t->shift || !t->base || !t->nm1 || !t->off || !t->eoff || !t->bytes || !t->edges)
         return -1;
-    int64_t *start = calloc(nl ? nl : 1, sizeof *start);
+    int32_t *start = calloc(nl ? nl : 1, sizeof *start);
     if (!start)
         return -1;
-    int64_t at = 0;
+    int32_t at = 0;
     for (size_t j = 0; j < nl; j++) {
         start[j] = at;
         memcpy(t->bytes + at, p->luts[j].lo, (size_t)p->luts[j].n);
-        at += p->luts[j].n;
+        at += (int32_t)p->luts[j].n;
         memcpy(t->edges + j * CKP_HIST_BINS, p->luts[j].upper, CKP_HIST_BINS * sizeof(double));
     }
     for (size_t c = 0; c < n; c++) {
         const ckp_hist_lut *l = p->lut_of[c];
         const size_t j = (size_t)(l - p->luts);
         t->shift[c] = (uint64_t)l->shift;
-        t->base[c] = l->base;
-        t->nm1[c] = l->n - 1;
+        t->base[c] = (int32_t)l->base;
+        t->nm1[c] = (int32_t)(l->n - 1);
         t->off[c] = start[j];
         t->eoff[c] = (int32_t)(j * CKP_HIST_BINS);
     }
