@@ -44,10 +44,12 @@ static inline uint32_t bins4(const ckp_stage_tab *t, size_t i, __m256i u, int *e
     const __m128i ex = _mm_cmpeq_epi32(lo, _mm_set1_epi32(CKP_HIST_LUT_EXACT));
     *exact = _mm_movemask_ps(_mm_castsi128_ps(ex));
     lo = _mm_andnot_si128(ex, lo);
-    const __m128i e = _mm_add_epi32(lo, _mm_loadu_si128((const __m128i *)(const void *)(t->eoff + i)));
+    const __m128i e =
+        _mm_add_epi32(lo, _mm_loadu_si128((const __m128i *)(const void *)(t->eoff + i)));
     const double *edges = t->edges;
-    const __m256d up = _mm256_setr_pd(edges[_mm_cvtsi128_si32(e)], edges[_mm_extract_epi32(e, 1)],
-                                      edges[_mm_extract_epi32(e, 2)], edges[_mm_extract_epi32(e, 3)]);
+    const __m256d up =
+        _mm256_setr_pd(edges[_mm_cvtsi128_si32(e)], edges[_mm_extract_epi32(e, 1)],
+                       edges[_mm_extract_epi32(e, 2)], edges[_mm_extract_epi32(e, 3)]);
     const __m256i gt = _mm256_castpd_si256(_mm256_cmp_pd(_mm256_castsi256_pd(u), up, _CMP_GT_OQ));
     /* 0 for v <= 0 (+-0, the negative numbers): as int64, u < 1. */
     const __m256i nonpos = _mm256_cmpgt_epi64(_mm256_set1_epi64x(1), u);
@@ -136,8 +138,8 @@ void ckp_stage_policy_avx2(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins,
         for (size_t o = 0; o < full; o += 4)
             quad(t, st, bins, c + o, lane0 + o, v + o, m ? v + o - opm : NULL, all, 15);
         if (rest)
-            quad(t, st, bins, c + opm - 4, lane0 + opm - 4, v + opm - 4,
-                 m ? v - 4 : NULL, tail, tailbits);
+            quad(t, st, bins, c + opm - 4, lane0 + opm - 4, v + opm - 4, m ? v - 4 : NULL, tail,
+                 tailbits);
     }
 }
 

@@ -25,10 +25,10 @@ typedef struct ckp_stage_tab {
     int vector; /* 1: the AVX2 code (stage_avx2.c) */
     size_t opm, cells;
     /* Per (policy, observable), npol * opm each. */
-    uint64_t *shift;         /* the table binner's shift (32 or more) */
-    int32_t *base, *nm1;     /* its base and its n - 1 */
-    int32_t *off;            /* offset of its table in bytes */
-    int32_t *eoff;           /* offset of its upper edges in edges */
+    uint64_t *shift;     /* the table binner's shift (32 or more) */
+    int32_t *base, *nm1; /* its base and its n - 1 */
+    int32_t *off;        /* offset of its table in bytes */
+    int32_t *eoff;       /* offset of its upper edges in edges */
     uint8_t *bytes;      /* every table, concatenated (+ 3 bytes for 32-bit loads) */
     double *edges;       /* every binner's CKP_HIST_BINS upper edges */
 } ckp_stage_tab;
