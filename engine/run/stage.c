@@ -195,7 +195,9 @@ void ckp_stage_policy(const ckp_stage_tab *t, ckp_stage *st, int slot, int k, co
  * staged path: their increments go to eight different rows, so consecutive
  * increments never wait on each other (counting one cell at a time, a run of
  * equal bins such as the zeros is a chain of dependent read-modify-writes of
- * one counter). */
+ * one counter). Eight zero bins (no shortfall in a month: its x and most q)
+ * are counted in bulk: the paths whose eight bins are all 0 are counted once
+ * per group and added to the eight bin-0 counters at its end. */
 void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage)
 {
     const size_t n = (size_t)nstage, cells = t->cells;
@@ -203,12 +205,19 @@ void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage)
     for (; cell + 8 <= cells; cell += 8) {
         const uint8_t *src = st->bins + cell;
         uint32_t *row = st->hist + cell * CKP_HIST_BINS;
+        uint32_t zeros = 0;
         for (size_t j = 0; j < n; j++) {
             uint64_t w;
             memcpy(&w, src + j * cells, sizeof w);
+            if (w == 0) {
+                zeros++;
+                continue;
+            }
             for (int l = 0; l < 8; l++)
                 row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
         }
+        for (int l = 0; l < 8; l++)
+            row[(size_t)l * CKP_HIST_BINS] += zeros;
     }
     for (; cell < cells; cell++) {
         const uint8_t *src = st->bins + cell;
