@@ -13,6 +13,7 @@
  * tables the AVX2 loop (stage_avx2.c) reads, and the flush. */
 #include "engine/run/stage_impl.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,49 +32,79 @@ void ckp_stage_tab_free(ckp_stage_tab *t)
     if (!t)
         return;
     free(t->shift);
-    free(t->base);
-    free(t->nm1);
-    free(t->off);
-    free(t->eoff);
-    free(t->bytes);
-    free(t->edges);
+    free(t->ent);
+    free(t->lowb);
+    free(t->highb);
+    free(t->lmask);
+    free(t->offb);
     free(t);
 }
 
-/* The flat tables of the plan's table binners, and each cell's lane. */
-static int fill_tab(ckp_stage_tab *t, const ckp_plan *p)
+/* The entry of bucket i of table binner l: the bin lo of its lowest value
+ * in bits 52 and up, and below them a threshold h: the bin of a value of the
+ * bucket is lo + ((bits(v) & (2^shift - 1)) > h). For positive doubles the
+ * bits are ordered as the values, and every value of the bucket has the
+ * bucket's bits above `shift`, so with the edge upper[lo] inside the bucket,
+ * h is its bits below `shift` and the test is v > upper[lo]; with the edge
+ * above the bucket, h = 2^shift - 1 and the test never holds. The vector loop
+ * clamps the bits of a value below the first bucket to the first bucket's
+ * lowest (low bits 0) and above the last to the last's highest (low bits all
+ * ones), so the test is also v > upper[lo] for those, where the edge allows:
+ * in the first bucket an edge below the bucket would take a compare of the
+ * clamped values, so those buckets are binned exactly (marked lo = 255), as
+ * are the last bucket's with a finite edge, and those marked by the table. */
+static uint64_t entry(const ckp_hist_lut *l, int64_t i)
+{
+    const uint64_t exact = (uint64_t)CKP_HIST_LUT_EXACT << 52;
+    const int lo = l->lo[i];
+    if (lo == CKP_HIST_LUT_EXACT)
+        return exact;
+    const uint64_t mask = ((uint64_t)1 << l->shift) - 1u;
+    if (lo == CKP_HIST_BINS - 1)
+        return ((uint64_t)lo << 52) | mask;
+    const double edge = l->upper[lo];
+    uint64_t eb;
+    memcpy(&eb, &edge, sizeof eb);
+    const uint64_t first = (uint64_t)(l->base + i) << l->shift, last = first | mask;
+    if (!(edge > 0.0) || eb < first || (i == l->n - 1 && isfinite(edge)))
+        return exact;
+    return ((uint64_t)lo << 52) | (eb > last ? mask : eb - first);
+}
+
+/* The 64-bit entries of every table binner, concatenated, and the lane
+ * parameters of every (policy, observable). The shifts are at most 52, so
+ * the thresholds fit below bit 52. */
+static int fill_entries(ckp_stage_tab *t, const ckp_plan *p)
 {
     const size_t nl = p->nbinners, n = (size_t)p->npol * t->opm;
-    size_t total = 3;
+    size_t total = 0;
     for (size_t j = 0; j < nl; j++)
         total += (size_t)p->luts[j].n;
+    t->ent = calloc(total ? total : 1, sizeof *t->ent);
+    t->lowb = calloc(n ? n : 1, sizeof *t->lowb);
+    t->highb = calloc(n ? n : 1, sizeof *t->highb);
+    t->lmask = calloc(n ? n : 1, sizeof *t->lmask);
     t->shift = calloc(n ? n : 1, sizeof *t->shift);
-    t->base = calloc(n ? n : 1, sizeof *t->base);
-    t->nm1 = calloc(n ? n : 1, sizeof *t->nm1);
-    t->off = calloc(n ? n : 1, sizeof *t->off);
-    t->eoff = calloc(n ? n : 1, sizeof *t->eoff);
-    t->bytes = calloc(total, 1);
-    t->edges = calloc(nl ? nl * CKP_HIST_BINS : 1, sizeof *t->edges);
-    if (!t->shift || !t->base || !t->nm1 || !t->off || !t->eoff || !t->bytes || !t->edges)
-        return -1;
+    t->offb = calloc(n ? n : 1, sizeof *t->offb);
     int64_t *start = calloc(nl ? nl : 1, sizeof *start);
-    if (!start)
+    if (!t->ent || !t->lowb || !t->highb || !t->lmask || !t->shift || !t->offb || !start) {
+        free(start);
         return -1;
+    }
     int64_t at = 0;
     for (size_t j = 0; j < nl; j++) {
         start[j] = at;
-        memcpy(t->bytes + at, p->luts[j].lo, (size_t)p->luts[j].n);
+        for (int64_t i = 0; i < p->luts[j].n; i++)
+            t->ent[at + i] = entry(&p->luts[j], i);
         at += p->luts[j].n;
-        memcpy(t->edges + j * CKP_HIST_BINS, p->luts[j].upper, CKP_HIST_BINS * sizeof(double));
     }
     for (size_t c = 0; c < n; c++) {
         const ckp_hist_lut *l = p->lut_of[c];
-        const size_t j = (size_t)(l - p->luts);
+        t->lmask[c] = ((uint64_t)1 << l->shift) - 1u;
         t->shift[c] = (uint64_t)l->shift;
-        t->base[c] = l->base;
-        t->nm1[c] = l->n - 1;
-        t->off[c] = start[j];
-        t->eoff[c] = (int32_t)(j * CKP_HIST_BINS);
+        t->lowb[c] = (uint64_t)l->base << l->shift;
+        t->highb[c] = ((uint64_t)(l->base + l->n) << l->shift) - 1u;
+        t->offb[c] = start[l - p->luts] - l->base;
     }
     free(start);
     return 0;
@@ -89,7 +120,7 @@ ckp_status ckp_stage_tab_create(const ckp_plan *p, ckp_stage_tab **out, ckp_erro
     t->opm = p->lay.obs_per_month;
     t->cells = p->cells;
     t->vector = want_vector(p);
-    if (fill_tab(t, p) != 0) {
+    if (fill_entries(t, p) != 0) {
         ckp_stage_tab_free(t);
         return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the statistics tables");
     }
@@ -164,7 +195,9 @@ void ckp_stage_policy(const ckp_stage_tab *t, ckp_stage *st, int slot, int k, co
  * staged path: their increments go to eight different rows, so consecutive
  * increments never wait on each other (counting one cell at a time, a run of
  * equal bins such as the zeros is a chain of dependent read-modify-writes of
- * one counter). */
+ * one counter). Eight zero bins (no shortfall in a month: its x and most q)
+ * are counted in bulk: the paths whose eight bins are all 0 are counted once
+ * per group and added to the eight bin-0 counters at its end. */
 void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage)
 {
     const size_t n = (size_t)nstage, cells = t->cells;
@@ -172,12 +205,19 @@ void ckp_stage_flush(const ckp_stage_tab *t, ckp_stage *st, int nstage)
     for (; cell + 8 <= cells; cell += 8) {
         const uint8_t *src = st->bins + cell;
         uint32_t *row = st->hist + cell * CKP_HIST_BINS;
+        uint32_t zeros = 0;
         for (size_t j = 0; j < n; j++) {
             uint64_t w;
             memcpy(&w, src + j * cells, sizeof w);
+            if (w == 0) {
+                zeros++;
+                continue;
+            }
             for (int l = 0; l < 8; l++)
                 row[(size_t)l * CKP_HIST_BINS + ((w >> (8 * l)) & 0xff)]++;
         }
+        for (int l = 0; l < 8; l++)
+            row[(size_t)l * CKP_HIST_BINS] += zeros;
     }
     for (; cell < cells; cell++) {
         const uint8_t *src = st->bins + cell;

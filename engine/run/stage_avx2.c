@@ -2,17 +2,19 @@
  * called only where the CPU has AVX2 (ckp_stage_avx2_available).
  *
  * Four neighbouring observables of a month at a time: their bins by the table
- * binners (hist_lut.c) with two gathers (the bucket's byte, then the upper
- * edge it names), and their two-limb sums (fix_impl.h, ckp_fix_split) with
- * variable shifts, which AVX2 defines as 0 for counts of 64 or more, so no
- * clamping is needed. Every lane computes what the portable loop computes:
- * the same formula on the same bits. Lanes whose bucket is binned exactly and
- * values outside the limbs' range (|v| >= 2^40, NaN) are redone one at a time
- * by the portable functions. A month of opm observables takes opm / 4 vectors
- * and, when opm is not a multiple of 4, one more on its last four, whose lanes
- * already done are left out of the sums (their bins are written twice with the
- * same value). An all-zero vector (common: no shortfall, an empty stockpile)
- * is bin 0 everywhere and adds nothing. */
+ * binners' 64-bit entries (stage.c: entry; one plain load per lane, which is
+ * faster than a gather on this machine's Zen cores) and an integer comparison,
+ * and their two-limb sums (fix_impl.h, ckp_fix_split) with variable shifts,
+ * which AVX2 defines as 0 for counts of 64 or more, so no clamping is needed.
+ * Every lane computes what the portable loop computes. Lanes whose bucket is
+ * binned exactly and values outside the limbs' range (|v| >= 2^40, NaN) are
+ * redone one at a time by the portable functions. A month of opm observables
+ * takes opm / 4 vectors and, when opm is not a multiple of 4, one more on its
+ * last four, whose lanes already done are left out of the sums (their bins
+ * are written twice with the same value). An all-zero vector (common: no
+ * shortfall, an empty stockpile) is bin 0 everywhere and adds nothing; a
+ * vector equal to the month before's (a stockpile at its target, a capped
+ * price) copies that month's bins and only sums. */
 #include "engine/run/stage_impl.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -24,48 +26,44 @@ int ckp_stage_avx2_available(void)
     return __builtin_cpu_supports("avx2");
 }
 
-/* The bins of the four values u (bits) with lane parameters at index i. */
-static inline __m256i bins4(const ckp_stage_tab *t, size_t i, __m256i u, __m256d v, int *exact)
+/* The bins of the four values u (bits) with lane parameters at index i, as
+ * four bytes, by the 64-bit entries (stage.c: entry): the bits clamped to the
+ * table's range, one lookup per lane and an integer comparison. NaNs are not
+ * binned here (their lanes are redone by the caller). */
+static inline uint32_t bins4(const ckp_stage_tab *t, size_t i, __m256i u, int *exact)
 {
-    const __m256i zero = _mm256_setzero_si256();
     const __m256i mag = _mm256_and_si256(u, _mm256_set1_epi64x(0x7fffffffffffffff));
-    __m256i b = _mm256_sub_epi64(
-        _mm256_srlv_epi64(mag, _mm256_loadu_si256((const __m256i *)(t->shift + i))),
-        _mm256_loadu_si256((const __m256i *)(t->base + i)));
-    b = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, b), b);
-    const __m256i nm1 = _mm256_loadu_si256((const __m256i *)(t->nm1 + i));
-    b = _mm256_blendv_epi8(b, nm1, _mm256_cmpgt_epi64(b, nm1));
-    b = _mm256_add_epi64(b, _mm256_loadu_si256((const __m256i *)(t->off + i)));
-    __m128i lo = _mm256_i64gather_epi32((const int *)(const void *)t->bytes, b, 1);
-    lo = _mm_and_si128(lo, _mm_set1_epi32(0xff));
-    const __m128i ex = _mm_cmpeq_epi32(lo, _mm_set1_epi32(CKP_HIST_LUT_EXACT));
-    *exact = _mm_movemask_ps(_mm_castsi128_ps(ex));
-    lo = _mm_andnot_si128(ex, lo);
-    const __m128i eoff = _mm_loadu_si128((const __m128i *)(const void *)(t->eoff + i));
-    const __m256d up = _mm256_i32gather_pd(t->edges, _mm_add_epi32(lo, eoff), 8);
-    const __m256i gt = _mm256_castpd_si256(_mm256_cmp_pd(v, up, _CMP_GT_OQ));
-    __m256i k = _mm256_sub_epi64(_mm256_cvtepu32_epi64(lo), gt);
-    /* 0 for v <= 0: +-0 and the negative numbers, not the NaNs. */
-    const __m256i nan = _mm256_cmpgt_epi64(mag, _mm256_set1_epi64x(0x7ff0000000000000));
-    const __m256i neg = _mm256_cmpgt_epi64(zero, u);
-    const __m256i nonpos =
-        _mm256_or_si256(_mm256_cmpeq_epi64(mag, zero), _mm256_andnot_si256(nan, neg));
-    return _mm256_andnot_si256(nonpos, k);
-}
-
-/* Store the low bytes of the four 64-bit lanes of k. */
-static inline void store4(uint8_t *dst, __m256i k)
-{
-    const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m128i d = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(k, pick));
-    const __m128i b = _mm_shuffle_epi8(
-        d, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
-    const int32_t w = _mm_cvtsi128_si32(b);
-    memcpy(dst, &w, sizeof w);
+    const __m256i lowb = _mm256_loadu_si256((const __m256i *)(t->lowb + i));
+    const __m256i highb = _mm256_loadu_si256((const __m256i *)(t->highb + i));
+    __m256i mc = _mm256_blendv_epi8(mag, highb, _mm256_cmpgt_epi64(mag, highb));
+    mc = _mm256_blendv_epi8(mc, lowb, _mm256_cmpgt_epi64(lowb, mc));
+    const __m256i b =
+        _mm256_add_epi64(_mm256_srlv_epi64(mc, _mm256_loadu_si256((const __m256i *)(t->shift + i))),
+                         _mm256_loadu_si256((const __m256i *)(t->offb + i)));
+    const __m128i b0 = _mm256_castsi256_si128(b), b1 = _mm256_extracti128_si256(b, 1);
+    const uint64_t *ent = t->ent;
+    const __m128i e0 =
+        _mm_set_epi64x((int64_t)ent[_mm_extract_epi64(b0, 1)], (int64_t)ent[_mm_cvtsi128_si64(b0)]);
+    const __m128i e1 =
+        _mm_set_epi64x((int64_t)ent[_mm_extract_epi64(b1, 1)], (int64_t)ent[_mm_cvtsi128_si64(b1)]);
+    const __m256i e = _mm256_inserti128_si256(_mm256_castsi128_si256(e0), e1, 1);
+    const __m256i lo = _mm256_srli_epi64(e, 52);
+    const __m256i h = _mm256_and_si256(e, _mm256_set1_epi64x(0x000fffffffffffff));
+    const __m256i low = _mm256_and_si256(mc, _mm256_loadu_si256((const __m256i *)(t->lmask + i)));
+    __m256i k = _mm256_sub_epi64(lo, _mm256_cmpgt_epi64(low, h));
+    *exact = _mm256_movemask_pd(
+        _mm256_castsi256_pd(_mm256_cmpeq_epi64(lo, _mm256_set1_epi64x(CKP_HIST_LUT_EXACT))));
+    /* 0 for v <= 0 (+-0, the negative numbers): as int64, u < 1. */
+    k = _mm256_andnot_si256(_mm256_cmpgt_epi64(_mm256_set1_epi64x(1), u), k);
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m128i k32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(k, even));
+    const __m128i pick = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    return (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi8(k32, pick));
 }
 
 /* Add the two limbs of the four values u to hi, lo, for the lanes in `keep`
- * (all ones); returns the mask of kept lanes out of the limbs' range. */
+ * (all ones); returns the mask of the lanes out of the limbs' range (NaN
+ * included), kept or not. */
 static inline int sums4(__m256i u, __m256i keep, uint64_t *hi, uint64_t *lo)
 {
     const __m256i zero = _mm256_setzero_si256();
@@ -87,27 +85,35 @@ static inline int sums4(__m256i u, __m256i keep, uint64_t *hi, uint64_t *lo)
                         _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)hi), sh));
     _mm256_storeu_si256((__m256i *)lo,
                         _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)lo), sl));
-    return _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_and_si256(big, keep)));
+    return _mm256_movemask_pd(_mm256_castsi256_pd(big));
 }
 
-/* Observables [o, o + 4) of one month: cells c.., lanes at i.., keeping for
- * the sums the lanes of `keep`. */
+/* Observables [o, o + 4) of month m: cells c.., lanes at i.., keeping for
+ * the sums the lanes of `keep`. A quad equal to the month before (prev, or
+ * NULL in month 0) has that month's bins, already in bins[c - opm]. */
 static inline void quad(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins, size_t c, size_t i,
-                        const double *v, __m256i keep, int keepbits)
+                        const double *v, const double *prev, __m256i keep, int keepbits)
 {
     const __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)v);
     if (_mm256_testz_si256(u, u)) {
         memset(bins + c, 0, 4);
         return;
     }
-    int exact;
-    const __m256i k = bins4(t, i, u, _mm256_castsi256_pd(u), &exact);
-    store4(bins + c, k);
+    int exact = 0;
+    const __m256i same =
+        prev ? _mm256_cmpeq_epi64(u, _mm256_loadu_si256((const __m256i *)(const void *)prev))
+             : _mm256_setzero_si256();
+    if (_mm256_movemask_pd(_mm256_castsi256_pd(same)) == 15) {
+        memcpy(bins + c, bins + c - t->opm, 4);
+    } else {
+        const uint32_t w = bins4(t, i, u, &exact);
+        memcpy(bins + c, &w, sizeof w);
+    }
     const int big = sums4(u, keep, st->hi + c, st->lo + c);
     if (exact | big) {
         const ckp_hist_lut *const *lk = t->plan->lut_of;
         for (int j = 0; j < 4; j++) {
-            if (exact >> j & 1)
+            if ((exact | big) >> j & 1)
                 bins[c + j] = (uint8_t)ckp_hist_lut_bin_exact(lk[i + j], v[j]);
             if ((big & keepbits) >> j & 1)
                 ckp_fix_add_double(&st->sum[c + j], v[j]);
@@ -130,9 +136,10 @@ void ckp_stage_policy_avx2(const ckp_stage_tab *t, ckp_stage *st, uint8_t *bins,
         const size_t c = first + m * opm;
         const double *v = obs + m * opm;
         for (size_t o = 0; o < full; o += 4)
-            quad(t, st, bins, c + o, lane0 + o, v + o, all, 15);
+            quad(t, st, bins, c + o, lane0 + o, v + o, m ? v + o - opm : NULL, all, 15);
         if (rest)
-            quad(t, st, bins, c + opm - 4, lane0 + opm - 4, v + opm - 4, tail, tailbits);
+            quad(t, st, bins, c + opm - 4, lane0 + opm - 4, v + opm - 4, m ? v - 4 : NULL, tail,
+                 tailbits);
     }
 }
 

@@ -16,21 +16,19 @@
 #include "engine/run/fix_impl.h"
 #include "engine/run/plan_impl.h"
 
-/* What the staging of a plan reads, shared by all threads (read-only). For
- * the vector code, the table binners of all policies and observables flattened
- * into per-lane parameters: observable o of policy k is binned by table
- * tab[k * opm + o] at bytes + off[..], with the edges at edges + eoff[..]. */
+/* What the staging of a plan reads, shared by all threads (read-only): for
+ * the vector code, the table binners of all policies and observables as
+ * 64-bit entries (stage.c: entry) and per-lane parameters, npol * opm each:
+ * observable o of policy k is lane k * opm + o. */
 typedef struct ckp_stage_tab {
     const ckp_plan *plan;
     int vector; /* 1: the AVX2 code (stage_avx2.c) */
     size_t opm, cells;
-    /* Per (policy, observable), npol * opm each. */
-    uint64_t *shift;     /* the table binner's shift */
-    int64_t *base, *nm1; /* its base and its n - 1 */
-    int64_t *off;        /* offset of its table in bytes */
-    int32_t *eoff;       /* offset of its upper edges in edges */
-    uint8_t *bytes;      /* every table, concatenated (+ 3 bytes for 32-bit loads) */
-    double *edges;       /* every binner's CKP_HIST_BINS upper edges */
+    uint64_t *ent;          /* every table binner's entries, concatenated */
+    uint64_t *lowb, *highb; /* per lane: the bits of the first and last value bucketed */
+    uint64_t *shift;        /* per lane: its table binner's shift */
+    uint64_t *lmask;        /* per lane: 2^shift - 1 */
+    int64_t *offb;          /* per lane: offset of its entries in ent, minus its base */
 } ckp_stage_tab;
 
 /* One thread's accumulators. */
