@@ -4,7 +4,8 @@
  * chunk's worth of paths (o->chunk) is there and then written column by
  * column, so each write fills whole chunks and memory is bounded by two chunks
  * of records per policy. Compressed chunks go through the codec (chunk.c).
- * The summaries read the columns back through ckp_writer_read_rows.
+ * The summaries read the columns back through ckp_writer_read_rows, by their
+ * stored chunks (chunk_read.c).
  *
  * A full chunk is written by a flush thread while the run simulates the next
  * batch (the shuffle and deflate are most of the writer's time): the buffer
@@ -223,21 +224,38 @@ const ckp_sink *ckp_output_sink(ckp_output *o)
     return &o->sink;
 }
 
-ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
-                                int64_t count, double *x, ckp_error *err)
+/* The rows through HDF5's selection machinery and filters (any layout). */
+static int read_hyperslab(hid_t ds, const hsize_t *st3, int64_t count, double *x)
 {
-    hsize_t st3[3], ct3[3] = {(hsize_t)count, 1, 1};
-    slot_start(o, rank, c, first, st3);
-    hsize_t n = (hsize_t)count;
+    hsize_t ct3[3] = {(hsize_t)count, 1, 1}, n = (hsize_t)count;
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
     int bad = fs < 0 || ms < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
               H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
-    ckp_status st =
-        bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target) : CKP_OK;
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
         H5Sclose(ms);
-    return st;
+    return bad ? -1 : 0;
+}
+
+ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
+                                int64_t count, double *x, ckp_error *err)
+{
+    hsize_t st3[3];
+    slot_start(o, rank, c, first, st3);
+    /* The stored chunks, decoded here (chunk_read.c), when their layout is the
+     * writer's; HDF5's H5Dread otherwise. */
+    ckp_chunk_pipe p;
+    int bad;
+    if (first % (int64_t)o->chunk == 0 && ckp_chunk_readable(ds, (size_t)o->chunk, &p) &&
+        p.rank == rank) {
+        if (!o->codec.zd)
+            CKP_TRY(ckp_codec_init(&o->codec, 0, (size_t)o->chunk, err));
+        bad = ckp_chunk_read(&o->codec, &p, ds, st3, (size_t)count, x, o->col) < 0;
+    } else {
+        bad = read_hyperslab(ds, st3, count, x) < 0;
+    }
+    return bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target)
+               : CKP_OK;
 }
