@@ -125,6 +125,14 @@ ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
  * Every HDF5 call outside stream.c while a file is being written must come
  * after this. */
 ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err);
+/* Merge (merge.c): the n paths from part-relative path `from` of the
+ * per-path datasets src (npol * CKP_M_COUNT, the writer's order, chunked and
+ * filtered as the writer's own) stored as the next paths, chunk by chunk as
+ * they are stored (H5Dread_chunk -> H5Dwrite_chunk). Only with nothing
+ * buffered, at a chunk boundary, for one whole chunk or the file's last
+ * paths; `from` a multiple of the chunk. */
+ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
+                                  ckp_error *err);
 /* Paths [first, first + count) of slot c of the per-path dataset ds of the
  * given rank into x. */
 ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
