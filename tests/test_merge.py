@@ -94,6 +94,41 @@ def main():
             check(f["exact/accumulators"].dtype == np.uint8 and
                   f["exact/accumulators"].shape[0] > 1000, "exact/accumulators is stored")
 
+        # Parts on the merged file's chunk boundaries (4096 paths): a part with
+        # the writer's chunks and filters has its chunks copied as stored (its
+        # level-4 bytes stay level-4 bytes in a level-1 merge); an unfiltered
+        # part (--compress 0) is re-encoded; the last part's partial chunk is
+        # copied too. The merged file still equals one run of the range. (Two
+        # policies: baseline and domestic_mine, to keep the test short.)
+        for name, extra in [("al.h5", ["-n", "13096"]),
+                            ("q0.h5", ["-n", "4096", "--compress", "4"]),
+                            ("q1.h5", ["-n", "4096", "--first-path", "4096", "--compress", "0"]),
+                            ("q2.h5", ["-n", "4904", "--first-path", "8192", "--compress", "4"])]:
+            rc, _, err = run("run", "-q", "-s", "11", "-p", "domestic_mine", "-o", name, *extra,
+                             cwd=d)
+            assert rc == 0, err
+        rc, _, err = run("merge", "-q", "q2.h5", "q1.h5", "q0.h5", "-o", "qm.h5", cwd=d)
+        check(rc == 0, f"merge of chunk-aligned parts: {err.strip()}")
+        diff = differences(os.path.join(d, "al.h5"), os.path.join(d, "qm.h5"))
+        check(not diff, f"chunk-aligned merge equals one run {diff[:5]}")
+
+        def chunk(path, ds, off):
+            with h5py.File(os.path.join(d, path), "r") as f:
+                return f[ds].id.read_direct_chunk(off)
+
+        pol = "policies/baseline/"
+        for ds, off in [("loss_total", (0,)), ("shortfall_peak", (0, 2)),
+                        ("regime_months", (0, 3, 1))]:
+            check(chunk("qm.h5", pol + ds, off) == chunk("q0.h5", pol + ds, off),
+                  f"{ds}: the first part's stored chunk copied as it is")
+            for at in (0, 4096):  # a whole chunk and the partial last one
+                moved, src = (8192 + at,) + off[1:], (at,) + off[1:]
+                check(chunk("qm.h5", pol + ds, moved) == chunk("q2.h5", pol + ds, src),
+                      f"{ds}: the last part's chunk at {at} copied as it is")
+            mid = (4096,) + off[1:]
+            check(chunk("qm.h5", pol + ds, mid)[1] != chunk("q1.h5", pol + ds, off)[1],
+                  f"{ds}: the unfiltered part re-encoded with the merged file's filters")
+
         # Antithetic pairs and two policies of six, two parts.
         for name, extra in [("anti.h5", ["-n", "600"]), ("a0.h5", ["-n", "200", "-j", "1"]),
                             ("a1.h5", ["-n", "400", "--first-path", "200", "--batch", "50"])]:

@@ -106,5 +106,7 @@ void ckp_codec_free(ckp_chunk_codec *c)
     c->zd = NULL;
     free(c->zin);
     free(c->zout);
-    c->zin = c->zout = NULL;
+    free(c->raw);
+    c->zin = c->zout = c->raw = NULL;
+    c->rawcap = 0;
 }

@@ -27,6 +27,8 @@ typedef struct ckp_chunk_codec {
     size_t chunk;              /* doubles per chunk */
     unsigned char *zin, *zout; /* shuffled chunk; deflated chunk */
     size_t zcap;
+    unsigned char *raw; /* a stored chunk read back (chunk_read.c) */
+    size_t rawcap;
 } ckp_chunk_codec;
 
 /* Start a codec (c zeroed by the caller) for chunks of `chunk` doubles at
@@ -47,6 +49,28 @@ int ckp_codec_put(ckp_chunk_codec *c, hid_t ds, const hsize_t *offset, double *c
  * exactly one chunk. */
 int ckp_codec_decode(ckp_chunk_codec *c, const void *in, size_t nin, int deflated, int shuffled,
                      double *out);
+
+/* ---- chunk_read.c ---- */
+/* How a dataset's chunks are stored: its rank and the index of the shuffle
+ * and deflate filters in its pipeline (-1: not there). */
+typedef struct ckp_chunk_pipe {
+    int rank, shuffle, deflate;
+} ckp_chunk_pipe;
+
+/* 1 when the chunks of ds can be read by ckp_chunk_read: float64
+ * little-endian (and so is the machine), chunks of `chunk` paths by one
+ * column, filters none, shuffle, deflate or shuffle then deflate; *p says
+ * which. 0 otherwise (read it with H5Dread). */
+int ckp_chunk_readable(hid_t ds, size_t chunk, ckp_chunk_pipe *p);
+
+/* Paths [start[0], start[0] + count) of the column at start[1..rank) of ds
+ * into x, chunk by chunk with H5Dread_chunk and ckp_codec_decode (c started
+ * for chunks of the dataset's size; any level). start[0] must be a multiple
+ * of the chunk; edge holds one chunk of doubles (for a partial last chunk).
+ * Returns < 0 on failure (an HDF5 error, a chunk not stored, bytes that do
+ * not decode to a chunk). */
+int ckp_chunk_read(ckp_chunk_codec *c, const ckp_chunk_pipe *p, hid_t ds, const hsize_t *start,
+                   size_t count, double *x, double *edge);
 
 /* Release c. Accepts a codec that was zeroed and never started. */
 void ckp_codec_free(ckp_chunk_codec *c);

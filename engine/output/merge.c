@@ -6,8 +6,12 @@
  * statistics) and their ranges against a joined range; their exact
  * accumulators (merge_exact.c) are merged in path order into the result of
  * the whole range; then a writer of a plan of the whole range receives every
- * part's per-path records, a chunk of paths at a time, through its sink, and
+ * part's per-path records, a chunk of paths at a time, and
  * ckp_output_finish computes every statistic as it does for a single run.
+ * A part that starts on a chunk boundary of the merged file, with the
+ * writer's chunks and filters, has its whole chunks copied as they are
+ * stored (H5Dread_chunk -> H5Dwrite_chunk, no inflate or deflate); the
+ * others' records are read and written again through the writer's sink.
  * Nothing is opened for writing before every check has passed. */
 #include "merge_impl.h"
 
@@ -333,33 +337,86 @@ static ckp_status read_records(ckp_output_slices *s, const part *p, const ckp_la
     return CKP_OK;
 }
 
-/* Every record of part p through the writer's sink, CKP_CHUNK_PATHS paths at
- * a time. Errors reading the part are the part's (bad input); the writer's
- * are passed on as they are. */
+/* The part's per-path datasets (the writer's order) in src, opened from
+ * part p's file in *file, when their chunks can be copied as they are: the
+ * part starts on a chunk of the merged file and every dataset has the
+ * writer's chunks and filters. 0 (nothing left open) otherwise. */
+static int open_sources(ckp_output *o, const part *p, hid_t *file, hid_t *src)
+{
+    int n = o->npol * CKP_M_COUNT, ok = 1;
+    *file = -1;
+    for (int i = 0; i < n; i++)
+        src[i] = -1;
+    if ((p->first - o->first_path) % (int64_t)o->chunk != 0 || o->chunk != CKP_CHUNK_PATHS ||
+        (*file = H5Fopen(p->path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        ok = 0;
+    for (int i = 0; ok && i < n; i++) {
+        char name[512];
+        ckp_chunk_pipe a, b;
+        ckp_schema_path(name, sizeof name, p->names[i / CKP_M_COUNT], CKP_G_NONE,
+                        ckp_metric_table()[i % CKP_M_COUNT].name);
+        ok = (src[i] = H5Dopen2(*file, name, H5P_DEFAULT)) >= 0 &&
+             ckp_chunk_readable(src[i], (size_t)o->chunk, &a) &&
+             ckp_chunk_readable(o->pp[i], (size_t)o->chunk, &b) && a.rank == b.rank &&
+             a.shuffle == b.shuffle && a.deflate == b.deflate;
+    }
+    if (!ok) {
+        for (int i = 0; i < n; i++)
+            if (src[i] >= 0)
+                H5Dclose(src[i]);
+        if (*file >= 0)
+            H5Fclose(*file);
+        H5Eclear2(H5E_DEFAULT);
+        *file = -1;
+    }
+    return ok;
+}
+
+/* Every record of part p into the writer, CKP_CHUNK_PATHS paths at a time:
+ * each whole chunk (and the merged file's last one) copied as stored when
+ * open_sources allows it, the rest read and passed through the sink. Errors
+ * reading the part are the part's (bad input); the writer's are passed on as
+ * they are. */
 static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double *tmp,
                               const ckp_merge_options *mo, ckp_error *err)
 {
     const ckp_layout *lay = o->lay;
     ckp_output_slices *s = NULL;
+    hid_t *src = malloc((size_t)o->npol * CKP_M_COUNT * sizeof *src), file = -1;
+    if (!src)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
     /* no HDF5 call (here: reading the parts) while the writer's flush thread runs */
-    CKP_TRY(ckp_writer_wait(o, err));
-    ckp_status st = bad_part(ckp_output_slices_open(p->path, &s, err), err);
+    ckp_status st = ckp_writer_wait(o, err);
+    if (st == CKP_OK)
+        st = bad_part(ckp_output_slices_open(p->path, &s, err), err);
     if (st == CKP_OK)
         st = bad_part(check_shapes(s, p, lay, err), err);
+    int raw = st == CKP_OK && open_sources(o, p, &file, src);
+    int last = p->first + p->paths == o->first_path + o->paths;
     for (int64_t at = 0; st == CKP_OK && at < p->paths; at += CKP_CHUNK_PATHS) {
         int64_t n = p->paths - at < CKP_CHUNK_PATHS ? p->paths - at : CKP_CHUNK_PATHS;
         st = ckp_writer_wait(o, err);
-        if (st == CKP_OK)
-            st = bad_part(read_records(s, p, lay, at, n, rec, tmp, err), err);
-        if (st == CKP_OK)
-            st = o->sink.write_batch(o->sink.ctx, lay, p->first + at, n, o->npol,
-                                     (const double *const *)rec, err);
+        if (st == CKP_OK && raw && (n == CKP_CHUNK_PATHS || last)) {
+            st = ckp_writer_copy_chunks(o, src, at, n, err);
+        } else {
+            if (st == CKP_OK)
+                st = bad_part(read_records(s, p, lay, at, n, rec, tmp, err), err);
+            if (st == CKP_OK)
+                st = o->sink.write_batch(o->sink.ctx, lay, p->first + at, n, o->npol,
+                                         (const double *const *)rec, err);
+        }
         if (st == CKP_OK && mo && mo->progress &&
             mo->progress(mo->progress_ctx, p->first + at + n - o->first_path, o->paths) != 0)
             st = CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped after %lld of %lld paths",
                           (long long)(p->first + at + n - o->first_path), (long long)o->paths);
     }
     ckp_status wst = ckp_writer_wait(o, st == CKP_OK ? err : NULL);
+    if (raw) {
+        for (int i = 0; i < o->npol * CKP_M_COUNT; i++)
+            H5Dclose(src[i]);
+        H5Fclose(file);
+    }
+    free(src);
     ckp_output_slices_close(s);
     return st != CKP_OK ? st : wst;
 }

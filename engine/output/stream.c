@@ -4,7 +4,8 @@
  * chunk's worth of paths (o->chunk) is there and then written column by
  * column, so each write fills whole chunks and memory is bounded by two chunks
  * of records per policy. Compressed chunks go through the codec (chunk.c).
- * The summaries read the columns back through ckp_writer_read_rows.
+ * The summaries read the columns back through ckp_writer_read_rows, by their
+ * stored chunks (chunk_read.c).
  *
  * A full chunk is written by a flush thread while the run simulates the next
  * batch (the shuffle and deflate are most of the writer's time): the buffer
@@ -223,21 +224,94 @@ const ckp_sink *ckp_output_sink(ckp_output *o)
     return &o->sink;
 }
 
-ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
-                                int64_t count, double *x, ckp_error *err)
+/* The rows through HDF5's selection machinery and filters (any layout). */
+static int read_hyperslab(hid_t ds, const hsize_t *st3, int64_t count, double *x)
 {
-    hsize_t st3[3], ct3[3] = {(hsize_t)count, 1, 1};
-    slot_start(o, rank, c, first, st3);
-    hsize_t n = (hsize_t)count;
+    hsize_t ct3[3] = {(hsize_t)count, 1, 1}, n = (hsize_t)count;
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
     int bad = fs < 0 || ms < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
               H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
-    ckp_status st =
-        bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target) : CKP_OK;
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
         H5Sclose(ms);
-    return st;
+    return bad ? -1 : 0;
+}
+
+ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
+                                int64_t count, double *x, ckp_error *err)
+{
+    hsize_t st3[3];
+    slot_start(o, rank, c, first, st3);
+    /* The stored chunks, decoded here (chunk_read.c), when their layout is the
+     * writer's; HDF5's H5Dread otherwise. */
+    ckp_chunk_pipe p;
+    int bad;
+    if (first % (int64_t)o->chunk == 0 && ckp_chunk_readable(ds, (size_t)o->chunk, &p) &&
+        p.rank == rank) {
+        if (!o->codec.zd)
+            CKP_TRY(ckp_codec_init(&o->codec, 0, (size_t)o->chunk, err));
+        bad = ckp_chunk_read(&o->codec, &p, ds, st3, (size_t)count, x, o->col) < 0;
+    } else {
+        bad = read_hyperslab(ds, st3, count, x) < 0;
+    }
+    return bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target)
+               : CKP_OK;
+}
+
+/* One stored chunk of slot c of src (part-relative path `from`) into the
+ * same slot of ds at path `at`, bytes and filter mask as they are. */
+static int copy_chunk(ckp_output *o, hid_t src, hid_t ds, int rank, size_t c, int64_t from,
+                      int64_t at)
+{
+    hsize_t so[3], dof[3], sz = 0;
+    slot_start(o, rank, c, from, so);
+    slot_start(o, rank, c, at, dof);
+    uint32_t mask = 0;
+    ckp_chunk_codec *k = &o->codec;
+    if (H5Dget_chunk_storage_size(src, so, &sz) < 0 || sz == 0)
+        return -1;
+    if (sz > k->rawcap) {
+        unsigned char *b = realloc(k->raw, (size_t)sz);
+        if (!b)
+            return -1;
+        k->raw = b;
+        k->rawcap = (size_t)sz;
+    }
+    if (H5Dread_chunk(src, H5P_DEFAULT, so, &mask, k->raw) < 0)
+        return -1;
+    return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, (size_t)sz, k->raw) < 0 ? -1 : 0;
+}
+
+ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
+                                  ckp_error *err)
+{
+    CKP_TRY(ckp_writer_wait(o, err));
+    if (o->buffered != 0 || o->written % (int64_t)o->chunk != 0 || n <= 0 ||
+        (n != (int64_t)o->chunk && o->written + n != o->paths) || o->written + n > o->paths)
+        return CKP_FAIL(err, CKP_ERR_INTERNAL, "output: chunk copy at an unaligned position");
+    const int64_t at = o->written;
+    hsize_t total = (hsize_t)(at + n);
+    for (int64_t i = 0; i < n; i++)
+        o->pathcol[i] = o->first_path + at + i;
+    for (int k = 0; k < o->npol; k++) {
+        CKP_TRY(write_path_coord(o, k, at, n, total, err));
+        for (int j = 0; j < CKP_M_COUNT; j++) {
+            const ckp_metric_info *mi = &ckp_metric_table()[j];
+            hid_t ds = o->pp[k * CKP_M_COUNT + j], sd = src[k * CKP_M_COUNT + j];
+            ckp_dim dims[3] = {CKP_D_PATH, CKP_D_PATH, CKP_D_PATH};
+            int rank = 1 + ckp_schema_metric_dims(mi->dims, dims + 1);
+            hsize_t ext[3] = {total, 1, 1};
+            for (int r = 1; r < rank; r++)
+                ext[r] = o->dimlen[dims[r]];
+            int bad = H5Dset_extent(ds, ext) < 0;
+            for (size_t c = 0; c < o->lay->length[j] && !bad; c++)
+                bad = copy_chunk(o, sd, ds, rank, c, from, at) < 0;
+            if (bad)
+                return paths_error(o, at, n, err);
+        }
+    }
+    o->written += n;
+    return CKP_OK;
 }

@@ -2,9 +2,14 @@
  * quantiles/ and exceedance/ from the per-path columns read back, month/ from
  * the run result's sums and histograms, comparison/ from the paired benefits.
  *
- * Every per-path column is read back, one at a time, into one path-length
- * array x, where it is summarised and sorted in place (table.c, stats.h):
- * that array is the only memory that grows with the number of paths. */
+ * Every per-path column is read back once, by its stored chunks
+ * (chunk_read.c), into one path-length array (ckp_finish's x), where every
+ * figure of it is computed and it is sorted once, in place (table.c,
+ * stats.h). loss_total also gives, before it is sorted, the exceedance
+ * curve, the tail standard errors and the per-path benefit against the
+ * baseline (whose loss_total is kept in path order for that). Memory that
+ * grows with the number of paths: x, the baseline's loss_total, the
+ * benefit, and an eighth of a column for the tail's blocks. */
 #include "writer_impl.h"
 
 #include <math.h>
@@ -27,6 +32,36 @@ static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, doubl
     return ckp_writer_read_rows(o, ds, rank, c, 0, o->paths, x, err);
 }
 
+/* 1 when every x[i] is finite. */
+static int all_finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* What policy k's loss_total x gives in path order, before it is sorted:
+ * the exceedance curve, the standard errors of its tail, and the baseline's
+ * copy (k = 0) or the per-path benefit (k > 0). Values that are not finite
+ * (or an odd antithetic count) are left for the summary to refuse with its
+ * message. */
+static ckp_status loss_path_order(ckp_output *o, int k, const double *x, ckp_finish *f, double *lev,
+                                  double *prob, ckp_error *err)
+{
+    size_t n = (size_t)o->paths;
+    int anti = ckp_plan_antithetic(o->plan);
+    ckp_exceedance(x, n, lev, prob);
+    if (all_finite(x, n) && !(anti && n % 2))
+        CKP_TRY(ckp_tail_se(x, n, anti, f->scratch, &f->loss, err));
+    if (k == 0)
+        memcpy(f->base, x, n * sizeof *x);
+    else
+        for (size_t i = 0; i < n; i++)
+            f->ben[i] = f->base[i] - x[i];
+    return CKP_OK;
+}
+
 /* exceedance/ of policy k: the level coordinate and prob. */
 static ckp_status write_exceedance(ckp_output *o, ckp_grp *ge, const double *lev,
                                    const double *prob, ckp_error *err)
@@ -35,10 +70,12 @@ static ckp_status write_exceedance(ckp_output *o, ckp_grp *ge, const double *lev
     return ckp_writer_put_ds(o, ge, CKP_DS_EXCEEDANCE_PROB, prob, err);
 }
 
-/* summary/, quantiles/ and exceedance/ of policy k. x holds paths doubles: each
- * column is read into it and sorted there (the summary needs no other copy). */
-static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *err)
+/* summary/, quantiles/ and exceedance/ of policy k. Each column is read into
+ * f->x and sorted there (the summary needs no other copy); loss_total also
+ * fills f->loss and f->base or f->ben (loss_path_order). */
+static ckp_status write_summaries(ckp_output *o, int k, ckp_finish *f, ckp_error *err)
 {
+    double *x = f->x;
     const ckp_metric_info *mt = ckp_metric_table();
     ckp_grp gs, gq, ge;
     ckp_grp_init(&gs);
@@ -74,14 +111,17 @@ static ckp_status write_summaries(ckp_output *o, int k, double *x, ckp_error *er
                 goto done;
             /* The curve before the summary sorts x (it is taken in path order, as
              * it always was; a non-finite value fails the summary below). */
-            if (j == CKP_M_LOSS_TOTAL)
-                ckp_exceedance(x, (size_t)o->paths, lev, prob);
+            if (j == CKP_M_LOSS_TOTAL &&
+                (s = loss_path_order(o, k, x, f, lev, prob, err)) != CKP_OK)
+                goto done;
             /* stockout_month: over the paths that ran dry, and their share */
             s = j == CKP_M_STOCKOUT_MONTH
                     ? ckp_table_stockout(x, (size_t)o->paths, CKP_SCHEMA_NEVER, pso + c, &sm, err)
                     : ckp_table_summary(o->plan, x, (size_t)o->paths, &sm, err);
             if (s != CKP_OK)
                 goto done;
+            if (j == CKP_M_LOSS_TOTAL) /* the tail's figures from the one sort */
+                ckp_tail_values_sorted(x, (size_t)o->paths, &f->loss);
             ckp_schema_stats_pack(&sm, st + c * CKP_NSTAT);
             memcpy(q + c * CKP_NQUANTILES, sm.q, sizeof sm.q);
             if (j == CKP_M_LOSS_TOTAL && (s = write_exceedance(o, &ge, lev, prob, err)) != CKP_OK)
@@ -210,33 +250,31 @@ done:
     return s;
 }
 
-/* comparison/ of policy k against the baseline (k > 0). x holds paths doubles:
- * the baseline's loss_total is read into it and the policy's subtracted chunk
- * by chunk (through o->col), which leaves the per-path benefits, in path
- * order, in the one array; they are stored and then sorted there. Both loss
- * columns were checked finite by their summaries. */
-static ckp_status write_comparison(ckp_output *o, int k, double *x, ckp_error *err)
+/* comparison/ of policy k against the baseline (k > 0), from the per-path
+ * benefits f->ben (path order) that the summaries formed: stored, the
+ * standard errors of their tail taken, then sorted there once for the
+ * quantiles and the tail's figures. Both loss columns were checked finite by
+ * their summaries. */
+static ckp_status write_comparison(ckp_output *o, int k, ckp_finish *f, ckp_error *err)
 {
     ckp_grp g;
+    double *x = f->ben;
+    size_t n = (size_t)o->paths;
+    int anti = ckp_plan_antithetic(o->plan);
     ckp_status s = ckp_writer_group(o, o->pg[k].id, ckp_schema_group[CKP_G_COMPARISON], &g, err);
     if (s != CKP_OK)
         goto done;
     if ((s = ckp_writer_check_cancel(o, err)) != CKP_OK ||
-        (s = read_column(o, metric_ds(o, 0, CKP_M_LOSS_TOTAL), 1, 0, x, err)) != CKP_OK)
+        (s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT, x, err)) != CKP_OK)
         goto done;
-    for (int64_t i0 = 0; i0 < o->paths; i0 += (int64_t)o->chunk) {
-        int64_t n = o->paths - i0 < (int64_t)o->chunk ? o->paths - i0 : (int64_t)o->chunk;
-        if ((s = ckp_writer_read_rows(o, metric_ds(o, k, CKP_M_LOSS_TOTAL), 1, 0, i0, n, o->col,
-                                      err)) != CKP_OK)
-            goto done;
-        for (int64_t i = 0; i < n; i++)
-            x[i0 + i] = x[i0 + i] - o->col[i];
-    }
-    if ((s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT, x, err)) != CKP_OK)
+    /* A benefit that overflowed is left for ckp_table_benefit to refuse. */
+    if (all_finite(x, n) && !(anti && n % 2) &&
+        (s = ckp_tail_se(x, n, anti, f->scratch, &f->benefit, err)) != CKP_OK)
         goto done;
     ckp_benefit b;
-    if ((s = ckp_table_benefit(o->plan, k, x, (size_t)o->paths, &b, err)) != CKP_OK)
+    if ((s = ckp_table_benefit(o->plan, k, x, n, &b, err)) != CKP_OK)
         goto done;
+    ckp_tail_values_sorted(x, n, &f->benefit);
     double pp = b.p_positive, bcr = b.has_bcr ? b.bcr : NAN;
     if ((s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT_MEAN, &b.mean, err)) != CKP_OK ||
         (s = ckp_writer_put_ds(o, &g, CKP_DS_BENEFIT_SE, &b.se, err)) != CKP_OK ||
@@ -249,13 +287,13 @@ done:
     return s;
 }
 
-ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, double *x,
+ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, ckp_finish *f,
                                      ckp_error *err)
 {
-    CKP_TRY(write_summaries(o, k, x, err));
+    CKP_TRY(write_summaries(o, k, f, err));
     if (ckp_plan_month_stats(o->plan))
         CKP_TRY(write_month(o, k, r, err));
     if (k > 0)
-        CKP_TRY(write_comparison(o, k, x, err));
-    return ckp_writer_tail(o, k, x, err); /* tail/: tail_se.c */
+        CKP_TRY(write_comparison(o, k, f, err));
+    return ckp_writer_tail(o, k, f, err); /* tail/: tail_se.c */
 }

@@ -3,34 +3,16 @@
  * 99 % of the policy's total loss and, against the baseline, of its per-path
  * benefit, each with its batch-means standard error (engine/stats/tail.c).
  *
- * The series are read back from the file in path order, like the summaries,
- * so the figures depend on the paths alone, never on threads or batches.
- * Memory: the writer's path-length array x and an eighth of it for a block. */
+ * The figures are computed by the summaries (summaries.c) from the columns
+ * read back in path order, when they read loss_total: the standard errors
+ * from the path-order series, the VaR and CVaR from the one sort of it, so
+ * they depend on the paths alone, never on threads or batches. */
 #include "writer_impl.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "engine/core/error_impl.h"
 #include "engine/stats/tail_impl.h"
-
-/* Policy k's loss_total, or (benefit) the baseline's minus policy k's, into
- * x in path order: the same subtraction as comparison/benefit. */
-static ckp_status read_series(ckp_output *o, int k, int benefit, double *x, ckp_error *err)
-{
-    hid_t base = o->pp[0 * CKP_M_COUNT + CKP_M_LOSS_TOTAL];
-    hid_t pol = o->pp[k * CKP_M_COUNT + CKP_M_LOSS_TOTAL];
-    CKP_TRY(ckp_writer_read_rows(o, benefit ? base : pol, 1, 0, 0, o->paths, x, err));
-    if (!benefit)
-        return CKP_OK;
-    for (int64_t i0 = 0; i0 < o->paths; i0 += (int64_t)o->chunk) {
-        int64_t n = o->paths - i0 < (int64_t)o->chunk ? o->paths - i0 : (int64_t)o->chunk;
-        CKP_TRY(ckp_writer_read_rows(o, pol, 1, 0, i0, n, o->col, err));
-        for (int64_t i = 0; i < n; i++)
-            x[i0 + i] = x[i0 + i] - o->col[i];
-    }
-    return CKP_OK;
-}
 
 /* <name>, <name>_se and <name>_blocks of one series in g. */
 static ckp_status write_series(ckp_output *o, ckp_grp *g, const char *name, const char *what,
@@ -50,26 +32,16 @@ static ckp_status write_series(ckp_output *o, ckp_grp *g, const char *name, cons
                           err);
 }
 
-ckp_status ckp_writer_tail(ckp_output *o, int k, double *x, ckp_error *err)
+ckp_status ckp_writer_tail(ckp_output *o, int k, const ckp_finish *f, ckp_error *err)
 {
     ckp_grp g;
     ckp_grp_init(&g);
     ckp_status s = ckp_writer_group(o, o->pg[k].id, ckp_schema_group[CKP_G_TAIL], &g, err);
-    double *scratch = malloc(ckp_tail_scratch((size_t)o->paths) * sizeof *scratch);
-    int anti = ckp_plan_antithetic(o->plan);
-    if (s == CKP_OK && !scratch)
-        s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-    for (int benefit = 0; benefit <= (k > 0) && s == CKP_OK; benefit++) {
-        ckp_tail t;
-        if ((s = read_series(o, k, benefit, x, err)) != CKP_OK ||
-            (s = ckp_tail_compute(x, (size_t)o->paths, anti, scratch, &t, err)) != CKP_OK)
-            break;
-        s = write_series(o, &g, benefit ? "benefit" : "loss_total",
-                         benefit ? "tail of the benefit against the baseline"
-                                 : "tail of the total loss",
-                         &t, err);
-    }
-    free(scratch);
+    if (s == CKP_OK)
+        s = write_series(o, &g, "loss_total", "tail of the total loss", &f->loss, err);
+    if (s == CKP_OK && k > 0)
+        s = write_series(o, &g, "benefit", "tail of the benefit against the baseline", &f->benefit,
+                         err);
     ckp_grp_close(&g);
     return s;
 }

@@ -267,7 +267,8 @@ static ckp_status close_complete(ckp_output *o, ckp_error *err)
 ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *err)
 {
     ckp_status st = CKP_OK;
-    double *x = NULL;
+    ckp_finish f;
+    memset(&f, 0, sizeof f);
     if (!o)
         return CKP_FAIL(err, CKP_ERR_USAGE, "output: no writer");
     if (o->failed) {
@@ -279,16 +280,21 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     /* The per-path write buffer is no longer needed; free it before the summaries. */
     free(o->buf);
     o->buf = NULL;
-    /* The one path-length array of the summaries and comparisons (8 MB at 10^6
-     * paths): each column is read into it and sorted in place. */
-    x = malloc((size_t)o->paths * sizeof *x);
-    if (!x) {
+    /* The path-length arrays of the summaries (8 MB each at 10^6 paths): the
+     * column being summarised, the baseline's and the policy's benefit in
+     * path order, and a block of the tail's standard errors. */
+    size_t n = (size_t)o->paths ? (size_t)o->paths : 1;
+    f.x = malloc(n * sizeof *f.x);
+    f.base = malloc(n * sizeof *f.base);
+    f.ben = o->npol > 1 ? malloc(n * sizeof *f.ben) : NULL;
+    f.scratch = malloc(ckp_tail_scratch(n) * sizeof *f.scratch);
+    if (!f.x || !f.base || (o->npol > 1 && !f.ben) || !f.scratch) {
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
     for (int k = 0; k < o->npol && st == CKP_OK; k++) {
         ckp_writer_progress(o, k, 0);
-        st = ckp_writer_policy_results(o, k, r, x, err);
+        st = ckp_writer_policy_results(o, k, r, &f, err);
     }
     if (st == CKP_OK)
         ckp_writer_progress(o, o->npol, 0);
@@ -299,7 +305,10 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     if (st == CKP_OK)
         st = ckp_publish_commit(&o->pub, err);
 done:
-    free(x);
+    free(f.x);
+    free(f.base);
+    free(f.ben);
+    free(f.scratch);
     free_writer(o);
     return st;
 }

@@ -16,6 +16,7 @@
 
 #include "chokepoint/output.h"
 #include "chunk_impl.h"
+#include "engine/stats/tail_impl.h"
 #include "h5_impl.h"
 #include "publish_impl.h"
 #include "schema_impl.h"
@@ -72,6 +73,18 @@ struct ckp_output {
     void *cancel_ctx;
 };
 
+/* The path-length arrays of finish and what a policy's summaries hand to
+ * its comparison/ and tail/ (summaries.c, tail_se.c). Each per-path column
+ * is read once, into x, where every figure of it is computed and it is
+ * sorted once; loss_total also gives the benefit and both tails. */
+typedef struct ckp_finish {
+    double *x;              /* one column in path order, then sorted */
+    double *base;           /* the baseline's loss_total in path order (from policy 0 on) */
+    double *ben;            /* policy k's benefit base - loss_total in path order (k > 0) */
+    double *scratch;        /* ckp_tail_scratch(paths) doubles: one block of the tail se */
+    ckp_tail loss, benefit; /* tail/ of policy k */
+} ckp_finish;
+
 /* finish's progress: policy k has `cells` of its record + 1 units done
  * (writer.c). */
 void ckp_writer_progress(const ckp_output *o, int k, size_t cells);
@@ -112,6 +125,14 @@ ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
  * Every HDF5 call outside stream.c while a file is being written must come
  * after this. */
 ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err);
+/* Merge (merge.c): the n paths from part-relative path `from` of the
+ * per-path datasets src (npol * CKP_M_COUNT, the writer's order, chunked and
+ * filtered as the writer's own) stored as the next paths, chunk by chunk as
+ * they are stored (H5Dread_chunk -> H5Dwrite_chunk). Only with nothing
+ * buffered, at a chunk boundary, for one whole chunk or the file's last
+ * paths; `from` a multiple of the chunk. */
+ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
+                                  ckp_error *err);
 /* Paths [first, first + count) of slot c of the per-path dataset ds of the
  * given rank into x. */
 ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
@@ -119,14 +140,16 @@ ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int
 
 /* ---- tail_se.c ---- */
 /* tail/ of run policy k: VaR and CVaR of loss_total (and of the benefit for
- * k > 0) with their batch-means standard errors. x holds paths doubles. */
-ckp_status ckp_writer_tail(ckp_output *o, int k, double *x, ckp_error *err);
+ * k > 0) with their batch-means standard errors, from f->loss (f->benefit)
+ * as the summaries left them. */
+ckp_status ckp_writer_tail(ckp_output *o, int k, const ckp_finish *f, ckp_error *err);
 /* CKP_ERR_CANCELLED when the writer's cancel hook asks to stop (writer.c). */
 ckp_status ckp_writer_check_cancel(const ckp_output *o, ckp_error *err);
 
 /* ---- summaries.c ---- */
-/* Everything of run policy k that finish writes. x holds paths doubles. */
-ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, double *x,
+/* Everything of run policy k that finish writes, through f's arrays
+ * (policy 0 first: it fills f->base). */
+ckp_status ckp_writer_policy_results(ckp_output *o, int k, const ckp_run_result *r, ckp_finish *f,
                                      ckp_error *err);
 
 #endif

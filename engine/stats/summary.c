@@ -25,6 +25,7 @@
 
 #include "engine/core/error_impl.h"
 #include "engine/stats/sort_impl.h"
+#include "engine/stats/tail_impl.h"
 
 const double CKP_QUANTILE_PROBS[CKP_NQUANTILES] = {0.001, 0.01, 0.05, 0.1, 0.25, 0.5,
                                                    0.75,  0.9,  0.95, 0.99, 0.999};
@@ -135,8 +136,9 @@ static double standard_error(const double *x, size_t n, int antithetic, double s
 }
 
 /* VaR = the linear quantile a; CVaR = mean of the values at or above it
- * (MODEL.md section 6), read off the sorted array. */
-static void var_cvar(const double *sorted, size_t n, double a, double *var, double *cvar)
+ * (MODEL.md section 6), read off the sorted array (n > 0; also the tail/
+ * figures of a sorted column, tail_impl.h). */
+void ckp_var_cvar_sorted(const double *sorted, size_t n, double a, double *var, double *cvar)
 {
     double v = ckp_quantile_sorted(sorted, n, a);
     /* First index with sorted[i] >= v, by bisection. */
@@ -172,8 +174,8 @@ static void order_figures(const double *sorted, size_t n, ckp_summary *out)
     out->max = sorted[n - 1];
     for (int k = 0; k < CKP_NQUANTILES; k++)
         out->q[k] = ckp_quantile_sorted(sorted, n, CKP_QUANTILE_PROBS[k]);
-    var_cvar(sorted, n, 0.95, &out->var95, &out->cvar95);
-    var_cvar(sorted, n, 0.99, &out->var99, &out->cvar99);
+    ckp_var_cvar_sorted(sorted, n, 0.95, &out->var95, &out->cvar95);
+    ckp_var_cvar_sorted(sorted, n, 0.99, &out->var99, &out->cvar99);
 }
 
 /* Checks and the path-order figures (mean, sd, se). Sets *empty for n = 0,

@@ -82,11 +82,29 @@ static ckp_status level_se(const double *x, size_t n, int antithetic, int li, do
     return CKP_OK;
 }
 
-ckp_status ckp_tail_compute(double *x, size_t n, int antithetic, double *scratch, ckp_tail *out,
-                            ckp_error *err)
+ckp_status ckp_tail_se(const double *x, size_t n, int antithetic, double *scratch, ckp_tail *out,
+                       ckp_error *err)
 {
     for (int li = 0; li < 2; li++)
         CKP_TRY(level_se(x, n, antithetic, li, scratch, out, err));
+    return CKP_OK;
+}
+
+void ckp_tail_values_sorted(const double *sorted, size_t n, ckp_tail *out)
+{
+    for (int li = 0; li < 2; li++) {
+        if (n == 0)
+            out->value[2 * li] = out->value[2 * li + 1] = NAN;
+        else
+            ckp_var_cvar_sorted(sorted, n, tail_level[li], &out->value[2 * li],
+                                &out->value[2 * li + 1]);
+    }
+}
+
+ckp_status ckp_tail_compute(double *x, size_t n, int antithetic, double *scratch, ckp_tail *out,
+                            ckp_error *err)
+{
+    CKP_TRY(ckp_tail_se(x, n, antithetic, scratch, out, err));
     ckp_summary s;
     CKP_TRY(ckp_summary_compute_inplace(x, n, antithetic, &s, err));
     for (int li = 0; li < 2; li++)

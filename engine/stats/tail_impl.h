@@ -45,4 +45,17 @@ size_t ckp_tail_scratch(size_t n);
 ckp_status ckp_tail_compute(double *x, size_t n, int antithetic, double *scratch, ckp_tail *out,
                             ckp_error *err);
 
+/* The two halves of ckp_tail_compute, for a caller that sorts x anyway: the
+ * standard errors and block counts from x in path order (x is not changed),
+ * and the figures from x once sorted (ckp_sort_doubles or
+ * ckp_sort_doubles_inplace, as the summaries sort; NaN for n = 0). Together
+ * they give ckp_tail_compute's result bit for bit. */
+ckp_status ckp_tail_se(const double *x, size_t n, int antithetic, double *scratch, ckp_tail *out,
+                       ckp_error *err);
+void ckp_tail_values_sorted(const double *sorted, size_t n, ckp_tail *out);
+
+/* VaR_a (the linear quantile) and CVaR_a (mean of the values at or above it)
+ * of sorted[0..n), n > 0, as ckp_summary stores them (summary.c). */
+void ckp_var_cvar_sorted(const double *sorted, size_t n, double a, double *var, double *cvar);
+
 #endif
