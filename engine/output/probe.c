@@ -181,28 +181,29 @@ static void visit_object(hid_t o, walk *w)
  * as its own crash): the child just dies. Weak: absent from other builds. */
 extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
-/* Let the child's address space grow by PROBE_HEADROOM at most. */
-static void limit_memory(void)
+/* Let the child's address space grow by PROBE_HEADROOM at most: 1 when that
+ * is the limit, 0 when the process's own (ulimit -v) is tighter. */
+static int limit_memory(void)
 {
     unsigned long pages = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f)
-        return;
+        return 0;
     int got = fscanf(f, "%lu", &pages);
     fclose(f);
     long page = sysconf(_SC_PAGESIZE);
     struct rlimit rl;
     if (got != 1 || page <= 0 || getrlimit(RLIMIT_AS, &rl) != 0)
-        return;
+        return 0;
     rlim_t want = (rlim_t)pages * (rlim_t)page + PROBE_HEADROOM;
-    if (rl.rlim_cur == RLIM_INFINITY || want < rl.rlim_cur) {
-        rl.rlim_cur = want;
-        setrlimit(RLIMIT_AS, &rl);
-    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= want)
+        return 0;
+    rl.rlim_cur = want;
+    return setrlimit(RLIMIT_AS, &rl) == 0;
 }
 
 /* The child: parse everything, then say so on fd: 'k' done, 'm' libhdf5 asked
- * for more memory than the headroom. */
+ * for more memory than the headroom, 'n' than the process's own limit allows. */
 static void child(const char *path, int fd, int seconds)
 {
     int null = open("/dev/null", O_WRONLY);
@@ -217,7 +218,7 @@ static void child(const char *path, int fd, int seconds)
     if (__sanitizer_set_death_callback)
         __sanitizer_set_death_callback(NULL);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    limit_memory();
+    int ours = limit_memory();
     if (H5Fis_hdf5(path) > 0) {
         hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (f >= 0) {
@@ -234,7 +235,7 @@ static void child(const char *path, int fd, int seconds)
             failed();
         }
     }
-    char ok = short_of_memory ? 'm' : 'k';
+    char ok = !short_of_memory ? 'k' : ours ? 'm' : 'n';
     _exit(write(fd, &ok, 1) == 1 ? 0 : 1);
 }
 
@@ -253,8 +254,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Wait for the child's byte on fd until `seconds`: 1 got 'k', 2 got 'm', 0 EOF or error,
- * -1 timed out. */
+/* Wait for the child's byte on fd until `seconds`: 1 got 'k', 2 'm', 3 'n', 0 EOF or
+ * error, -1 timed out. */
 static int await(int fd, int seconds)
 {
     double end = now() + seconds;
@@ -274,7 +275,7 @@ static int await(int fd, int seconds)
         ssize_t got = read(fd, &c, 1);
         if (got < 0 && errno == EINTR)
             continue;
-        return got != 1 ? 0 : c == 'k' ? 1 : c == 'm' ? 2 : 0;
+        return got != 1 ? 0 : c == 'k' ? 1 : c == 'm' ? 2 : c == 'n' ? 3 : 0;
     }
 }
 
@@ -341,6 +342,8 @@ ckp_status ckp_h5_probe(const char *path, ckp_error *err)
         last_ok = key;
         return CKP_OK;
     }
+    if (got == 3 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "%s: out of memory reading the file's metadata", path);
     if (got == 2 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
         return CKP_FAIL(err, CKP_ERR_IO,
                         "%s: the file is damaged (reading its metadata would need more than "
