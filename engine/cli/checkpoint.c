@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "engine/core/error_impl.h"
+#include "engine/output/publish_impl.h"
 
 #define CKPT_MAGIC "chokepoint-checkpoint 1\n"
 
@@ -93,7 +94,6 @@ ckp_status ckp_ckpt_init(ckp_ckpt *c, const char *target, const ckp_plan *plan, 
     c->fd = -1;
     const char *slash = strrchr(target, '/');
     size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
-    const char *base = slash ? slash + 1 : target;
     c->dir = malloc(dirlen + 2);
     if (c->dir) {
         if (dirlen)
@@ -101,16 +101,14 @@ ckp_status ckp_ckpt_init(ckp_ckpt *c, const char *target, const ckp_plan *plan, 
         else
             strcpy(c->dir, ".");
     }
-    char *prefix = malloc(dirlen + 1);
-    if (prefix)
-        snprintf(prefix, dirlen + 1, "%.*s", (int)dirlen, target);
-    if (prefix) {
-        c->path = str_printf("%s.%s.ckpt", prefix, base);
-        c->tmp = str_printf("%s.%s.ckpt.new", prefix, base);
-        c->records = str_printf("%s.%s.ckpt-records", prefix, base);
+    char *stem = ckp_publish_stem(target); /* DIR/.NAME, shortened for long names */
+    if (stem) {
+        c->path = str_printf("%s.ckpt%s", stem, "");
+        c->tmp = str_printf("%s.ckpt.new%s", stem, "");
+        c->records = str_printf("%s.ckpt-records%s", stem, "");
+        c->stale = str_printf("%s.tmp-%s", stem + dirlen, "");
     }
-    c->stale = str_printf(".%s.tmp-%s", base, "");
-    free(prefix);
+    free(stem);
 
     const ckp_scenario *sc = ckp_plan_scenario(plan);
     char *yaml = NULL;

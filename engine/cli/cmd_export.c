@@ -24,6 +24,7 @@
 #include "engine/core/error_impl.h"
 #include "export_out.h"
 #include "export_sens.h"
+#include "table.h"
 
 #define SLICE 4096
 
@@ -606,9 +607,10 @@ static int select_policy(ctx *c, const char *policy, int per_path)
             c->pol_first = c->pol_last = k;
             return 0;
         }
-    fprintf(stderr, "chokepoint export: %s: no policy '%s' (the file has:", c->file, policy);
+    fprintf(stderr, "chokepoint export: %s: no policy '%s' (the file has:", ckp_cli_safe(c->file),
+            ckp_cli_safe(policy));
     for (int k = 0; k < npol; k++)
-        fprintf(stderr, " %s", c->in->policy_names[k]);
+        fprintf(stderr, " %s", ckp_cli_safe(c->in->policy_names[k]));
     fprintf(stderr, ")\n");
     return -1;
 }

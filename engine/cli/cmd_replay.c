@@ -18,6 +18,7 @@
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
 #include "engine/core/error_impl.h"
+#include "table.h"
 
 static void replay_usage(FILE *out)
 {
@@ -391,9 +392,11 @@ static int file_policy(const char *file, const ckp_output_info *in, const char *
     for (int i = 0; i < in->npol; i++)
         if (strcmp(in->policy_names[i], policy) == 0)
             return i;
-    fprintf(stderr, "chokepoint replay: %s: no policy '%s' in the file (it has:", file, policy);
+    fprintf(stderr,
+            "chokepoint replay: %s: no policy '%s' in the file (it has:", ckp_cli_safe(file),
+            ckp_cli_safe(policy));
     for (int i = 0; i < in->npol; i++)
-        fprintf(stderr, " %s", in->policy_names[i]);
+        fprintf(stderr, " %s", ckp_cli_safe(in->policy_names[i]));
     fprintf(stderr, ")\n");
     return -1;
 }
@@ -515,13 +518,14 @@ static ckp_status print_header(const replay_args *a, const ckp_output_info *in, 
     int64_t above = 0, n = 0;
     CKP_TRY(loss_rank(a->file, o->name, v, &above, &n, err));
     money_unit(v, &scale, &unit);
-    printf("%s: path %lld%s, policy '%s', seed %llu%s\n", a->file, a->path,
+    printf("%s: path %lld%s, policy '%s', seed %llu%s\n", ckp_cli_safe(a->file), a->path,
            !a->worst ? ""
            : second  ? " (the worst path of the first policy)"
                      : " (--path worst: this policy's largest total loss)",
-           o->name, (unsigned long long)in->seed, in->antithetic ? ", antithetic" : "");
+           ckp_cli_safe(o->name), (unsigned long long)in->seed,
+           in->antithetic ? ", antithetic" : "");
     printf("total loss %.2f %s%s%s over %d months, ", v / scale, unit, unit[0] ? " " : "",
-           in->currency, lay->T);
+           ckp_cli_safe(in->currency), lay->T);
     if (above == 0)
         printf("the largest of the %lld paths\n", (long long)n);
     else
@@ -566,9 +570,9 @@ static int report(const replay_args *a, const ckp_output_info *in, const ckp_sce
             double lb = vs->rec[lay->offset[CKP_M_LOSS_TOTAL]], sb;
             const char *ub;
             money_unit(fmax(fabs(la), fabs(lb)), &sb, &ub);
-            printf("A = '%s', B = '%s' on the same path: B loses %.2f %s%s%s %s than A\n", o->name,
-                   vs->name, fabs(lb - la) / sb, ub, ub[0] ? " " : "", in->currency,
-                   lb <= la ? "less" : "more");
+            printf("A = '%s', B = '%s' on the same path: B loses %.2f %s%s%s %s than A\n",
+                   ckp_cli_safe(o->name), ckp_cli_safe(vs->name), fabs(lb - la) / sb, ub,
+                   ub[0] ? " " : "", in->currency, lb <= la ? "less" : "more");
         }
         putchar('\n');
         print_legend(stdout, unit, in->currency, vs != NULL);

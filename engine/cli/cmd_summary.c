@@ -120,7 +120,7 @@ static int parse(int argc, char **argv, args *a)
             }
             *(s[1] == 'o' ? &a->out : &a->format) = argv[++i];
         } else if (s[0] == '-' && s[1] != '\0') {
-            fprintf(stderr, "chokepoint summary: unknown option '%s'\n", s);
+            fprintf(stderr, "chokepoint summary: unknown option '%s'\n", ckp_cli_safe(s));
             summary_usage(stderr);
             return 2;
         } else if (a->file) {
@@ -170,12 +170,14 @@ static int print_stockout(FILE *out, const char *file, const ckp_output_info *in
     else {
         int namew = 6;
         for (int k = 0; k < in->npol; k++)
-            if ((int)strlen(in->policy_names[k]) > namew)
-                namew = (int)strlen(in->policy_names[k]);
+            if ((int)strlen(ckp_cli_safe(in->policy_names[k])) > namew)
+                namew = (int)strlen(ckp_cli_safe(in->policy_names[k]));
         fprintf(out, "\nProbability that the stockpile runs dry within the horizon\n%-*s", namew,
                 "policy");
         for (size_t m = 0; m < nm; m++)
-            fprintf(out, " %*s", strlen(mat[m]) > 6 ? (int)strlen(mat[m]) : 6, mat[m]);
+            fprintf(out, " %*s",
+                    (int)strlen(ckp_cli_safe(mat[m])) > 6 ? (int)strlen(ckp_cli_safe(mat[m])) : 6,
+                    ckp_cli_safe(mat[m]));
         fprintf(out, "\n");
         for (int k = 0; k < in->npol && rc == 0; k++) {
             snprintf(name, sizeof name, "policies/%s/summary/stockout_probability",
@@ -185,9 +187,12 @@ static int print_stockout(FILE *out, const char *file, const ckp_output_info *in
                 rc = -1;
                 break;
             }
-            fprintf(out, "%-*s", namew, in->policy_names[k]);
+            fprintf(out, "%-*s", namew, ckp_cli_safe(in->policy_names[k]));
             for (size_t m = 0; m < nm; m++)
-                fprintf(out, " %*.3f", strlen(mat[m]) > 6 ? (int)strlen(mat[m]) : 6, a.f64[m]);
+                fprintf(out, " %*.3f",
+                        (int)strlen(ckp_cli_safe(mat[m])) > 6 ? (int)strlen(ckp_cli_safe(mat[m]))
+                                                              : 6,
+                        a.f64[m]);
             fprintf(out, "\n");
         }
     }
@@ -214,10 +219,10 @@ static int emit(const args *a, const ckp_output_file *f, const char *name,
         fprintf(t.fp,
                 "%s: scenario '%s', seed %llu, paths %lld..%lld (%lld)%s, %d months, "
                 "chokepoint %s, %s\n\n",
-                a->file, name, (unsigned long long)in->seed, (long long)in->first_path,
-                (long long)(in->first_path + in->paths - 1), (long long)in->paths,
-                in->antithetic ? ", antithetic" : "", in->horizon_months, in->engine_version,
-                in->created_utc);
+                ckp_cli_safe(a->file), ckp_cli_safe(name), (unsigned long long)in->seed,
+                (long long)in->first_path, (long long)(in->first_path + in->paths - 1),
+                (long long)in->paths, in->antithetic ? ", antithetic" : "", in->horizon_months,
+                ckp_cli_safe(in->engine_version), ckp_cli_safe(in->created_utc));
         ckp_cli_print_table(t.fp, in->currency, rows, in->npol);
         if (tail)
             ckp_cli_print_tail(t.fp, in->currency, rows, tail, in->npol);

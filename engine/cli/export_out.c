@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/core/error_impl.h"
+#include "engine/output/publish_impl.h"
 
 /* ---- numbers and text ---------------------------------------------------------- */
 
@@ -246,15 +247,15 @@ int ckp_cli_target_open(target *t, ckp_error *err)
         t->direct = 1;
         return 0;
     }
-    const char *slash = strrchr(t->path, '/');
-    size_t dlen = slash ? (size_t)(slash - t->path) + 1 : 0;
-    const char *base = slash ? slash + 1 : t->path;
-    size_t cap = dlen + strlen(base) + 16;
-    if (!(t->tmp = malloc(cap))) {
+    char *stem = ckp_publish_stem(t->path);
+    size_t cap = stem ? strlen(stem) + 12 : 0;
+    if (!stem || !(t->tmp = malloc(cap))) {
+        free(stem);
         CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         return -1;
     }
-    snprintf(t->tmp, cap, "%.*s.%s.tmp-XXXXXX", (int)dlen, t->path, base);
+    snprintf(t->tmp, cap, "%s.tmp-XXXXXX", stem);
+    free(stem);
     int fd = mkstemp(t->tmp);
     if (fd < 0 || fchmod(fd, 0644) != 0 || !(t->fp = fdopen(fd, "w"))) {
         CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create a file beside it: %s", t->path,

@@ -8,6 +8,7 @@
 
 #include "chokepoint/chokepoint.h"
 #include "commands.h"
+#include "table.h"
 
 static const struct {
     const char *name;
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "chokepoint: unknown command '%s'\n\n", cmd);
+    fprintf(stderr, "chokepoint: unknown command '%s'\n\n", ckp_cli_safe(cmd));
     usage(stderr);
     return 2;
 }

@@ -23,6 +23,7 @@
 #include <mpi.h>
 
 #include "args.h"
+#include "engine/output/publish_impl.h"
 #include "signals.h"
 #include "table.h"
 
@@ -31,16 +32,16 @@ static int started_by_mpirun(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
-/* dir/.base.rank-R-of-N for the target dir/base (malloc'ed). */
+/* dir/.base.rank-R-of-N for the target dir/base (malloc'ed; the stem is
+ * shortened for long names, ckp_publish_stem). */
 static char *part_name(const char *target, int rank, int size)
 {
-    const char *slash = strrchr(target, '/');
-    size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
-    size_t n = strlen(target) + 64;
-    char *s = malloc(n);
+    char *stem = ckp_publish_stem(target);
+    size_t n = stem ? strlen(stem) + 64 : 0;
+    char *s = stem ? malloc(n) : NULL;
     if (s)
-        snprintf(s, n, "%.*s.%s.rank-%d-of-%d", (int)dirlen, target, slash ? slash + 1 : target,
-                 rank, size);
+        snprintf(s, n, "%s.rank-%d-of-%d", stem, rank, size);
+    free(stem);
     return s;
 }
 

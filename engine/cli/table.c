@@ -11,6 +11,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "chokepoint/scenario.h"
+#include "engine/core/escape_impl.h"
+
+const char *ckp_cli_safe(const char *s)
+{
+    static _Thread_local char ring[8][4 * CKP_MAX_NAME_BYTES + 8];
+    static _Thread_local unsigned next;
+    if (!s || !ckp_escape_needed(s))
+        return s;
+    char *b = ring[next++ % 8];
+    ckp_escape_ctl(b, sizeof ring[0], s);
+    return b;
+}
+
 /* The money unit: the largest of thousand, million, billion, trillion that
  * keeps the biggest figure of the table at or above 1. */
 void ckp_cli_money_unit(const ckp_output_row *rows, int nrows, double *scale, const char **name)
@@ -51,13 +65,13 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
     ckp_cli_money_unit(rows, nrows, &scale, &unit);
     int namew = 6;
     for (int k = 0; k < nrows; k++) {
-        int l = (int)strlen(rows[k].name);
+        int l = (int)strlen(ckp_cli_safe(rows[k].name));
         if (l > namew)
             namew = l;
     }
     double n = nrows > 0 ? rows[0].loss.count : 0.0;
     fprintf(out, "Total loss and benefit against the baseline, %s of %s, %.0f paths\n", unit,
-            currency && currency[0] ? currency : "currency units", n);
+            currency && currency[0] ? ckp_cli_safe(currency) : "currency units", n);
     fprintf(out, "%-*s %10s %10s %10s %10s %10s %22s %8s %8s\n", namew, "policy", "mean",
             "median", "p95", "p99", "CVaR99", "benefit +/- se", "P(b>0)", "B/C");
     for (int k = 0; k < nrows; k++) {
@@ -79,9 +93,9 @@ void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *
                 snprintf(bcr, sizeof bcr, isfinite(r->benefit.bcr) ? "%.2f" : "n/a",
                          r->benefit.bcr);
         }
-        char line[512];
+        char line[8 * CKP_MAX_NAME_BYTES];
         snprintf(line, sizeof line, "%-*s %10s %10s %10s %10s %10s %22s %8s %8s", namew,
-                 r->name, c[0], c[1], c[2], c[3], c[4], ben, pp, bcr);
+                 ckp_cli_safe(r->name), c[0], c[1], c[2], c[3], c[4], ben, pp, bcr);
         size_t len = strlen(line);
         while (len > 0 && line[len - 1] == ' ')
             line[--len] = '\0';

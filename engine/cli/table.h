@@ -12,6 +12,11 @@
 
 #include "chokepoint/output.h"
 
+/* s as it may be echoed to a terminal: s itself, or a copy with its control
+ * characters escaped (ckp_escape_ctl, engine/core/escape_impl.h) in one of 8
+ * per-thread buffers used in turn, so up to 8 may appear in one printf. */
+const char *ckp_cli_safe(const char *s);
+
 /* Print the table for `nrows` rows (rows[0] is the baseline) to `out`.
  * `currency` names the money unit (NULL: "currency units"). */
 void ckp_cli_print_table(FILE *out, const char *currency, const ckp_output_row *rows, int nrows);

@@ -128,7 +128,8 @@ static void print_block(FILE *out, const ckp_output_row *rows, const ckp_cli_tai
         char c[4][48];
         for (int i = 0; i < 4; i++)
             cell(c[i], sizeof c[i], isfinite(v[i]) || benefit ? v[i] : sv[i], se[i], scale);
-        fprintf(out, "%-*s %18s %18s %18s %18s\n", namew, rows[k].name, c[0], c[1], c[2], c[3]);
+        fprintf(out, "%-*s %18s %18s %18s %18s\n", namew, ckp_cli_safe(rows[k].name), c[0], c[1],
+                c[2], c[3]);
     }
 }
 
@@ -140,7 +141,7 @@ void ckp_cli_print_tail(FILE *out, const char *currency, const ckp_output_row *r
     ckp_cli_money_unit(rows, nrows, &scale, &unit);
     int namew = 7;
     for (int k = 0; k < nrows; k++) {
-        int l = (int)strlen(rows[k].name);
+        int l = (int)strlen(ckp_cli_safe(rows[k].name));
         if (l > namew)
             namew = l;
     }

@@ -1,6 +1,8 @@
 /* chokepoint: the error record (see include/chokepoint/error.h). */
 #include "chokepoint/error.h"
 
+#include "engine/core/escape_impl.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +54,12 @@ ckp_status ckp_error_setv(ckp_error *err, ckp_status code, const char *file, int
     }
     if (used < cap)
         vsnprintf(err->message + used, cap - used, fmt, ap);
+    /* names and paths in the message may hold control characters (escape.c) */
+    if (ckp_escape_needed(err->message)) {
+        char raw[sizeof err->message];
+        memcpy(raw, err->message, sizeof raw);
+        ckp_escape_ctl(err->message, cap, raw);
+    }
     return code;
 }
 

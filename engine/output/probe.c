@@ -16,8 +16,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +33,28 @@
 #define PROBE_MAX_BYTES ((size_t)64 << 20)
 /* The child's time limit in seconds, unless CHOKEPOINT_READ_TIMEOUT says otherwise. */
 #define PROBE_SECONDS 20
+/* The child's address space may grow by this much: libhdf5 allocates what a
+ * damaged length field asks for (a variable-length string of gigabytes). */
+#define PROBE_HEADROOM ((rlim_t)512 << 20)
+
+/* Set in the child when libhdf5 or a buffer failed for want of memory. */
+static int short_of_memory;
+
+/* After a failed call: was it for want of memory? (walks HDF5's error stack) */
+static herr_t resource_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    (void)data;
+    if (e->maj_num == H5E_RESOURCE)
+        short_of_memory = 1;
+    return 0;
+}
+
+static void failed(void)
+{
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, resource_error, NULL);
+    H5Eclear2(H5E_DEFAULT);
+}
 
 /* Read every value of an attribute (is_attr) or a dataset into native memory and
  * give back what libhdf5 allocated for variable-length parts. */
@@ -47,6 +71,10 @@ static void read_values(hid_t obj, int is_attr)
         if (buf)
             rc = is_attr ? H5Aread(obj, mt, buf)
                          : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        if (!buf)
+            short_of_memory = 1;
+        else if (rc < 0)
+            failed();
         if (rc >= 0 && H5Tdetect_class(mt, H5T_VLEN) + H5Tis_variable_str(mt) > 0)
             H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
         free(buf);
@@ -67,6 +95,8 @@ static herr_t visit_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
     if (a >= 0) {
         read_values(a, 1);
         H5Aclose(a);
+    } else {
+        failed();
     }
     return 0;
 }
@@ -87,36 +117,125 @@ static void visit_dataset(hid_t ds)
         H5Tclose(t);
 }
 
-static herr_t visit_object(hid_t root, const char *name, const H5O_info_t *info, void *data)
+/* The walk goes no deeper than this (the schema's groups are 3 deep) and
+ * opens at most this many objects (hard links may form cycles). */
+#define PROBE_MAX_DEPTH 8
+#define PROBE_MAX_OBJECTS 200000
+/* Damaged entries skipped per attribute list or group (their counts come
+ * from the file, and may be anything). */
+#define PROBE_MAX_SKIPS 16
+
+typedef struct walk {
+    int depth;
+    long objects;
+} walk;
+
+static void visit_object(hid_t o, walk *w);
+
+static herr_t visit_link(hid_t g, const char *name, const H5L_info_t *li, void *data)
 {
-    (void)data;
-    hid_t o = H5Oopen(root, name, H5P_DEFAULT);
-    if (o < 0)
+    walk *w = data;
+    if (li->type != H5L_TYPE_HARD || ++w->objects > PROBE_MAX_OBJECTS)
         return 0;
-    H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, visit_attr, NULL);
-    if (info->type == H5O_TYPE_DATASET)
-        visit_dataset(o);
+    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+    if (o < 0) {
+        failed();
+        return 0;
+    }
+    visit_object(o, w);
     H5Oclose(o);
     return 0;
 }
 
-/* The child: parse everything, then say so on fd. */
+/* Every attribute, then a dataset's storage or a group's members. An
+ * iteration that fails on a damaged entry goes on after it (HDF5 stops at
+ * the first failure, and the readers open the later entries by name). */
+static void visit_object(hid_t o, walk *w)
+{
+    H5O_info_t oi;
+    hsize_t na = H5Oget_info2(o, &oi, H5O_INFO_NUM_ATTRS) >= 0 ? oi.num_attrs : 0;
+    for (hsize_t idx = 0, tries = 0; idx < na && tries < PROBE_MAX_SKIPS; idx++, tries++)
+        if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, visit_attr, NULL) >= 0)
+            break;
+        else
+            failed();
+    H5I_type_t type = H5Iget_type(o);
+    H5G_info_t gi;
+    if (type == H5I_DATASET) {
+        visit_dataset(o);
+    } else if (type == H5I_GROUP && w->depth < PROBE_MAX_DEPTH && H5Gget_info(o, &gi) >= 0) {
+        w->depth++;
+        for (hsize_t idx = 0, tries = 0;
+             idx < gi.nlinks && tries < PROBE_MAX_SKIPS && w->objects <= PROBE_MAX_OBJECTS;
+             idx++, tries++)
+            if (H5Literate(o, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, visit_link, w) >= 0)
+                break;
+            else
+                failed();
+        w->depth--;
+    }
+}
+
+/* In a sanitizer's build (the tests), its report on a fault in the child must
+ * not run the parent's death callback too (a fuzzer's would record the input
+ * as its own crash): the child just dies. Weak: absent from other builds. */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+/* Let the child's address space grow by PROBE_HEADROOM at most: 1 when that
+ * is the limit, 0 when the process's own (ulimit -v) is tighter. */
+static int limit_memory(void)
+{
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    int got = fscanf(f, "%lu", &pages);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    struct rlimit rl;
+    if (got != 1 || page <= 0 || getrlimit(RLIMIT_AS, &rl) != 0)
+        return 0;
+    rlim_t want = (rlim_t)pages * (rlim_t)page + PROBE_HEADROOM;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= want)
+        return 0;
+    rl.rlim_cur = want;
+    return setrlimit(RLIMIT_AS, &rl) == 0;
+}
+
+/* The child: parse everything, then say so on fd: 'k' done, 'm' libhdf5 asked
+ * for more memory than the headroom, 'n' than the process's own limit allows. */
 static void child(const char *path, int fd, int seconds)
 {
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0)
         dup2(null, STDERR_FILENO);
-    signal(SIGALRM, SIG_DFL);
+    /* a fault kills the child plainly (no handler of the parent's, such as a
+     * sanitizer's or a fuzzer's, runs in it) */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
     alarm((unsigned)seconds + 5); /* if the parent is gone */
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(NULL);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int ours = limit_memory();
     if (H5Fis_hdf5(path) > 0) {
         hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (f >= 0) {
-            H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, visit_object, NULL);
-            H5Fclose(f);
+            walk w = {0, 0};
+            hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+            if (root >= 0) {
+                visit_object(root, &w);
+                H5Gclose(root);
+            } else {
+                failed();
+            }
+            /* no H5Fclose: the child ends with _exit, and closing would only flush caches */
+        } else {
+            failed();
         }
     }
-    char ok = 'k';
+    char ok = !short_of_memory ? 'k' : ours ? 'm' : 'n';
     _exit(write(fd, &ok, 1) == 1 ? 0 : 1);
 }
 
@@ -135,7 +254,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Wait for the child's byte on fd until `seconds`: 1 got it, 0 EOF or error, -1 timed out. */
+/* Wait for the child's byte on fd until `seconds`: 1 got 'k', 2 'm', 3 'n', 0 EOF or
+ * error, -1 timed out. */
 static int await(int fd, int seconds)
 {
     double end = now() + seconds;
@@ -155,7 +275,7 @@ static int await(int fd, int seconds)
         ssize_t got = read(fd, &c, 1);
         if (got < 0 && errno == EINTR)
             continue;
-        return got == 1 && c == 'k';
+        return got != 1 ? 0 : c == 'k' ? 1 : c == 'm' ? 2 : c == 'n' ? 3 : 0;
     }
 }
 
@@ -222,6 +342,13 @@ ckp_status ckp_h5_probe(const char *path, ckp_error *err)
         last_ok = key;
         return CKP_OK;
     }
+    if (got == 3 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "%s: out of memory reading the file's metadata", path);
+    if (got == 2 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+        return CKP_FAIL(err, CKP_ERR_IO,
+                        "%s: the file is damaged (reading its metadata would need more than "
+                        "%d MiB of memory)",
+                        path, (int)(PROBE_HEADROOM >> 20));
     if (got < 0)
         return CKP_FAIL(err, CKP_ERR_IO,
                         "%s: the file is damaged (the HDF5 library did not finish reading it "

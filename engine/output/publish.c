@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,34 @@ static char *dup_str(const char *s)
     return p;
 }
 
+char *ckp_publish_stem(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    const char *base = path + dirlen;
+    size_t len = strlen(base), keep = len;
+    int cut = 1 + len + CKP_SIBLING_SUFFIX_MAX > NAME_MAX;
+    if (cut) {
+        /* '.' + kept bytes + '~' + 16 hex digits + the longest suffix */
+        keep = NAME_MAX - 18 - CKP_SIBLING_SUFFIX_MAX;
+        while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
+            keep--; /* not inside a UTF-8 character */
+    }
+    size_t n = dirlen + 1 + keep + 18;
+    char *stem = malloc(n);
+    if (!stem)
+        return NULL;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)base[i]) * 0x100000001b3u;
+    if (cut)
+        snprintf(stem, n, "%.*s.%.*s~%016llx", (int)dirlen, path, (int)keep, base,
+                 (unsigned long long)h);
+    else
+        snprintf(stem, n, "%.*s.%s", (int)dirlen, path, base);
+    return stem;
+}
+
 ckp_status ckp_publish_check(const char *path, int force, ckp_error *err)
 {
     struct stat stt;
@@ -38,6 +68,14 @@ ckp_status ckp_publish_check(const char *path, int force, ckp_error *err)
                             path);
         if (!force)
             return CKP_FAIL(err, CKP_ERR_EXISTS, "%s: exists; use --force to replace it", path);
+    } else if (lstat(path, &stt) == 0 && S_ISLNK(stt.st_mode) && !force) {
+        /* A dangling symbolic link: publishing would find the name taken only
+         * at the very end (link(2) does not follow it); say so before the run.
+         * With force the link itself is replaced, as a link to a file is. */
+        return CKP_FAIL(err, CKP_ERR_EXISTS,
+                        "%s: exists (a symbolic link to a missing file); use --force to replace "
+                        "the link",
+                        path);
     }
     return CKP_OK;
 }
@@ -46,14 +84,14 @@ ckp_status ckp_publish_begin(ckp_publish *p, const char *path, int force, ckp_er
 {
     p->force = force;
     p->target = dup_str(path);
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = slash ? slash + 1 : path;
-    size_t n = dirlen + strlen(base) + 16;
-    p->tmp = malloc(n);
+    char *stem = ckp_publish_stem(path);
+    size_t n = stem ? strlen(stem) + 12 : 0;
+    p->tmp = stem ? malloc(n) : NULL;
+    if (p->tmp)
+        snprintf(p->tmp, n, "%s.tmp-XXXXXX", stem);
+    free(stem);
     if (!p->target || !p->tmp)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-    snprintf(p->tmp, n, "%.*s.%s.tmp-XXXXXX", (int)dirlen, path, base);
     int fd = mkstemp(p->tmp);
     if (fd < 0)
         return CKP_FAIL(err, CKP_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,

@@ -16,6 +16,19 @@ typedef struct ckp_publish {
     int tmp_exists; /* tmp is on disk and ours to remove */
 } ckp_publish;
 
+/* The longest suffix put after a stem (".ckpt-records", ".rank-R-of-N"). */
+#define CKP_SIBLING_SUFFIX_MAX 24
+
+/* "DIR/.NAME" for path "DIR/NAME": the stem of every hidden file beside a
+ * target (".tmp-XXXXXX" temporaries, the ".ckpt" checkpoint files, MPI
+ * ".rank-R-of-N" parts), each a stem plus a suffix of at most
+ * CKP_SIBLING_SUFFIX_MAX bytes. Where that could pass NAME_MAX (NAME longer
+ * than 230 bytes), NAME is cut to its first 213 bytes or fewer (never inside a
+ * UTF-8 character) followed by '~' and 16 hex digits of the whole NAME's
+ * FNV-1a hash, so that a 255-byte target works and different targets keep
+ * different stems. malloc'ed; NULL when out of memory. */
+char *ckp_publish_stem(const char *path);
+
 /* Refuse a target that is a directory (CKP_ERR_IO) or that exists while
  * `force` is 0 (CKP_ERR_EXISTS, the message names --force). */
 ckp_status ckp_publish_check(const char *path, int force, ckp_error *err);

@@ -28,6 +28,7 @@ typedef struct ckp_rctx {
     char **sup, **reg, **mat, **ind;
     const char *importer;
     int imp;            /* importer index among suppliers or -1 */
+    struct ckp_name_ix *ix; /* hash indexes of sup, reg, mat, ind (dims.c), or NULL */
 } ckp_rctx;
 
 /* Append a formatted part to the key path; returns the length to restore. */

@@ -13,6 +13,50 @@
 #include "engine/core/error_impl.h"
 #include "engine/scenario/scenario_impl.h"
 
+/* ---- named lists: entry names and their hash index ---------------------- */
+
+/* Entry names as ckp_tree_item_name gives them (cut at NAME_CAP - 1 bytes). */
+#define NAME_CAP 160
+
+typedef struct named {
+    char (*buf)[NAME_CAP];
+    const char **ptr;
+    size_t n;
+    ckp_name_ix ix;
+} named;
+
+static void named_add(named *nl, const ynode *item)
+{
+    ckp_tree_item_name(item, nl->buf[nl->n], NAME_CAP);
+    nl->ptr[nl->n] = nl->buf[nl->n];
+    ckp_name_ix_add(&nl->ix, (int)nl->n); /* a repeated name: the first entry keeps it */
+    nl->n++;
+}
+
+static void named_free(named *nl)
+{
+    free(nl->buf);
+    free(nl->ptr);
+    ckp_name_ix_free(&nl->ix);
+}
+
+/* The names of list's entries, with room for `extra` more; -1 when out of memory. */
+static int named_init(named *nl, const ynode *list, size_t extra)
+{
+    size_t cap = list->n + extra + 1;
+    nl->n = 0;
+    nl->ix.slot = NULL;
+    nl->buf = malloc(cap * sizeof *nl->buf);
+    nl->ptr = calloc(cap, sizeof *nl->ptr);
+    if (!nl->buf || !nl->ptr || ckp_name_ix_init(&nl->ix, nl->ptr, cap) != 0) {
+        named_free(nl);
+        return -1;
+    }
+    for (size_t i = 0; i < list->n; i++)
+        named_add(nl, list->items[i]);
+    return 0;
+}
+
 /* ---- deep merge --------------------------------------------------------- */
 
 /* Keys of which a mapping holds one: a policy giving one drops the others. */
@@ -83,18 +127,16 @@ static ckp_status merge(ckp_rctx *c, ynode **dst, const ynode *src, const char *
     }
     if (d->kind == YN_SEQ && src->kind == YN_SEQ && src->n > 0 && named_list(src) &&
         named_list(d)) {
+        named nl;
+        if (named_init(&nl, d, src->n) != 0)
+            return ckp_rc_fail_code(c, CKP_ERR_NOMEM, src, "out of memory");
         for (size_t i = 0; i < src->n; i++) {
-            char nm[160], other[160];
+            char nm[NAME_CAP];
             ckp_tree_item_name(src->items[i], nm, sizeof nm);
             size_t old = ckp_rc_push(c, "[%s]", nm);
             ckp_status st = CKP_OK;
-            size_t j = 0;
-            for (; j < d->n; j++) {
-                ckp_tree_item_name(d->items[j], other, sizeof other);
-                if (strcmp(nm, other) == 0)
-                    break;
-            }
-            if (j < d->n) {
+            int j = ckp_name_ix_find(&nl.ix, nm);
+            if (j >= 0) {
                 st = merge(c, &d->items[j], src->items[i], NULL);
             } else if (no_new_kind) {
                 st = ckp_rc_fail(
@@ -107,11 +149,17 @@ static ckp_status merge(ckp_rctx *c, ynode **dst, const ynode *src, const char *
                 if (!cp || ckp_tree_append(d, cp)) {
                     ckp_tree_free(cp);
                     st = ckp_rc_fail_code(c, CKP_ERR_NOMEM, src, "out of memory");
+                } else {
+                    named_add(&nl, cp);
                 }
             }
             ckp_rc_pop(c, old);
-            CKP_TRY(st);
+            if (st) {
+                named_free(&nl);
+                return st;
+            }
         }
+        named_free(&nl);
         return CKP_OK;
     }
     ynode *cp = ckp_tree_copy(src);
@@ -175,30 +223,28 @@ static void diff(const ynode *a, const ynode *b, char *path, size_t plen, size_t
         return;
     }
     if (a && b && named_list(a) && named_list(b) && a->n && b->n) {
-        char nm[160], other[160];
-        for (size_t i = 0; i < a->n; i++) {
-            ckp_tree_item_name(a->items[i], nm, sizeof nm);
-            const ynode *match = NULL;
-            for (size_t j = 0; j < b->n && !match; j++) {
-                ckp_tree_item_name(b->items[j], other, sizeof other);
-                if (strcmp(nm, other) == 0)
-                    match = b->items[j];
-            }
-            snprintf(path + plen, pcap - plen, "[%s]", nm);
-            diff(a->items[i], match, path, strlen(path), pcap, out);
+        named na, nb;
+        if (named_init(&na, a, 0) != 0) {
+            out->nomem = 1;
+            return;
         }
-        for (size_t j = 0; j < b->n; j++) {
-            ckp_tree_item_name(b->items[j], other, sizeof other);
-            int found = 0;
-            for (size_t i = 0; i < a->n && !found; i++) {
-                ckp_tree_item_name(a->items[i], nm, sizeof nm);
-                found = strcmp(nm, other) == 0;
-            }
-            if (!found) {
-                snprintf(path + plen, pcap - plen, "[%s]", other);
+        if (named_init(&nb, b, 0) != 0) {
+            named_free(&na);
+            out->nomem = 1;
+            return;
+        }
+        for (size_t i = 0; i < a->n; i++) {
+            int j = ckp_name_ix_find(&nb.ix, na.ptr[i]);
+            snprintf(path + plen, pcap - plen, "[%s]", na.ptr[i]);
+            diff(a->items[i], j >= 0 ? b->items[j] : NULL, path, strlen(path), pcap, out);
+        }
+        for (size_t j = 0; j < b->n; j++)
+            if (ckp_name_ix_find(&na.ix, nb.ptr[j]) < 0) {
+                snprintf(path + plen, pcap - plen, "[%s]", nb.ptr[j]);
                 diff(NULL, b->items[j], path, strlen(path), pcap, out);
             }
-        }
+        named_free(&na);
+        named_free(&nb);
         path[plen] = '\0';
         return;
     }

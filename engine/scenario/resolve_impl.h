@@ -32,8 +32,28 @@ extern const char *const ckp_doc_policy_keys[]; /* policy.c */
 
 /* ---- dimension names (dims.c) ---- */
 
-/* Index of s among names[0..n-1], or -1. */
+/* Index of s among names[0..n-1], or -1 (a linear search: for short lists). */
 int ckp_names_find(char **names, int n, const char *s);
+
+/* A hash index of names[0..cap-1] (the caller's array, filled in any order
+ * before each add): lookups in constant expected time, so that checking n
+ * names for duplicates or resolving n references to them is linear, not
+ * quadratic, at the loader's limits. */
+typedef struct ckp_name_ix {
+    int *slot; /* index into names, or -1 */
+    size_t mask;
+    const char *const *names;
+} ckp_name_ix;
+/* Room for cap names; 0, or -1 when out of memory. */
+int ckp_name_ix_init(ckp_name_ix *ix, const char *const *names, size_t cap);
+/* Index of s, or -1. */
+int ckp_name_ix_find(const ckp_name_ix *ix, const char *s);
+/* Add names[i]: -1, or the index of an equal name added before (then i is not added). */
+int ckp_name_ix_add(ckp_name_ix *ix, int i);
+void ckp_name_ix_free(ckp_name_ix *ix);
+/* Name comparisons (strcmp) made by the index and by ckp_names_find in this
+ * thread so far: the tests check that they grow linearly with the names. */
+unsigned long long ckp_names_compares(void);
 /* Free n names and the array. Accepts NULL. */
 void ckp_names_free(char **names, int n);
 /* Index of a name in a dimension (`kind` names it in the message), or a
