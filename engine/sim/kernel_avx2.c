@@ -318,24 +318,16 @@ static void account_inop(const ckp_model *m, const ckp_layout *lay, const vstate
     }
 }
 
-/* q0 on the support J, of every lane in xm, as the next deferred month of
- * that lane's work. */
-static void defer_month(const ckp_prep *p, const vstate *v, ckp_work *const *w, const lanes *ln,
-                        int xm, int *ndef, int t)
+/* Lane l of q0, on the support J, as the next deferred month of w. */
+static void defer_month(const ckp_prep *p, const vstate *v, ckp_work *w, int l, int *ndef, int t)
 {
-    double *col[CKP_LANES] = {NULL, NULL, NULL, NULL};
-    for (int l = 0; l < ln->n; l++)
-        if (xm >> l & 1) {
-            col[l] = w[l]->Q0 + (size_t)ndef[l] * p->nJ;
-            w[l]->tmon[ndef[l]++] = t;
-        }
+    double *col = w->Q0 + (size_t)*ndef * p->nJ;
     for (int jj = 0; jj < p->nJ; jj++) {
         double t4[CKP_LANES];
         _mm256_storeu_pd(t4, v->q0[p->J[jj]]);
-        for (int l = 0; l < ln->n; l++)
-            if (col[l])
-                col[l][jj] = t4[l];
+        col[jj] = t4[l];
     }
+    w->tmon[(*ndef)++] = t;
 }
 
 static void state_init(const ckp_model *m, vstate *v, double *mem)
@@ -423,8 +415,9 @@ static void industry_month(const ckp_model *m, const ckp_prep *p, const ckp_layo
             *qnz = pick(*qnz, propagate_dynamic(m, p, v, act), act);
         account_inop(m, lay, v, ln, t, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
     } else if (p->use_gemm) {
-        if (xm)
-            defer_month(p, v, w, ln, xm, ndef, t);
+        for (int l = 0; l < ln->n; l++)
+            if (xm >> l & 1)
+                defer_month(p, v, w[l], l, &ndef[l], t);
         if (ln->obs[0])
             for (int l = 0; l < ln->n; l++)
                 memset(ln->obs[l] + (size_t)t * lay->obs_per_month + lay->obs_q, 0,
