@@ -306,7 +306,7 @@ ckp_status ckp_plan_create(const ckp_scenario *sc, const ckp_run_options *opt, c
     p->progress_ctx = opt->progress_ctx;
     ckp_layout_init(&p->lay, &sc->models[0]);
     ckp_status st = CKP_OK;
-    p->kernel = ckp_kernel_choose(ckp_work_bytes(sc));
+    p->kernel = ckp_kernel_choose(ckp_work_bytes(sc), sc->I);
     if (!p->kernel)
         st = kernel_error(err);
     if (st == CKP_OK)

@@ -74,13 +74,14 @@ void ckp_sim_path(const ckp_model *m, const ckp_prep *prep, const ckp_layout *la
     ckp_kernel_scalar_path(m, prep, lay, w, u, record, obs, trace ? &to.ob : NULL);
 }
 
-const ckp_kernel *ckp_kernel_choose(size_t work_bytes)
+const ckp_kernel *ckp_kernel_choose(size_t work_bytes, int industries)
 {
     const char *name = getenv("CKP_KERNEL");
     if (name && name[0])
         return ckp_kernel_from_env();
+    const int block_ok = work_bytes <= CKP_BLOCK_WORK_MAX && industries < CKP_GEMM_MIN_INDUSTRIES;
     for (size_t i = 0; i < ckp_kernel_count(); i++)
-        if (kernels[i].available() && (!kernels[i].block || work_bytes <= CKP_BLOCK_WORK_MAX))
+        if (kernels[i].available() && (!kernels[i].block || block_ok))
             return &kernels[i];
     return &kernels[ckp_kernel_count() - 1];
 }

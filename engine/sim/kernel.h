@@ -79,13 +79,15 @@ const ckp_kernel *ckp_kernel_best(void);
 /* The kernel the environment asks for (CKP_KERNEL, when set and not empty),
  * else the best one. NULL when CKP_KERNEL names no available kernel. */
 const ckp_kernel *ckp_kernel_from_env(void);
-/* As ckp_kernel_from_env, but without CKP_KERNEL the best kernel whose
- * lanes' scratch fits: a block kernel keeps CKP_LANES works of work_bytes
+/* As ckp_kernel_from_env, but without CKP_KERNEL the best kernel that
+ * suits the scenario: a block kernel keeps CKP_LANES works of work_bytes
  * each, so for scenarios whose work is over CKP_BLOCK_WORK_MAX bytes (long
  * horizons with many suppliers and materials, where the stages dominate and
- * vectors gain little) the best kernel without a block entry is chosen. */
+ * vectors gain little), and for `industries` >= CKP_GEMM_MIN_INDUSTRIES
+ * (where propagation is a dgemm per path either way and the vector month
+ * loop measured slower), the best kernel without a block entry is chosen. */
 #define CKP_BLOCK_WORK_MAX ((size_t)32 << 20)
-const ckp_kernel *ckp_kernel_choose(size_t work_bytes);
+const ckp_kernel *ckp_kernel_choose(size_t work_bytes, int industries);
 
 /* The kernels (kernel_scalar.c). "scalar" shares stages between the policies
  * of a path through the work's cache and takes the copula decisions from
