@@ -95,18 +95,16 @@ struct ckp_run_state {
     int broken;          /* a step failed: only ckp_run_abort is allowed */
 };
 
-/* Bin and sum policy k's observables of the current path (s->obs) into the
+/* Bin and sum policy k's observables obs of the current path into the
  * path's staging slot. */
-static void stage_policy(thread_slot *s, int k, const ckp_plan *p)
+static void stage_policy(thread_slot *s, int k, const double *obs)
 {
-    (void)p;
-    ckp_stage_policy(s->tab, &s->st, s->nstage, k, s->obs);
+    ckp_stage_policy(s->tab, &s->st, s->nstage, k, obs);
 }
 
 /* Count the staged paths and fold their sums. */
-static void stage_flush(thread_slot *s, size_t cells)
+static void stage_flush(thread_slot *s)
 {
-    (void)cells;
     ckp_stage_flush(s->tab, &s->st, s->nstage);
     s->nstage = 0;
 }
@@ -295,20 +293,16 @@ static void simulate_block(ckp_run_state *rs, thread_slot *s, int64_t b0, int64_
         p->kernel->block(p->model[k], p->prep[k], &p->lay, s->lane_work, nl, u, record,
                          p->month_stats ? obs : NULL);
     }
-    double *own = s->obs;
     for (int l = 0; l < nl; l++) {
         for (int k = 0; k < p->npol; k++) {
-            if (p->month_stats) {
-                s->obs = s->lane_obs + ((size_t)l * p->npol + k) * mb;
-                stage_policy(s, k, p);
-            }
+            if (p->month_stats)
+                stage_policy(s, k, s->lane_obs + ((size_t)l * p->npol + k) * mb);
             check_finite(s, rs->rec[k] + (size_t)(i0 + l) * R, (uint64_t)(b0 + i0 + l),
                          p->policy[k]);
         }
         if (p->month_stats && ++s->nstage == rs->nstage_max)
-            stage_flush(s, p->cells);
+            stage_flush(s);
     }
-    s->obs = own;
 }
 
 /* The paths [b0, b0 + n) of every policy, on the slots' threads, in blocks
@@ -329,7 +323,7 @@ static void simulate_blocks(ckp_run_state *rs, int64_t b0, int64_t n)
             simulate_block(rs, s, b0, i0, (int)(n - i0 < CKP_LANES ? n - i0 : CKP_LANES));
         }
         if (rs->plan->month_stats && s->nstage > 0)
-            stage_flush(s, rs->plan->cells);
+            stage_flush(s);
     }
 }
 
@@ -358,14 +352,14 @@ static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
                 p->kernel->path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,
                                 month_stats ? s->obs : NULL, NULL);
                 if (month_stats)
-                    stage_policy(s, k, p);
+                    stage_policy(s, k, s->obs);
                 check_finite(s, record, path, p->policy[k]);
             }
             if (month_stats && ++s->nstage == rs->nstage_max)
-                stage_flush(s, p->cells);
+                stage_flush(s);
         }
         if (month_stats && s->nstage > 0)
-            stage_flush(s, p->cells);
+            stage_flush(s);
     }
 }
 
