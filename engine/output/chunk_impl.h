@@ -13,6 +13,7 @@
 #define CKP_CHUNK_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hdf5.h>
 
@@ -62,6 +63,11 @@ typedef struct ckp_chunk_pipe {
  * column, filters none, shuffle, deflate or shuffle then deflate; *p says
  * which. 0 otherwise (read it with H5Dread). */
 int ckp_chunk_readable(hid_t ds, size_t chunk, ckp_chunk_pipe *p);
+
+/* The stored bytes of the chunk of ds at off into c->raw (grown as needed):
+ * their count in *n and the chunk's filter mask in *mask. Returns < 0 on an
+ * HDF5 error, a chunk not stored, or no memory. */
+int ckp_chunk_read_raw(ckp_chunk_codec *c, hid_t ds, const hsize_t *off, size_t *n, uint32_t *mask);
 
 /* Paths [start[0], start[0] + count) of the column at start[1..rank) of ds
  * into x, chunk by chunk with H5Dread_chunk and ckp_codec_decode (c started

@@ -49,8 +49,7 @@ int ckp_chunk_readable(hid_t ds, size_t chunk, ckp_chunk_pipe *p)
     return ok;
 }
 
-/* The stored bytes of the chunk at off into c->raw (grown as needed). */
-static int read_raw(ckp_chunk_codec *c, hid_t ds, const hsize_t *off, size_t *n, uint32_t *mask)
+int ckp_chunk_read_raw(ckp_chunk_codec *c, hid_t ds, const hsize_t *off, size_t *n, uint32_t *mask)
 {
     hsize_t sz = 0;
     if (H5Dget_chunk_storage_size(ds, off, &sz) < 0 || sz == 0)
@@ -76,7 +75,7 @@ int ckp_chunk_read(ckp_chunk_codec *c, const ckp_chunk_pipe *p, hid_t ds, const 
     for (size_t i0 = 0; i0 < count; i0 += m, off[0] += m) {
         size_t n = 0;
         uint32_t mask = 0;
-        if (read_raw(c, ds, off, &n, &mask) < 0)
+        if (ckp_chunk_read_raw(c, ds, off, &n, &mask) < 0)
             return -1;
         int deflated = p->deflate >= 0 && !(mask & (1u << p->deflate));
         int shuffled = p->shuffle >= 0 && !(mask & (1u << p->shuffle));

@@ -265,23 +265,14 @@ ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int
 static int copy_chunk(ckp_output *o, hid_t src, hid_t ds, int rank, size_t c, int64_t from,
                       int64_t at)
 {
-    hsize_t so[3], dof[3], sz = 0;
+    hsize_t so[3], dof[3];
     slot_start(o, rank, c, from, so);
     slot_start(o, rank, c, at, dof);
+    size_t sz = 0;
     uint32_t mask = 0;
-    ckp_chunk_codec *k = &o->codec;
-    if (H5Dget_chunk_storage_size(src, so, &sz) < 0 || sz == 0)
+    if (ckp_chunk_read_raw(&o->codec, src, so, &sz, &mask) < 0)
         return -1;
-    if (sz > k->rawcap) {
-        unsigned char *b = realloc(k->raw, (size_t)sz);
-        if (!b)
-            return -1;
-        k->raw = b;
-        k->rawcap = (size_t)sz;
-    }
-    if (H5Dread_chunk(src, H5P_DEFAULT, so, &mask, k->raw) < 0)
-        return -1;
-    return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, (size_t)sz, k->raw) < 0 ? -1 : 0;
+    return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, sz, o->codec.raw) < 0 ? -1 : 0;
 }
 
 ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
