@@ -422,13 +422,19 @@ static void industry_month(const ckp_model *m, const ckp_prep *p, const ckp_layo
             for (int l = 0; l < ln->n; l++)
                 memset(ln->obs[l] + (size_t)t * lay->obs_per_month + lay->obs_q, 0,
                        sizeof(double) * I);
-    } else {
-        if (xm)
-            propagate_static(p, I, v);
-        else
-            for (int i = 0; i < I; i++)
-                v->q[i] = _mm256_setzero_pd();
+    } else if (xm) {
+        propagate_static(p, I, v);
         account_inop(m, lay, v, ln, t, anyx);
+    } else {
+        /* No lane short: q = 0, so loss and peak keep their values (the
+         * scalar kernel adds +0 and compares 0 > peak, which changes
+         * nothing) and the observables get zeros. */
+        for (int i = 0; i < I; i++)
+            v->q[i] = _mm256_setzero_pd();
+        if (ln->obs[0])
+            for (int l = 0; l < ln->n; l++)
+                memset(ln->obs[l] + (size_t)t * lay->obs_per_month + lay->obs_q, 0,
+                       sizeof(double) * I);
     }
 }
 
