@@ -405,14 +405,21 @@ static void test_uniforms(void)
     CHECK(fabs(sum / n - 0.5) < 5 * se, "uniform mean %.6f", sum / n);
     CHECK(umin < 1e-4 && umax > 1 - 1e-4, "uniform range [%g, %g]", umin, umax);
 
-    /* fill = consecutive draws. */
-    ckp_pcg64_from_seed(&g, 5u);
-    h = g;
-    double buf[17];
-    ckp_uniform_fill(&g, buf, 17);
-    for (int i = 0; i < 17; i++)
-        CHECK(buf[i] == ckp_uniform(&h), "fill differs at %d", i);
-    CHECK(same_gen(&g, &h), "fill consumed a different count");
+    /* fill = consecutive draws, for every length around the interleaved
+     * chains' group of four (and a long one), leaving the same state. */
+    static double buf[1003];
+    const size_t lens[] = {0, 1, 3, 4, 7, 8, 9, 10, 11, 12, 13, 17, 64, 1003};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        ckp_pcg64_from_seed(&g, 5u + k);
+        ckp_pcg64_advance_signed(&g, (int64_t)k * 977);
+        h = g;
+        ckp_uniform_fill(&g, buf, lens[k]);
+        int bad = 0;
+        for (size_t i = 0; i < lens[k]; i++)
+            bad += buf[i] != ckp_uniform(&h);
+        CHECK(bad == 0, "fill of %zu differs from single draws at %d places", lens[k], bad);
+        CHECK(same_gen(&g, &h), "fill of %zu consumed a different count", lens[k]);
+    }
 
     /* bounded(1) is always 0 and consumes one draw when no rejection is possible. */
     ckp_pcg64_from_seed(&g, 5u);
