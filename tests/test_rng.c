@@ -1,6 +1,7 @@
 /* Unit tests of the rng module: the published PCG64 conformance vectors,
  * advance and path streams, SplitMix64 seeding, uniforms, and the inverse
- * normal / normal CDF / triangular transforms against high-precision values.
+ * normal / normal CDF / triangular transforms against high-precision values,
+ * and the four-at-a-time inverse normal against the scalar one bit for bit.
  *
  * Usage: test_rng <path to tests/data/pcg/check-pcg64.out> */
 #include "chokepoint/rng.h"
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "engine/rng/rng_impl.h"
 
 static int same_gen(const ckp_pcg64 *a, const ckp_pcg64 *b)
 {
@@ -575,6 +577,71 @@ static double tri_cdf(double x, double a, double c, double b)
     return 1.0 - (b - x) * (b - x) / ((b - a) * (b - c));
 }
 
+/* The inputs that pick every branch of the inverse normal and its edges. */
+static size_t norm_pool(double *pool, size_t cap)
+{
+    size_t n = 0;
+    const double fixed[] = {0.0, -0.0, 1.0, -0.1, 1.1, -INFINITY, INFINITY, NAN, -NAN, 0.5};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        pool[n++] = fixed[i];
+    /* the centre's edges |p - 0.5| = 0.425, the r = 5 split (p = e^-25) and
+     * 0.5, each with its neighbours a few ulps either side */
+    const double edges[] = {0.075, 0.925, exp(-25.0), 1.0 - exp(-25.0), 0.5, 0.25, 0.75};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        double lo = edges[i], hi = edges[i];
+        pool[n++] = edges[i];
+        for (int k = 0; k < 8; k++) {
+            lo = nextafter(lo, 0.0), hi = nextafter(hi, 1.0);
+            pool[n++] = lo, pool[n++] = hi;
+        }
+    }
+    for (int k = 1; k <= 1074; k++) /* the lower tail down to the least subnormal */
+        pool[n++] = ldexp(1.0, -k);
+    for (int k = 1; k <= 53; k++) /* the upper tail up to the last double below 1 */
+        pool[n++] = 1.0 - ldexp(1.0, -k);
+    ckp_pcg64 g;
+    ckp_pcg64_from_seed(&g, 99u);
+    while (n < cap) /* the grid of the model's uniforms */
+        pool[n++] = ckp_uniform(&g);
+    return n;
+}
+
+static void test_normal_n(void)
+{
+    enum { POOL = 20000, N = 4 * POOL };
+    static double pool[POOL], p[N], z[N], w[N];
+    const size_t np = norm_pool(pool, POOL);
+    /* Every pool value in every lane position, in groups mixing the branches:
+     * the pool in order, then three random arrangements of it. */
+    ckp_pcg64 g;
+    ckp_pcg64_from_seed(&g, 7u);
+    for (size_t i = 0; i < N; i++)
+        p[i] = i < np ? pool[i] : pool[ckp_pcg64_bounded(&g, np)];
+    int bad = 0;
+    for (size_t len = 0; len <= 9; len++) { /* whole groups and every remainder */
+        ckp_norm_inv_n(p + len, z, len);
+        for (size_t i = 0; i < len; i++)
+            bad += memcmp(&z[i], &(double){ckp_norm_inv(p[len + i])}, sizeof(double)) != 0;
+    }
+    ckp_norm_inv_n(p, z, N);
+    int tails = 0, far = 0;
+    for (size_t i = 0; i < N; i++) {
+        const double want = ckp_norm_inv(p[i]);
+        if (memcmp(&z[i], &want, sizeof want) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "norm_inv_n(%a) = %a, norm_inv %a\n", p[i], z[i], want);
+        }
+        tails += fabs(p[i] - 0.5) > 0.425;
+        far += p[i] > 0.0 && (p[i] < exp(-25.0) || p[i] > 1.0 - exp(-25.0));
+    }
+    CHECK(bad == 0, "norm_inv_n differs from norm_inv at %d of %d inputs", bad, N);
+    CHECK(tails > 1000 && far > 500, "pool reaches the tails (%d) and r > 5 (%d)", tails, far);
+    /* in place */
+    memcpy(w, p, sizeof p);
+    ckp_norm_inv_n(w, w, N);
+    CHECK(memcmp(w, z, sizeof z) == 0, "norm_inv_n in place differs");
+}
+
 static void test_triangular(void)
 {
     /* Hand-checked points. */
@@ -616,6 +683,7 @@ int main(int argc, char **argv)
     test_seeding();
     test_uniforms();
     test_normal();
+    test_normal_n();
     test_triangular();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

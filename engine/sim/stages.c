@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/rng/rng_impl.h"
 #include "engine/sim/work_impl.h"
 
 /* Copula step 1 for every month: a = Lc z, z = Phi^-1(u), kept in normal
@@ -12,11 +13,12 @@
 void ckp_stage_copula_compute(const ckp_prep *p, ckp_work *w, const double *u, size_t D)
 {
     const int S = p->S, T = p->T;
+    /* z of every month at once (the regime uniforms gathered into vc). */
+    for (int t = 0; t < T; t++)
+        memcpy(w->vc + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S);
+    ckp_norm_inv_n(w->vc, w->vc, (size_t)T * S);
     for (int t = 0; t < T; t++) {
-        const double *ur = u + S + (size_t)t * D;
         double *v = w->vc + (size_t)t * S;
-        for (int s = 0; s < S; s++)
-            v[s] = ckp_norm_inv(ur[s]);
         /* Lower triangular: row s only uses z[0..s], so go from the bottom up in place. */
         for (int s = S - 1; s >= 0; s--) {
             const double *row = p->Lc + (size_t)s * S;
@@ -37,11 +39,14 @@ void ckp_stage_noise_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w,
     double *y = w->y, *z = w->z;
     for (int j = 0; j < M; j++)
         y[j] = 0.0;
+    /* z of every month at once, in ey until month t overwrites its row. */
+    for (int t = 0; t < T; t++)
+        memcpy(w->ey + (size_t)t * M, u + S + (size_t)t * D + off, sizeof(double) * M);
+    ckp_norm_inv_n(w->ey, w->ey, (size_t)T * M);
     for (int t = 0; t < T; t++) {
         const double *ub = u + S + (size_t)t * D + off;
-        const double *ueps = ub, *ujump = ub + M, *usize = ub + 2 * M;
-        for (int j = 0; j < M; j++)
-            z[j] = ckp_norm_inv(ueps[j]);
+        const double *ujump = ub + M, *usize = ub + 2 * M;
+        memcpy(z, w->ey + (size_t)t * M, sizeof(double) * M);
         for (int j = 0; j < M; j++) {
             double e = z[j];
             if (p->Lp) {
