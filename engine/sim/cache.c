@@ -225,7 +225,7 @@ const gslot *ckp_stage_gaps(const ckp_model *m, const ckp_prep *p, ckp_work *w,
         return &w->GS[0];
     const int keep = cached_r && !same_r && p->ngkey <= w->gkeycap;
     gslot *g = &w->GS[keep ? 0 : 1];
-    ckp_stage_gaps_compute(m, p, r, g);
+    ckp_stage_gaps_compute(m, p, r, g, 0);
     if (keep) {
         memcpy(w->gkey, p->gkey, p->ngkey);
         w->ngkey = p->ngkey;

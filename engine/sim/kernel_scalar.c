@@ -387,7 +387,7 @@ void ckp_kernel_reference_path(const ckp_model *m, const ckp_prep *p, const ckp_
     if (p->Lc)
         ckp_stage_copula_compute(p, w, u, D);
     ckp_stage_regimes_compute(m, p, w, u, D, &w->R[0], 0, 1);
-    ckp_stage_gaps_compute(m, p, &w->R[0], &w->GS[0]);
+    ckp_stage_gaps_compute(m, p, &w->R[0], &w->GS[0], 1);
     if (p->noise)
         ckp_stage_noise_compute(m, p, w, u, D);
     path_months(m, p, lay, w, &w->R[0], &w->GS[0], record, obs, observer);

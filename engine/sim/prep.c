@@ -47,6 +47,7 @@ void ckp_prep_free(ckp_prep *p)
     free(p->sp_off);
     free(p->sp_sup);
     free(p->sp_val);
+    free(p->gsup);
     free(p->pkey);
     free(p->zlo);
     free(p->zhi);
@@ -331,6 +332,13 @@ static void prep_materials(const ckp_model *m, ckp_prep *p)
         }
         if (m->sigma[j] > 0.0 || m->lambda[j] > 0.0)
             p->noise = 1;
+        uint64_t g = S > 64 ? ~(uint64_t)0 : 0;
+        for (int q = m->route_off[j]; q < m->route_off[j + 1] && S <= 64; q++)
+            for (int e = m->route_exp_off[q]; e < m->route_exp_off[q + 1]; e++)
+                g |= (uint64_t)1 << m->route_exp[e];
+        for (int e = p->sp_off[j]; e < nsp && S <= 64; e++)
+            g |= (uint64_t)1 << p->sp_sup[e];
+        p->gsup[j] = g;
     }
     p->sp_off[M] = nsp;
 }
@@ -351,8 +359,9 @@ static int prep_alloc(const ckp_model *m, ckp_prep *p)
     p->sp_off = alloc0((size_t)M + 1, sizeof(int));
     p->sp_sup = alloc0((size_t)S * M, sizeof(int));
     p->sp_val = alloc0((size_t)S * M, sizeof(double));
+    p->gsup = alloc0((size_t)M, sizeof(uint64_t));
     return p->cumP && p->lastP && p->cumInit && p->lastInit && p->blk && p->aup && p->adown &&
-                   p->neg_inv_eta && p->pv && p->sp_off && p->sp_sup && p->sp_val
+                   p->neg_inv_eta && p->pv && p->sp_off && p->sp_sup && p->sp_val && p->gsup
                ? 0
                : -1;
 }

@@ -163,8 +163,25 @@ void ckp_stage_regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *
     }
 }
 
-/* Step 3 of every month: gaps from the routes, spare capacity still usable. */
-void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g)
+/* The suppliers whose regime (so whose block fractions) month t changed, as
+ * bits; all of them at t = 0 or when S > 64. */
+static uint64_t changed_suppliers(const rslot *r, int S, int t)
+{
+    if (t == 0 || S > 64)
+        return ~(uint64_t)0;
+    uint64_t c = 0;
+    const int *now = r->rk + (size_t)t * S, *before = now - S;
+    for (int s = 0; s < S; s++)
+        c |= (uint64_t)(now[s] != before[s]) << s;
+    return c;
+}
+
+/* Step 3 of every month: gaps from the routes, spare capacity still usable.
+ * Unless `every`, a material none of whose suppliers changed regime keeps
+ * last month's values (computed from the same block fractions, so the same
+ * bits). */
+void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g,
+                            int every)
 {
     const int S = p->S, M = p->M, T = p->T;
     for (int t = 0; t < T; t++) {
@@ -175,7 +192,13 @@ void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *
             continue;
         }
         const double *b = r->bs + (size_t)t * S * M;
+        const uint64_t changed = every ? ~(uint64_t)0 : changed_suppliers(r, S, t);
         for (int j = 0; j < M; j++) {
+            if (t > 0 && !(changed & p->gsup[j])) {
+                gap[j] = gap[(ptrdiff_t)j - M];
+                spav[j] = spav[(ptrdiff_t)j - M];
+                continue;
+            }
             double gj = 0.0;
             for (int q = m->route_off[j]; q < m->route_off[j + 1]; q++) {
                 double pass = 1.0;

@@ -108,8 +108,11 @@ void ckp_stage_noise_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w,
  * evaluates Phi instead of using the prep's proved brackets. */
 void ckp_stage_regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *w,
                                const double *u, size_t D, rslot *r, int keep, int exact_cdf);
-/* Step 3 of every month into g: gaps from the routes, spare capacity still usable. */
-void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g);
+/* Step 3 of every month into g: gaps from the routes, spare capacity still usable.
+ * Materials whose suppliers kept their regimes are copied from the month
+ * before unless `every` (the reference kernel's choice: recompute them). */
+void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *r, gslot *g,
+                            int every);
 
 /* ---- cache.c: keys and look-ups ------------------------------------------------ */
 
