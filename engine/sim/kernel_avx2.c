@@ -222,80 +222,57 @@ static vd material_month(const ckp_model *m, const ckp_prep *p, const ckp_layout
     return anyx;
 }
 
-/* Materials or support columns taken per group (kept on the stack). */
-#define PROP_GROUP 32
-
 /* Step 8 for the lanes in anyx (direct_inop of kernel_scalar.c; a material
- * with x = 0 is skipped per lane), zero in the others. Industry by
- * industry over the materials in the scalar order, in a register. */
+ * with x = 0 is skipped per lane), zero in the others. */
 static void direct_inop(const ckp_model *m, const vstate *v, vd anyx)
 {
     const int M = m->M, I = m->I;
     const vd one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+    vd *q0 = v->q0;
     const vd init = m->rule == CKP_RULE_INDEPENDENT ? one : zero;
-    for (int j0 = 0; j0 < M || j0 == 0; j0 += PROP_GROUP) {
-        const double *Cj[PROP_GROUP];
-        vd xs[PROP_GROUP], nz[PROP_GROUP];
-        int na = 0;
-        for (int j = j0; j < M && j < j0 + PROP_GROUP; j++) {
-            const vd x = v->x[j], mk = cmp(x, zero, _CMP_NEQ_UQ);
-            if (!_mm256_movemask_pd(mk))
-                continue;
-            Cj[na] = m->C + (size_t)j * I, xs[na] = x, nz[na++] = mk;
-        }
+    for (int i = 0; i < I; i++)
+        q0[i] = init;
+    for (int j = 0; j < M; j++) {
+        const vd x = v->x[j], nz = cmp(x, zero, _CMP_NEQ_UQ);
+        if (!_mm256_movemask_pd(nz))
+            continue;
+        const double *Cj = m->C + (size_t)j * I;
         for (int i = 0; i < I; i++) {
-            vd acc = j0 == 0 ? init : v->q0[i];
-            for (int a = 0; a < na; a++) {
-                const vd cx = _mm256_mul_pd(_mm256_set1_pd(Cj[a][i]), xs[a]);
-                vd r;
-                if (m->rule == CKP_RULE_INDEPENDENT)
-                    r = _mm256_mul_pd(acc, _mm256_sub_pd(one, cx));
-                else if (m->rule == CKP_RULE_BOTTLENECK)
-                    r = vmax(acc, cx);
-                else
-                    r = _mm256_add_pd(acc, cx);
-                acc = pick(acc, r, nz[a]);
-            }
-            v->q0[i] = acc;
+            const vd cx = _mm256_mul_pd(_mm256_set1_pd(Cj[i]), x);
+            vd r;
+            if (m->rule == CKP_RULE_INDEPENDENT)
+                r = _mm256_mul_pd(q0[i], _mm256_sub_pd(one, cx));
+            else if (m->rule == CKP_RULE_BOTTLENECK)
+                r = vmax(q0[i], cx);
+            else
+                r = _mm256_add_pd(q0[i], cx);
+            q0[i] = pick(q0[i], r, nz);
         }
     }
     for (int i = 0; i < I; i++) {
-        vd r = v->q0[i];
+        vd r = q0[i];
         if (m->rule == CKP_RULE_INDEPENDENT)
             r = _mm256_sub_pd(one, r);
         else if (m->rule != CKP_RULE_BOTTLENECK)
             r = vmin(one, r);
-        v->q0[i] = _mm256_and_pd(r, anyx);
+        q0[i] = _mm256_and_pd(r, anyx);
     }
 }
 
-/* Step 9, static, one month (propagate_static of kernel_scalar.c). Industry
- * by industry, the sum over the support columns in the scalar order (jj
- * ascending), kept in a register: the columns whose q0 is zero in every lane
- * are left out (the scalar kernel skips them too), those zero in some lanes
- * add in the others only. Columns go in groups of PROP_GROUP. */
+/* Step 9, static, one month (propagate_static of kernel_scalar.c). */
 static void propagate_static(const ckp_prep *p, int I, const vstate *v)
 {
     const vd zero = _mm256_setzero_pd();
     for (int i = 0; i < I; i++)
         v->q[i] = zero;
-    for (int j0 = 0; j0 < p->nJ; j0 += PROP_GROUP) {
-        const double *col[PROP_GROUP];
-        vd q0[PROP_GROUP], nz[PROP_GROUP];
-        int na = 0;
-        for (int jj = j0; jj < p->nJ && jj < j0 + PROP_GROUP; jj++) {
-            const vd x = v->q0[p->J[jj]], m = cmp(x, zero, _CMP_NEQ_UQ);
-            if (!_mm256_movemask_pd(m))
-                continue;
-            col[na] = p->Lcols + (size_t)jj * I, q0[na] = x, nz[na++] = m;
-        }
-        for (int i = 0; i < I; i++) {
-            vd acc = v->q[i];
-            for (int a = 0; a < na; a++)
-                acc = pick(acc, _mm256_add_pd(acc, _mm256_mul_pd(_mm256_set1_pd(col[a][i]), q0[a])),
-                           nz[a]);
-            v->q[i] = acc;
-        }
+    for (int jj = 0; jj < p->nJ; jj++) {
+        const vd q0 = v->q0[p->J[jj]], nz = cmp(q0, zero, _CMP_NEQ_UQ);
+        if (!_mm256_movemask_pd(nz))
+            continue;
+        const double *col = p->Lcols + (size_t)jj * I;
+        for (int i = 0; i < I; i++)
+            v->q[i] = pick(v->q[i],
+                           _mm256_add_pd(v->q[i], _mm256_mul_pd(_mm256_set1_pd(col[i]), q0)), nz);
     }
     for (int i = 0; i < I; i++)
         v->q[i] = vclip01(v->q[i]);
