@@ -186,9 +186,11 @@ void ckp_stage_gaps_compute(const ckp_model *m, const ckp_prep *p, const rslot *
     const int S = p->S, M = p->M, T = p->T;
     for (int t = 0; t < T; t++) {
         double *gap = g->gap + (size_t)t * M, *spav = g->spav + (size_t)t * M;
-        if (!r->chg[t]) {
-            memcpy(gap, gap - M, sizeof(double) * M);
-            memcpy(spav, spav - M, sizeof(double) * M);
+        if (!r->chg[t]) { /* a few doubles: a loop, not two library calls */
+            for (int j = 0; j < M; j++) {
+                gap[j] = gap[(ptrdiff_t)j - M];
+                spav[j] = spav[(ptrdiff_t)j - M];
+            }
             continue;
         }
         const double *b = r->bs + (size_t)t * S * M;
