@@ -65,10 +65,10 @@ static void check(double v)
     const int took = ckp_fix_split(v, &h, &l);
     if (!took)
         ckp_fix_add_double(&one, v);
-    else if (!(fabs(v) < 0x1p40))
+    else if (!(fabs(v) < 0x1p38))
         fprintf(stderr, "limbs took %a\n", v), failures++;
     checks++;
-    if (took != (fabs(v) < 0x1p40))
+    if (took != (fabs(v) < 0x1p38))
         fprintf(stderr, "limbs refused %a\n", v), failures++;
     ckp_fix_pair_fold(h, l, &one);
     compare("limbs", v, &one, want);
@@ -93,11 +93,14 @@ int main(void)
         0.0, -0.0, 1.0, -1.0, 0.5, 0x1p-64, 0x1p-65, 0x1.8p-64, 0x1p-1074, 0x1p-1022, 0x1p52,
         0x1p53 + 2, 0x1p61, 0x1.fffffffffffffp61, 0x1p62, -0x1p62, 1e300, INFINITY, -INFINITY, NAN,
         0.1, 1.0 / 3.0, 1460.0, 2048.0 - 0x1p-42,
-        /* around the split's cases: s = 0 (2^-12), s < 0, the
-         * top of the range, negative subnormals */
-        0x1p-12, 0x1.fffffffffffffp-12, 0x1p-11, 0x1.0000000000001p-12, 0x1.fffffffffffffp-13,
-        -0x1.fffffffffffffp-12, 0x1p-63, 0x1.fffffffffffffp-64, 0x1p39, 0x1.fffffffffffffp39,
-        0x1p40, -0x1.fffffffffffffp39, -0x1p40, -0x1p-1074, -0x1p-1022, 0x1.fffffffffffffp-1023};
+        /* around the split's cases: the first value with a high limb
+         * (2^-13), s = 0 (2^-12), s < 0, the top of the range (2^38) and
+         * above, negative subnormals */
+        0x1p-13, 0x1.fffffffffffffp-14, -0x1p-13, 0x1p37, 0x1.fffffffffffffp37, 0x1p38,
+        -0x1.fffffffffffffp37, -0x1p38, 0x1p-12, 0x1.fffffffffffffp-12, 0x1p-11,
+        0x1.0000000000001p-12, 0x1.fffffffffffffp-13, -0x1.fffffffffffffp-12, 0x1p-63,
+        0x1.fffffffffffffp-64, 0x1p39, 0x1.fffffffffffffp39, 0x1p40, -0x1.fffffffffffffp39, -0x1p40,
+        -0x1p-1074, -0x1p-1022, 0x1.fffffffffffffp-1023};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         check(fixed[i]);
     /* Random bit patterns with exponents over the whole range, and random
@@ -116,11 +119,11 @@ int main(void)
     }
     /* Long sums at the limbs' limit: the largest magnitudes they take. */
     for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
-        check(i % 2 ? 0x1.fffffffffffffp39 : -0x1.fffffffffffffp39 + (double)(i % 7));
+        check(i % 2 ? 0x1.fffffffffffffp37 : -0x1.fffffffffffffp37 + (double)(i % 7));
     for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
-        check(-0x1.fffffffffffffp39);
+        check(-0x1.fffffffffffffp37);
     for (int i = 0; i < 3 * CKP_FIX_PAIR_MAX; i++)
-        check(0x1.fffffffffffffp39 - 0x1p-13 * (double)i);
+        check(0x1.fffffffffffffp37 - 0x1p-15 * (double)i);
     ckp_fix_pair_fold(run_hi, run_lo, &limb_total);
     compare("limb running total", 0.0, &limb_total,
             ((u128)(uint64_t)fix_total.hi << 64) | fix_total.lo);

@@ -82,7 +82,7 @@ static inline void ckp_fix_add(ckp_fix *acc, const ckp_fix *b)
 }
 
 /* A staged sum of values v 2^64 (each truncated toward zero, as
- * ckp_fix_from_double) in two 64-bit limbs, f = hi 2^52 + lo: two integer adds
+ * ckp_fix_from_double) in two 64-bit limbs, f = hi 2^51 + lo: two integer adds
  * per value, for up to CKP_FIX_PAIR_MAX values, then folded into a ckp_fix.
  * The limbs are unsigned (wrap-around addition, defined); their true sums fit
  * in int64 (below), which the fold relies on.
@@ -91,25 +91,27 @@ static inline void ckp_fix_add(ckp_fix *acc, const ckp_fix *b)
  * only (no conversion, no branch on the value but the range test):
  * |v| = m 2^(e - 1075) with the 53-bit integer m (the implicit bit set), so
  * X = floor(|v| 2^64) = floor(m 2^s) with s = e - 1011, and
- *   H = floor(X / 2^52) = floor(m 2^(s - 52)) = m >> (52 - s)   (s <= 51),
- *   L = X mod 2^52 = ((m << s) mod 2^64) mod 2^52 for s >= 0,
- *                    (m >> -s) mod 2^52 for s < 0,
- * since floor(floor(y) / 2^52) = floor(y / 2^52). The parts get v's sign:
- * -X = (-H) 2^52 + (-L), and sign * X is ckp_fix_from_double(v) exactly.
+ *   H = floor(X / 2^51) = floor(m 2^(s - 51)) = m >> (51 - s)   (s <= 50),
+ *   L = X mod 2^51 = ((m << s) mod 2^64) mod 2^51 for s >= 0,
+ *                    (m >> -s) mod 2^51 for s < 0,
+ * since floor(floor(y) / 2^51) = floor(y / 2^51). The parts get v's sign:
+ * -X = (-H) 2^51 + (-L), and sign * X is ckp_fix_from_double(v) exactly.
  * Zeros (either sign) and subnormals (|v| < 2^-1022) give X = 0: with the
  * implicit bit wrongly set, m < 2^53 and the right shift is 63 (clamped from
- * 1011) or more, so both parts are 0. The range is |v| < 2^40 (e <= 1062,
- * s <= 51): then X < 2^104, |H| < 2^52 and |L| < 2^52, so 2^11 values sum to
- * less than 2^63 in each limb. Larger magnitudes, infinities and NaN return 0
+ * 1011) or more, so both parts are 0. The range is |v| < 2^38 (e <= 1060,
+ * s <= 49): then X < 2^102, |H| < 2^51 and |L| < 2^51, so 2^11 values sum to
+ * less than 2^62 in each limb. Larger magnitudes, infinities and NaN return 0
  * (nothing added) for ckp_fix_add_double to take. The AVX2 staging
  * (engine/run/stage_avx2.c) computes the same two parts four lanes at a
- * time. */
+ * time, by floating-point operations (H and L are then below 2^51, the range
+ * where a double's bits convert to an integer by one addition). */
 typedef struct ckp_fix_pair {
     uint64_t hi, lo;
 } ckp_fix_pair;
 
 #define CKP_FIX_PAIR_MAX 2048
-#define CKP_FIX_PAIR_EMAX 1062 /* the largest biased exponent split (|v| < 2^40) */
+#define CKP_FIX_PAIR_EMAX 1060 /* the largest biased exponent split (|v| < 2^38) */
+#define CKP_FIX_PAIR_SHIFT 51  /* f = hi 2^51 + lo */
 
 static inline int ckp_fix_split(double v, uint64_t *hi, uint64_t *lo)
 {
@@ -119,12 +121,12 @@ static inline int ckp_fix_split(double v, uint64_t *hi, uint64_t *lo)
     if (e > CKP_FIX_PAIR_EMAX)
         return 0;
     const uint64_t m = (u & 0x000fffffffffffffu) | ((uint64_t)1 << 52);
-    const int s = e - 1011; /* -1011 .. 51 */
+    const int s = e - 1011; /* -1011 .. 49 */
     const int left = s > 0 ? s : 0;
     const int right = s < 0 ? (-s > 63 ? 63 : -s) : 0;
     const uint64_t x = m >> right; /* floor(m 2^s) when s <= 0 */
-    const uint64_t h = x >> (52 - left);
-    const uint64_t l = (x << left) & 0x000fffffffffffffu;
+    const uint64_t h = x >> (CKP_FIX_PAIR_SHIFT - left);
+    const uint64_t l = (x << left) & (((uint64_t)1 << CKP_FIX_PAIR_SHIFT) - 1u);
     const uint64_t neg = (uint64_t)0 - (u >> 63); /* all ones if v < 0 */
     *hi = (h ^ neg) - neg;
     *lo = (l ^ neg) - neg;
@@ -137,11 +139,12 @@ static inline int64_t ckp_fix_pair_signed(uint64_t u)
     return u >> 63 ? -(int64_t)(~u) - 1 : (int64_t)u;
 }
 
-/* Add the limbs hi 2^52 + lo to *acc. */
+/* Add the limbs hi 2^51 + lo to *acc. */
 static inline void ckp_fix_pair_fold(uint64_t hi, uint64_t lo, ckp_fix *acc)
 {
-    const ckp_fix_i128 f = (ckp_fix_i128)ckp_fix_pair_signed(hi) * ((ckp_fix_i128)1 << 52) +
-                           (ckp_fix_i128)ckp_fix_pair_signed(lo);
+    const ckp_fix_i128 f =
+        (ckp_fix_i128)ckp_fix_pair_signed(hi) * ((ckp_fix_i128)1 << CKP_FIX_PAIR_SHIFT) +
+        (ckp_fix_i128)ckp_fix_pair_signed(lo);
     ckp_fix_put(acc, (ckp_fix_i128)((ckp_fix_u128)ckp_fix_get(acc) + (ckp_fix_u128)f));
 }
 

@@ -12,6 +12,7 @@
 #include "engine/linalg/linalg.h"
 #include "engine/run/plan_impl.h"
 #include "engine/run/run_impl.h"
+#include "engine/run/stage_impl.h"
 #include "engine/scenario/scenario_impl.h"
 #include "engine/sim/sim_impl.h"
 
@@ -43,8 +44,9 @@ static void estimate_plan(const ckp_plan *p, estimate *e)
     const double th = p->threads, I = sc->I, cells = (double)p->cells;
     memset(e, 0, sizeof *e);
     e->scratch = (double)ckp_work_bytes(sc) + 8.0 * (double)p->lay.uniforms;
-    /* the bins of up to 256 paths staged, in at most 2 MiB unless one path needs more */
-    double bins = cells * 256 < 2.0 * 1024 * 1024 ? cells * 256 : 2.0 * 1024 * 1024;
+    /* the bins of the paths staged (stage_impl.h) */
+    const double most = (double)CKP_STAGE_BYTES;
+    double bins = cells * CKP_STAGE_MAX_PATHS < most ? cells * CKP_STAGE_MAX_PATHS : most;
     if (bins < cells)
         bins = cells;
     if (p->month_stats)

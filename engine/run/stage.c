@@ -19,22 +19,22 @@
 
 #include "engine/core/error_impl.h"
 
-static int want_vector(const ckp_plan *p)
+static int want_vector(void)
 {
     const char *env = getenv("CKP_STAGE");
     if (env && strcmp(env, "scalar") == 0)
         return 0;
-    return p->lay.obs_per_month >= 4 && ckp_stage_avx2_available();
+    return ckp_stage_avx2_available();
 }
 
 void ckp_stage_tab_free(ckp_stage_tab *t)
 {
     if (!t)
         return;
-    free(t->shift);
     free(t->ent);
     free(t->lowb);
     free(t->highb);
+    free(t->shift);
     free(t->lmask);
     free(t->offb);
     free(t);
@@ -72,20 +72,21 @@ static uint64_t entry(const ckp_hist_lut *l, int64_t i)
 }
 
 /* The 64-bit entries of every table binner, concatenated, and the lane
- * parameters of every (policy, observable). The shifts are at most 52, so
+ * parameters of every (policy, observable), span of them per policy. The shifts are at most 52, so
  * the thresholds fit below bit 52. */
 static int fill_entries(ckp_stage_tab *t, const ckp_plan *p)
 {
-    const size_t nl = p->nbinners, n = (size_t)p->npol * t->opm;
+    const size_t nl = p->nbinners;
     size_t total = 0;
     for (size_t j = 0; j < nl; j++)
         total += (size_t)p->luts[j].n;
     t->ent = calloc(total ? total : 1, sizeof *t->ent);
-    t->lowb = calloc(n ? n : 1, sizeof *t->lowb);
-    t->highb = calloc(n ? n : 1, sizeof *t->highb);
-    t->lmask = calloc(n ? n : 1, sizeof *t->lmask);
-    t->shift = calloc(n ? n : 1, sizeof *t->shift);
-    t->offb = calloc(n ? n : 1, sizeof *t->offb);
+    const size_t nlane = (size_t)p->npol * t->span;
+    t->lowb = calloc(nlane ? nlane : 1, sizeof *t->lowb);
+    t->highb = calloc(nlane ? nlane : 1, sizeof *t->highb);
+    t->lmask = calloc(nlane ? nlane : 1, sizeof *t->lmask);
+    t->shift = calloc(nlane ? nlane : 1, sizeof *t->shift);
+    t->offb = calloc(nlane ? nlane : 1, sizeof *t->offb);
     int64_t *start = calloc(nl ? nl : 1, sizeof *start);
     if (!t->ent || !t->lowb || !t->highb || !t->lmask || !t->shift || !t->offb || !start) {
         free(start);
@@ -98,8 +99,9 @@ static int fill_entries(ckp_stage_tab *t, const ckp_plan *p)
             t->ent[at + i] = entry(&p->luts[j], i);
         at += p->luts[j].n;
     }
-    for (size_t c = 0; c < n; c++) {
-        const ckp_hist_lut *l = p->lut_of[c];
+    for (size_t c = 0; c < nlane; c++) {
+        const size_t k = c / t->span, o = c % t->span % t->opm;
+        const ckp_hist_lut *l = p->lut_of[k * t->opm + o];
         t->lmask[c] = ((uint64_t)1 << l->shift) - 1u;
         t->shift[c] = (uint64_t)l->shift;
         t->lowb[c] = (uint64_t)l->base << l->shift;
@@ -119,7 +121,8 @@ ckp_status ckp_stage_tab_create(const ckp_plan *p, ckp_stage_tab **out, ckp_erro
     t->plan = p;
     t->opm = p->lay.obs_per_month;
     t->cells = p->cells;
-    t->vector = want_vector(p);
+    t->span = t->opm + 3;
+    t->vector = want_vector();
     if (fill_entries(t, p) != 0) {
         ckp_stage_tab_free(t);
         return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for the statistics tables");

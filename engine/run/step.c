@@ -78,8 +78,8 @@ typedef struct thread_slot {
 } thread_slot;
 
 /* Staged bin indices per thread, and the most paths staged at once. */
-#define STAGE_BYTES ((size_t)2 << 20)
-#define STAGE_MAX_PATHS 256
+#define STAGE_BYTES CKP_STAGE_BYTES
+#define STAGE_MAX_PATHS CKP_STAGE_MAX_PATHS
 _Static_assert(STAGE_MAX_PATHS <= CKP_FIX_PAIR_MAX, "a flush per at most CKP_FIX_PAIR_MAX values");
 
 struct ckp_run_state {

@@ -141,8 +141,8 @@ CKP_API void ckp_run_abort(ckp_run_state *rs);
  * Memory: per thread a ckp_work, one path's uniforms and, with month
  * statistics, a private copy of the sums, their staged limbs and 32-bit
  * histogram counts (npol * T * obs_per_month * (32 + 4 * CKP_HIST_BINS) bytes,
- * folded into the state's 64-bit counts after every batch) plus up to 2 MiB
- * of staged bin indices (one byte per cell, up to 256 paths); the state
+ * folded into the state's 64-bit counts after every batch) plus up to 4 MiB
+ * of staged bin indices (one byte per cell, up to 512 paths); the state
  * holds the sums and 64-bit counts (npol * T * obs_per_month * (16 + 8 *
  * CKP_HIST_BINS) bytes). None of it grows with the number of paths. */
 CKP_API ckp_status ckp_run_plan(const ckp_plan *plan, const ckp_sink *sink,
