@@ -58,7 +58,7 @@ static void unshuffle(unsigned char *dst, const unsigned char *src, size_t m)
     }
 }
 
-int ckp_codec_put(ckp_chunk_codec *c, hid_t ds, const hsize_t *offset, double *col, size_t n)
+size_t ckp_codec_pack(ckp_chunk_codec *c, double *col, size_t n)
 {
     size_t m = c->chunk;
     for (size_t i = n; i < m; i++)
@@ -69,8 +69,13 @@ int ckp_codec_put(ckp_chunk_codec *c, hid_t ds, const hsize_t *offset, double *c
         src = c->zin;
     }
     if (!c->zc)
-        return -1;
-    size_t out = libdeflate_zlib_compress(c->zc, src, m * sizeof(double), c->zout, c->zcap);
+        return 0;
+    return libdeflate_zlib_compress(c->zc, src, m * sizeof(double), c->zout, c->zcap);
+}
+
+int ckp_codec_put(ckp_chunk_codec *c, hid_t ds, const hsize_t *offset, double *col, size_t n)
+{
+    size_t out = ckp_codec_pack(c, col, n);
     if (out == 0)
         return -1;
     return H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset, out, c->zout) < 0 ? -1 : 0;

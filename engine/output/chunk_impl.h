@@ -37,7 +37,13 @@ typedef struct ckp_chunk_codec {
  * holds what ckp_codec_free releases. */
 ckp_status ckp_codec_init(ckp_chunk_codec *c, int level, size_t chunk, ckp_error *err);
 
-/* Store col[0..n) (n <= chunk) as the whole chunk at `offset` of the
+/* Shuffle and deflate col[0..n) (n <= chunk) into c->zout, touching no
+ * HDF5 state (so that threads can pack chunks at once, each with its own
+ * codec). col must hold `chunk` doubles: the part past n is set to the fill
+ * value (NaN). Returns the stored size, 0 on failure. */
+size_t ckp_codec_pack(ckp_chunk_codec *c, double *col, size_t n);
+
+/* ckp_codec_pack, then store c->zout (n <= chunk) as the whole chunk at `offset` of the
  * one-column-per-chunk dataset ds. col must hold `chunk` doubles: the part
  * past n is set to the fill value (NaN), as HDF5 pads a partial edge chunk.
  * Returns < 0 on failure (a deflate error, or HDF5's error stack). */
@@ -71,7 +77,9 @@ int ckp_chunk_read_raw(ckp_chunk_codec *c, hid_t ds, const hsize_t *off, size_t 
 
 /* Paths [start[0], start[0] + count) of the column at start[1..rank) of ds
  * into x, chunk by chunk with H5Dread_chunk and ckp_codec_decode (c started
- * for chunks of the dataset's size; any level). start[0] must be a multiple
+ * for chunks of the dataset's size; any level; one codec per thread: the
+ * H5Dread_chunk calls are in the unnamed OpenMP critical section, the decoding is
+ * not). start[0] must be a multiple
  * of the chunk; edge holds one chunk of doubles (for a partial last chunk).
  * Returns < 0 on failure (an HDF5 error, a chunk not stored, bytes that do
  * not decode to a chunk). */

@@ -7,7 +7,11 @@
  * paths by one column, filters none, shuffle, deflate or shuffle then
  * deflate, little-endian doubles on a little-endian machine. A filter that
  * HDF5 skipped for a chunk (its bit in the chunk's filter mask) is skipped
- * here too. Anything else is left to H5Dread by the caller. */
+ * here too. Anything else is left to H5Dread by the caller.
+ *
+ * The threads of the summaries read columns at once: each H5Dread_chunk is
+ * in the (unnamed) OpenMP critical section (HDF5 is not thread-safe), the decoding
+ * runs outside it. */
 #include "chunk_impl.h"
 
 #include <stdlib.h>
@@ -75,7 +79,10 @@ int ckp_chunk_read(ckp_chunk_codec *c, const ckp_chunk_pipe *p, hid_t ds, const 
     for (size_t i0 = 0; i0 < count; i0 += m, off[0] += m) {
         size_t n = 0;
         uint32_t mask = 0;
-        if (ckp_chunk_read_raw(c, ds, off, &n, &mask) < 0)
+        int bad;
+#pragma omp critical
+        bad = ckp_chunk_read_raw(c, ds, off, &n, &mask) < 0;
+        if (bad)
             return -1;
         int deflated = p->deflate >= 0 && !(mask & (1u << p->deflate));
         int shuffled = p->shuffle >= 0 && !(mask & (1u << p->shuffle));

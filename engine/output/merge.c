@@ -385,18 +385,14 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
     hid_t *src = malloc((size_t)o->npol * CKP_M_COUNT * sizeof *src), file = -1;
     if (!src)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-    /* no HDF5 call (here: reading the parts) while the writer's flush thread runs */
-    ckp_status st = ckp_writer_wait(o, err);
-    if (st == CKP_OK)
-        st = bad_part(ckp_output_slices_open(p->path, &s, err), err);
+    ckp_status st = bad_part(ckp_output_slices_open(p->path, &s, err), err);
     if (st == CKP_OK)
         st = bad_part(check_shapes(s, p, lay, err), err);
     int raw = st == CKP_OK && open_sources(o, p, &file, src);
     int last = p->first + p->paths == o->first_path + o->paths;
     for (int64_t at = 0; st == CKP_OK && at < p->paths; at += CKP_CHUNK_PATHS) {
         int64_t n = p->paths - at < CKP_CHUNK_PATHS ? p->paths - at : CKP_CHUNK_PATHS;
-        st = ckp_writer_wait(o, err);
-        if (st == CKP_OK && raw && (n == CKP_CHUNK_PATHS || last)) {
+        if (raw && (n == CKP_CHUNK_PATHS || last)) {
             st = ckp_writer_copy_chunks(o, src, at, n, err);
         } else {
             if (st == CKP_OK)
@@ -410,7 +406,6 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
             st = CKP_FAIL(err, CKP_ERR_CANCELLED, "stopped after %lld of %lld paths",
                           (long long)(p->first + at + n - o->first_path), (long long)o->paths);
     }
-    ckp_status wst = ckp_writer_wait(o, st == CKP_OK ? err : NULL);
     if (raw) {
         for (int i = 0; i < o->npol * CKP_M_COUNT; i++)
             H5Dclose(src[i]);
@@ -418,7 +413,7 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
     }
     free(src);
     ckp_output_slices_close(s);
-    return st != CKP_OK ? st : wst;
+    return st;
 }
 
 static ckp_status stream_all(ckp_output *o, const part *ps, int n, const ckp_merge_options *mo,

@@ -141,7 +141,6 @@ ckp_status ckp_output_put_sensitivity(ckp_output *o, const ckp_sens_table *t, ck
         return CKP_FAIL(err, CKP_ERR_USAGE, "no writer or no sensitivity table");
     if (o->failed)
         return CKP_FAIL(err, CKP_ERR_USAGE, "the writer has failed");
-    CKP_TRY(ckp_writer_wait(o, err)); /* no HDF5 call while the flush thread runs */
     hid_t g = H5Gcreate2(o->file, "sensitivity", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
         o->failed = 1;

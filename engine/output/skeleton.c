@@ -232,6 +232,23 @@ static ckp_status ensure_scale(ckp_output *o, ckp_grp *g, ckp_dim d, ckp_error *
     }
 }
 
+/* The path-length doubles `data` into the chunked dataset ds chunk by chunk
+ * through the codec (as the per-path datasets), instead of H5Dwrite and
+ * HDF5's own deflate filter (zlib), which allocates its state per chunk. */
+static int write_by_chunks(ckp_output *o, hid_t ds, const double *data)
+{
+    ckp_wslot *sl = &o->slot[0];
+    size_t n = (size_t)o->dimlen[CKP_D_PATH], m = (size_t)o->chunk;
+    for (size_t i0 = 0; i0 < n; i0 += m) {
+        size_t k = n - i0 < m ? n - i0 : m;
+        hsize_t off = (hsize_t)i0;
+        memcpy(sl->col, data + i0, k * sizeof *data);
+        if (ckp_codec_put(&sl->codec, ds, &off, sl->col, k) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 ckp_status ckp_writer_put(ckp_output *o, ckp_grp *g, const char *name, hid_t memtype,
                           hid_t filetype, int rank, const ckp_dim *dims, const void *data,
                           int chunked, const char *units, const char *long_name, ckp_error *err)
@@ -254,8 +271,11 @@ ckp_status ckp_writer_put(ckp_output *o, ckp_grp *g, const char *name, hid_t mem
             (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, (unsigned)o->compress) < 0))
             goto fail;
     }
+    int codec = chunked && o->direct && rank == 1 && dims[0] == CKP_D_PATH &&
+                H5Tequal(memtype, H5T_NATIVE_DOUBLE) > 0 && H5Tequal(filetype, H5T_IEEE_F64LE) > 0;
     if ((ds = H5Dcreate2(g->id, name, filetype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
-        H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, o->dxpl, data) < 0)
+        (codec ? write_by_chunks(o, ds, data) < 0
+               : H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, o->dxpl, data) < 0))
         goto fail;
     for (int r = 0; r < rank; r++)
         if (H5DSattach_scale(ds, g->scale[dims[r]], (unsigned)r) < 0)

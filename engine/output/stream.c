@@ -2,22 +2,22 @@
  *
  * Records arrive through the sink batch by batch; they are buffered until one
  * chunk's worth of paths (o->chunk) is there and then written column by
- * column, so each write fills whole chunks and memory is bounded by two chunks
+ * column, so each write fills whole chunks and memory is bounded by one chunk
  * of records per policy. Compressed chunks go through the codec (chunk.c).
  * The summaries read the columns back through ckp_writer_read_rows, by their
  * stored chunks (chunk_read.c).
  *
- * A full chunk is written by a flush thread while the run simulates the next
- * batch (the shuffle and deflate are most of the writer's time): the buffer
- * is swapped for a second one and the thread takes the first. It is the only
- * thread that calls HDF5 while it runs (the HDF5 library is not thread-safe):
- * every other entry of the writer that could touch HDF5 (the next full chunk,
- * the final flush, abort) first waits for it. The thread makes the same calls
- * in the same order as a flush on the caller's thread, so the file's bytes do
- * not change. */
+ * The shuffle and deflate of a full chunk's columns (most of the writer's
+ * time) run on the plan's threads, an OpenMP loop over the columns, each
+ * thread with its own codec; the HDF5 library is not thread-safe, so the
+ * H5Dwrite_chunk of each packed column is in the loop's ordered part: one
+ * caller at a time, in column order, the same calls in the same order as
+ * one thread would make, so the file's bytes do not depend on the threads.
+ * At one thread the whole run uses one core. */
 #include "writer_impl.h"
 
-#include <signal.h>
+#include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,116 +65,106 @@ static ckp_status write_path_coord(ckp_output *o, int k, int64_t at, int64_t n, 
     return st;
 }
 
-/* Write the n paths (from `at` on) of metric j of policy k from the records
- * buf, one column at a time; ms is a memory space of n doubles. */
-static ckp_status write_metric(ckp_output *o, const double *buf, int k, int j, int64_t at,
-                               int64_t n, hsize_t total, hid_t ms, ckp_error *err)
+/* Extend the per-path dataset of metric j of policy k to `total` paths. */
+static int extend_metric(ckp_output *o, int k, int j, hsize_t total)
 {
     const ckp_metric_info *mi = &ckp_metric_table()[j];
-    const double *b = buf + (size_t)k * o->chunk * o->lay->record;
-    size_t rec = o->lay->record;
-    hid_t ds = o->pp[k * CKP_M_COUNT + j];
     ckp_dim dims[3] = {CKP_D_PATH, CKP_D_PATH, CKP_D_PATH};
     int rank = 1 + ckp_schema_metric_dims(mi->dims, dims + 1);
     hsize_t ext[3];
     ext[0] = total;
     for (int r = 1; r < rank; r++)
         ext[r] = o->dimlen[dims[r]];
-    hid_t fs = -1;
-    int bad = H5Dset_extent(ds, ext) < 0 || (fs = H5Dget_space(ds)) < 0;
-    size_t off = o->lay->offset[j], len = o->lay->length[j];
-    for (size_t c = 0; c < len && !bad; c++) {
-        for (int64_t i = 0; i < n; i++)
-            o->col[i] = b[(size_t)i * rec + off + c];
+    return H5Dset_extent(o->pp[k * CKP_M_COUNT + j], ext) < 0 ? -1 : 0;
+}
+
+/* Column col of the n records of buf into x. */
+static void gather(const ckp_output *o, const double *buf, const ckp_wcol *col, int64_t n,
+                   double *x)
+{
+    size_t rec = o->lay->record;
+    const double *b = buf + (size_t)col->k * o->chunk * rec + o->lay->offset[col->j] + col->c;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = b[(size_t)i * rec];
+}
+
+/* Every column of the n records through H5Dwrite (no codec: uncompressed). */
+static int write_plain(ckp_output *o, const double *buf, int64_t at, int64_t n)
+{
+    hsize_t cnt = (hsize_t)n;
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    int bad = ms < 0;
+    double *x = o->slot[0].col;
+    for (size_t i = 0; i < o->ncols && !bad; i++) {
+        const ckp_wcol *col = &o->cols[i];
+        hid_t ds = o->pp[col->k * CKP_M_COUNT + col->j], fs = H5Dget_space(ds);
         hsize_t st3[3], ct3[3] = {(hsize_t)n, 1, 1};
-        slot_start(o, rank, c, at, st3);
-        if (o->direct)
-            bad = ckp_codec_put(&o->codec, ds, st3, o->col, (size_t)n) < 0;
-        else
-            bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
-                  H5Dwrite(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, o->col) < 0;
+        slot_start(o, col->rank, col->c, at, st3);
+        gather(o, buf, col, n, x);
+        bad = fs < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
+              H5Dwrite(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
+        if (fs >= 0)
+            H5Sclose(fs);
     }
-    ckp_status st = bad ? paths_error(o, at, n, err) : CKP_OK;
-    if (fs >= 0)
-        H5Sclose(fs);
-    return st;
+    if (ms >= 0)
+        H5Sclose(ms);
+    return bad ? -1 : 0;
+}
+
+/* Every column of the n records packed on the threads, each stored in the
+ * loop's ordered part. The error stack of a failed write becomes *err there,
+ * before any other HDF5 call. */
+static ckp_status write_packed(ckp_output *o, const double *buf, int64_t at, int64_t n,
+                               ckp_error *err)
+{
+    int bad = 0;
+    ckp_error e;
+    memset(&e, 0, sizeof e);
+    const long ncols = (long)o->ncols;
+#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(o->nth) if (o->nth > 1)
+    for (long i = 0; i < ncols; i++) {
+        ckp_wslot *sl = &o->slot[omp_get_thread_num()];
+        const ckp_wcol *col = &o->cols[i];
+        gather(o, buf, col, n, sl->col);
+        size_t z = ckp_codec_pack(&sl->codec, sl->col, (size_t)n);
+#pragma omp ordered
+        {
+            if (!bad) {
+                hsize_t off[3];
+                slot_start(o, col->rank, col->c, at, off);
+                hid_t ds = o->pp[col->k * CKP_M_COUNT + col->j];
+                if (z == 0 || H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, z, sl->codec.zout) < 0) {
+                    bad = 1;
+                    paths_error(o, at, n, &e);
+                }
+            }
+        }
+    }
+    if (bad && err)
+        *err = e;
+    return bad ? e.code : CKP_OK;
 }
 
 /* Write the n records of buf as the paths from `at` on. */
 static ckp_status flush_rows(ckp_output *o, const double *buf, int64_t at, int64_t n,
                              ckp_error *err)
 {
-    hsize_t total = (hsize_t)(at + n), cnt = (hsize_t)n;
+    hsize_t total = (hsize_t)(at + n);
     for (int64_t i = 0; i < n; i++)
         o->pathcol[i] = o->first_path + at + i;
     for (int k = 0; k < o->npol; k++) {
         CKP_TRY(write_path_coord(o, k, at, n, total, err));
-        hid_t ms = H5Screate_simple(1, &cnt, NULL);
-        ckp_status st = ms < 0 ? paths_error(o, at, n, err) : CKP_OK;
-        for (int j = 0; j < CKP_M_COUNT && st == CKP_OK; j++)
-            st = write_metric(o, buf, k, j, at, n, total, ms, err);
-        if (ms >= 0)
-            H5Sclose(ms);
-        if (st != CKP_OK)
-            return st;
+        for (int j = 0; j < CKP_M_COUNT; j++)
+            if (extend_metric(o, k, j, total) < 0)
+                return paths_error(o, at, n, err);
     }
-    return CKP_OK;
-}
-
-static void *flush_thread(void *arg)
-{
-    ckp_output *o = arg;
-    o->fly_st = flush_rows(o, o->fly_buf, o->fly_at, o->fly_n, &o->fly_err);
-    return NULL;
-}
-
-ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err)
-{
-    if (!o->flying)
-        return CKP_OK;
-    pthread_join(o->fly_thread, NULL);
-    o->flying = 0;
-    if (o->fly_st != CKP_OK && err)
-        *err = o->fly_err;
-    return o->fly_st;
-}
-
-/* Hand the full buffer to a flush thread (or, when no thread can be started,
- * write it here) and continue in the second buffer. */
-static ckp_status flush_async(ckp_output *o, ckp_error *err)
-{
-    CKP_TRY(ckp_writer_wait(o, err));
-    const int64_t at = o->written, n = o->buffered;
-    if (!o->fly_buf)
-        o->fly_buf = malloc((size_t)o->npol * o->chunk * o->lay->record * sizeof *o->fly_buf);
-    if (!o->fly_buf)
-        return ckp_writer_flush(o, err); /* no second buffer: write it here */
-    double *full = o->buf;
-    o->buf = o->fly_buf;
-    o->fly_buf = full;
-    o->fly_at = at;
-    o->fly_n = n;
-    o->fly_st = CKP_OK;
-    o->written += n;
-    o->buffered = 0;
-    /* The thread starts with every signal blocked, so that the signals the
-     * program handles keep reaching the threads they reached before. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&o->fly_thread, NULL, flush_thread, o);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
-        return flush_rows(o, full, at, n, err);
-    o->flying = 1;
-    return CKP_OK;
+    if (o->direct)
+        return write_packed(o, buf, at, n, err);
+    return write_plain(o, buf, at, n) < 0 ? paths_error(o, at, n, err) : CKP_OK;
 }
 
 ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err)
 {
-    CKP_TRY(ckp_writer_wait(o, err));
-    free(o->fly_buf);
-    o->fly_buf = NULL;
     int64_t n = o->buffered;
     if (n == 0)
         return CKP_OK;
@@ -182,6 +172,46 @@ ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err)
     o->written += n;
     o->buffered = 0;
     return CKP_OK;
+}
+
+ckp_status ckp_writer_slots(ckp_output *o, ckp_error *err)
+{
+    o->nth = ckp_plan_threads(o->plan) > 0 ? ckp_plan_threads(o->plan) : 1;
+    size_t per = 0;
+    for (int j = 0; j < CKP_M_COUNT; j++)
+        per += o->lay->length[j];
+    o->ncols = (size_t)o->npol * per;
+    o->slot = calloc((size_t)o->nth, sizeof *o->slot);
+    o->cols = malloc((o->ncols ? o->ncols : 1) * sizeof *o->cols);
+    if (!o->slot || !o->cols)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    size_t i = 0;
+    for (int k = 0; k < o->npol; k++)
+        for (int j = 0; j < CKP_M_COUNT; j++) {
+            ckp_dim dims[3];
+            int rank = 1 + ckp_schema_metric_dims(ckp_metric_table()[j].dims, dims);
+            for (size_t c = 0; c < o->lay->length[j]; c++)
+                o->cols[i++] = (ckp_wcol){k, j, rank, c};
+        }
+    for (int t = 0; t < o->nth; t++) {
+        ckp_wslot *sl = &o->slot[t];
+        CKP_TRY(ckp_codec_init(&sl->codec, o->direct ? o->compress : 0, (size_t)o->chunk, err));
+        if (!(sl->col = malloc(o->chunk * sizeof *sl->col)))
+            return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    }
+    return CKP_OK;
+}
+
+void ckp_writer_slots_free(ckp_output *o)
+{
+    for (int t = 0; o->slot && t < o->nth; t++) {
+        ckp_codec_free(&o->slot[t].codec);
+        free(o->slot[t].col);
+    }
+    free(o->slot);
+    free(o->cols);
+    o->slot = NULL;
+    o->cols = NULL;
 }
 
 ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
@@ -209,7 +239,7 @@ ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path
         o->buffered += take;
         done += take;
         if (o->buffered == (int64_t)o->chunk) {
-            ckp_status st = flush_async(o, err);
+            ckp_status st = ckp_writer_flush(o, err);
             if (st != CKP_OK) {
                 o->failed = 1;
                 return st;
@@ -239,25 +269,29 @@ static int read_hyperslab(hid_t ds, const hsize_t *st3, int64_t count, double *x
     return bad ? -1 : 0;
 }
 
-ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
-                                int64_t count, double *x, ckp_error *err)
+ckp_status ckp_writer_read_rows(ckp_output *o, ckp_wslot *sl, hid_t ds, int rank, size_t c,
+                                int64_t first, int64_t count, double *x, ckp_error *err)
 {
     hsize_t st3[3];
     slot_start(o, rank, c, first, st3);
-    /* The stored chunks, decoded here (chunk_read.c), when their layout is the
-     * writer's; HDF5's H5Dread otherwise. */
+    /* The stored chunks, decoded here, when their layout is the writer's;
+     * HDF5's H5Dread otherwise. */
     ckp_chunk_pipe p;
-    int bad;
-    if (first % (int64_t)o->chunk == 0 && ckp_chunk_readable(ds, (size_t)o->chunk, &p) &&
-        p.rank == rank) {
-        if (!o->codec.zd)
-            CKP_TRY(ckp_codec_init(&o->codec, 0, (size_t)o->chunk, err));
-        bad = ckp_chunk_read(&o->codec, &p, ds, st3, (size_t)count, x, o->col) < 0;
-    } else {
-        bad = read_hyperslab(ds, st3, count, x) < 0;
+    int bad, chunks;
+#pragma omp critical
+    {
+        chunks = first % (int64_t)o->chunk == 0 && ckp_chunk_readable(ds, (size_t)o->chunk, &p) &&
+                 p.rank == rank;
+        bad = !chunks && read_hyperslab(ds, st3, count, x) < 0;
+        if (bad)
+            ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target);
     }
-    return bad ? ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target)
-               : CKP_OK;
+    if (chunks && ckp_chunk_read(&sl->codec, &p, ds, st3, (size_t)count, x, sl->col) < 0) {
+        bad = 1;
+#pragma omp critical
+        ckp_h5_error(err, "%s: cannot read back a per-path column", o->pub.target);
+    }
+    return bad ? err->code : CKP_OK;
 }
 
 /* One stored chunk of slot c of src (part-relative path `from`) into the
@@ -270,15 +304,15 @@ static int copy_chunk(ckp_output *o, hid_t src, hid_t ds, int rank, size_t c, in
     slot_start(o, rank, c, at, dof);
     size_t sz = 0;
     uint32_t mask = 0;
-    if (ckp_chunk_read_raw(&o->codec, src, so, &sz, &mask) < 0)
+    ckp_chunk_codec *cc = &o->slot[0].codec;
+    if (ckp_chunk_read_raw(cc, src, so, &sz, &mask) < 0)
         return -1;
-    return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, sz, o->codec.raw) < 0 ? -1 : 0;
+    return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, sz, cc->raw) < 0 ? -1 : 0;
 }
 
 ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
                                   ckp_error *err)
 {
-    CKP_TRY(ckp_writer_wait(o, err));
     if (o->buffered != 0 || o->written % (int64_t)o->chunk != 0 || n <= 0 ||
         (n != (int64_t)o->chunk && o->written + n != o->paths) || o->written + n > o->paths)
         return CKP_FAIL(err, CKP_ERR_INTERNAL, "output: chunk copy at an unaligned position");

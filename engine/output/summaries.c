@@ -13,6 +13,7 @@
 #include "writer_impl.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +24,6 @@
 static hid_t metric_ds(const ckp_output *o, int k, int j)
 {
     return o->pp[k * CKP_M_COUNT + j];
-}
-
-/* Read column c of the per-path dataset ds (all paths) into x. */
-static ckp_status read_column(ckp_output *o, hid_t ds, int rank, size_t c, double *x,
-                              ckp_error *err)
-{
-    return ckp_writer_read_rows(o, ds, rank, c, 0, o->paths, x, err);
 }
 
 /* 1 when every x[i] is finite. */
@@ -70,85 +64,140 @@ static ckp_status write_exceedance(ckp_output *o, ckp_grp *ge, const double *lev
     return ckp_writer_put_ds(o, ge, CKP_DS_EXCEEDANCE_PROB, prob, err);
 }
 
-/* summary/, quantiles/ and exceedance/ of policy k. Each column is read into
- * f->x and sorted there (the summary needs no other copy); loss_total also
- * fills f->loss and f->base or f->ben (loss_path_order). */
-static ckp_status write_summaries(ckp_output *o, int k, ckp_finish *f, ckp_error *err)
+/* What the columns of one policy give (col_task), indexed by the column's
+ * place among the policy's o->ncols / npol columns. */
+typedef struct col_out {
+    double *st, *q, *pso; /* per * CKP_NSTAT, per * CKP_NQUANTILES, stockout columns */
+    ckp_status *status;   /* per */
+    ckp_error *err;       /* per: the message of a column that failed */
+    double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
+} col_out;
+
+/* Column i of policy k read into x, its summary and quantiles into out;
+ * loss_total also its path-order figures (loss_path_order) and the tail's.
+ * Runs on any thread of the loop (sl: its slot): only loss_total touches f. */
+static ckp_status col_task(ckp_output *o, int k, size_t i, size_t first_stockout, ckp_finish *f,
+                           double *x, ckp_wslot *sl, col_out *out, ckp_error *err)
 {
-    double *x = f->x;
+    const ckp_wcol *col = &o->cols[(size_t)k * (o->ncols / (size_t)o->npol) + i];
+    size_t n = (size_t)o->paths;
+    ckp_summary sm;
+    CKP_TRY(ckp_writer_check_cancel(o, err));
+    CKP_TRY(ckp_writer_read_rows(o, sl, metric_ds(o, k, col->j), col->rank, col->c, 0, o->paths, x,
+                                 err));
+    /* The curve before the summary sorts x (it is taken in path order, as
+     * it always was; a non-finite value fails the summary below). */
+    if (col->j == CKP_M_LOSS_TOTAL)
+        CKP_TRY(loss_path_order(o, k, x, f, out->lev, out->prob, err));
+    /* stockout_month: over the paths that ran dry, and their share */
+    if (col->j == CKP_M_STOCKOUT_MONTH)
+        CKP_TRY(
+            ckp_table_stockout(x, n, CKP_SCHEMA_NEVER, out->pso + (i - first_stockout), &sm, err));
+    else
+        CKP_TRY(ckp_table_summary(o->plan, x, n, &sm, err));
+    if (col->j == CKP_M_LOSS_TOTAL) /* the tail's figures from the one sort */
+        ckp_tail_values_sorted(x, n, &f->loss);
+    ckp_schema_stats_pack(&sm, out->st + i * CKP_NSTAT);
+    memcpy(out->q + i * CKP_NQUANTILES, sm.q, sizeof sm.q);
+    return CKP_OK;
+}
+
+/* Every column of policy k through col_task, on the plan's threads (the
+ * columns are independent: each is read, sorted and summarised in its own
+ * thread's array f->x[t]; the figures do not depend on the thread). Every
+ * column runs (a cancel stops each at its start), and the first that
+ * failed, in column order, gives the error, whatever the schedule. */
+static ckp_status run_columns(ckp_output *o, int k, ckp_finish *f, col_out *out, ckp_error *err)
+{
+    const size_t per = o->ncols / (size_t)o->npol;
+    size_t first_stockout = 0;
+    for (int j = 0; j < CKP_M_STOCKOUT_MONTH; j++)
+        first_stockout += o->lay->length[j];
+    size_t done = 0;
+    const long ncol = (long)per;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(o->nth) if (o->nth > 1)
+    for (long i = 0; i < ncol; i++) {
+        int t = omp_get_thread_num();
+        out->status[i] =
+            col_task(o, k, (size_t)i, first_stockout, f, f->x[t], &o->slot[t], out, &out->err[i]);
+#pragma omp critical
+        ckp_writer_progress(o, k, ++done);
+    }
+    for (size_t i = 0; i < per; i++)
+        if (out->status[i] != CKP_OK) {
+            *err = out->err[i];
+            return out->status[i];
+        }
+    return CKP_OK;
+}
+
+/* summary/, quantiles/ and exceedance/ of policy k from the figures of its
+ * columns (run_columns), in the schema's order. */
+static ckp_status put_summaries(ckp_output *o, int k, const col_out *out, ckp_error *err)
+{
     const ckp_metric_info *mt = ckp_metric_table();
     ckp_grp gs, gq, ge;
     ckp_grp_init(&gs);
     ckp_grp_init(&gq);
     ckp_grp_init(&ge);
-    double *st = NULL, *q = NULL, *pso = NULL;
     ckp_status s = CKP_OK;
     hid_t pg = o->pg[k].id;
     if ((s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_SUMMARY], &gs, err)) != CKP_OK ||
         (s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_QUANTILES], &gq, err)) != CKP_OK ||
         (s = ckp_writer_group(o, pg, ckp_schema_group[CKP_G_EXCEEDANCE], &ge, err)) != CKP_OK)
         goto done;
-    size_t maxlen = 1;
-    for (int j = 0; j < CKP_M_COUNT; j++)
-        if (o->lay->length[j] > maxlen)
-            maxlen = o->lay->length[j];
-    st = malloc(maxlen * CKP_NSTAT * sizeof *st);
-    q = malloc(maxlen * CKP_NQUANTILES * sizeof *q);
-    pso = malloc(maxlen * sizeof *pso);
-    if (!st || !q || !pso) {
-        s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (int j = 0; j < CKP_M_COUNT; j++) {
+    size_t at = 0;
+    for (int j = 0; j < CKP_M_COUNT && s == CKP_OK; at += o->lay->length[j], j++) {
         ckp_dim dims[4];
         int rank = ckp_schema_metric_dims(mt[j].dims, dims);
-        for (size_t c = 0; c < o->lay->length[j]; c++) {
-            ckp_writer_progress(o, k, o->lay->offset[j] + c);
-            ckp_summary sm;
-            double lev[CKP_EXCEEDANCE_LEVELS], prob[CKP_EXCEEDANCE_LEVELS];
-            if ((s = ckp_writer_check_cancel(o, err)) != CKP_OK ||
-                (s = read_column(o, metric_ds(o, k, j), rank + 1, c, x, err)) != CKP_OK)
-                goto done;
-            /* The curve before the summary sorts x (it is taken in path order, as
-             * it always was; a non-finite value fails the summary below). */
-            if (j == CKP_M_LOSS_TOTAL &&
-                (s = loss_path_order(o, k, x, f, lev, prob, err)) != CKP_OK)
-                goto done;
-            /* stockout_month: over the paths that ran dry, and their share */
-            s = j == CKP_M_STOCKOUT_MONTH
-                    ? ckp_table_stockout(x, (size_t)o->paths, CKP_SCHEMA_NEVER, pso + c, &sm, err)
-                    : ckp_table_summary(o->plan, x, (size_t)o->paths, &sm, err);
-            if (s != CKP_OK)
-                goto done;
-            if (j == CKP_M_LOSS_TOTAL) /* the tail's figures from the one sort */
-                ckp_tail_values_sorted(x, (size_t)o->paths, &f->loss);
-            ckp_schema_stats_pack(&sm, st + c * CKP_NSTAT);
-            memcpy(q + c * CKP_NQUANTILES, sm.q, sizeof sm.q);
-            if (j == CKP_M_LOSS_TOTAL && (s = write_exceedance(o, &ge, lev, prob, err)) != CKP_OK)
-                goto done;
-        }
+        if (j == CKP_M_LOSS_TOTAL && (s = write_exceedance(o, &ge, out->lev, out->prob, err)))
+            break;
         dims[rank] = CKP_D_STAT;
         if ((s = ckp_writer_put(o, &gs, mt[j].name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank + 1,
-                                dims, st, 0, mt[j].units, mt[j].long_name, err)) != CKP_OK)
-            goto done;
+                                dims, out->st + at * CKP_NSTAT, 0, mt[j].units, mt[j].long_name,
+                                err)) != CKP_OK)
+            break;
         dims[rank] = CKP_D_QUANTILE;
         if ((s = ckp_writer_put(o, &gq, mt[j].name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank + 1,
-                                dims, q, 0, mt[j].units, mt[j].long_name, err)) != CKP_OK)
-            goto done;
-        if (j == CKP_M_STOCKOUT_MONTH &&
-            (s = ckp_writer_put(o, &gs, CKP_SCHEMA_STOCKOUT_PROB, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
-                                rank, dims, pso, 0, "1",
-                                "probability that the stockpile runs dry within the horizon",
+                                dims, out->q + at * CKP_NQUANTILES, 0, mt[j].units, mt[j].long_name,
                                 err)) != CKP_OK)
-            goto done;
+            break;
+        if (j == CKP_M_STOCKOUT_MONTH)
+            s = ckp_writer_put(o, &gs, CKP_SCHEMA_STOCKOUT_PROB, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
+                               rank, dims, out->pso, 0, "1",
+                               "probability that the stockpile runs dry within the horizon", err);
     }
 done:
-    free(st);
-    free(q);
-    free(pso);
     ckp_grp_close(&gs);
     ckp_grp_close(&gq);
     ckp_grp_close(&ge);
+    return s;
+}
+
+/* summary/, quantiles/ and exceedance/ of policy k: its columns summarised
+ * in parallel (run_columns), then written. loss_total also fills f->loss
+ * and f->base or f->ben (loss_path_order). */
+static ckp_status write_summaries(ckp_output *o, int k, ckp_finish *f, ckp_error *err)
+{
+    const size_t per = o->ncols / (size_t)o->npol;
+    col_out out;
+    memset(&out, 0, sizeof out);
+    size_t npso = o->lay->length[CKP_M_STOCKOUT_MONTH];
+    out.st = malloc((per ? per : 1) * CKP_NSTAT * sizeof *out.st);
+    out.q = malloc((per ? per : 1) * CKP_NQUANTILES * sizeof *out.q);
+    out.pso = malloc((npso ? npso : 1) * sizeof *out.pso);
+    out.status = malloc((per ? per : 1) * sizeof *out.status);
+    out.err = calloc(per ? per : 1, sizeof *out.err);
+    ckp_status s;
+    if (!out.st || !out.q || !out.pso || !out.status || !out.err)
+        s = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
+    else if ((s = run_columns(o, k, f, &out, err)) == CKP_OK)
+        s = put_summaries(o, k, &out, err);
+    free(out.st);
+    free(out.q);
+    free(out.pso);
+    free(out.status);
+    free(out.err);
     return s;
 }
 

@@ -32,7 +32,6 @@ ckp_status ckp_output_shorten(ckp_output *o, int64_t paths, ckp_error *err)
                         (long long)o->paths, (long long)received, (long long)paths);
     if (ckp_plan_antithetic(o->plan) && paths % 2 != 0)
         return CKP_FAIL(err, CKP_ERR_USAGE, "output: an antithetic run needs an even count");
-    CKP_TRY(ckp_writer_wait(o, err)); /* no HDF5 call while the flush thread runs */
     if (rewrite_i64(o->file, CKP_A_PATHS, paths) < 0)
         return ckp_h5_error(err, "%s: cannot write the path count", o->pub.target);
     o->paths = paths;
@@ -44,7 +43,6 @@ ckp_status ckp_output_set_target(ckp_output *o, const ckp_output_target *t, ckp_
 {
     if (!o || !t || !t->on)
         return CKP_FAIL(err, CKP_ERR_USAGE, "output: no target given");
-    CKP_TRY(ckp_writer_wait(o, err)); /* no HDF5 call while the flush thread runs */
     hid_t f = o->file;
     int bad = ckp_h5_attr_f64(f, CKP_A_TARGET_SE, t->se) < 0 ||
               ckp_h5_attr_f64(f, CKP_A_TARGET_REL_SE, t->rel_se) < 0 ||

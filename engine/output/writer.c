@@ -45,8 +45,6 @@ static void free_writer(ckp_output *o)
 {
     if (!o)
         return;
-    ckp_writer_wait(o, NULL); /* no HDF5 call while the flush thread runs */
-    free(o->fly_buf);
     if (o->pp)
         for (int i = 0; i < o->npol * CKP_M_COUNT; i++)
             if (o->pp[i] >= 0)
@@ -62,11 +60,10 @@ static void free_writer(ckp_output *o)
         H5Pclose(o->dxpl);
     ckp_publish_discard(&o->pub);
     ckp_h5_quiet_end(&o->quiet);
-    ckp_codec_free(&o->codec);
+    ckp_writer_slots_free(o);
     free(o->pp);
     free(o->pg);
     free(o->buf);
-    free(o->col);
     free(o->pathcol);
     free(o);
 }
@@ -107,9 +104,8 @@ static ckp_status alloc_writer(const ckp_plan *plan, const ckp_output_options *o
     o->pg = malloc((size_t)o->npol * sizeof *o->pg);
     o->pp = malloc((size_t)o->npol * CKP_M_COUNT * sizeof *o->pp);
     o->buf = malloc((size_t)o->npol * o->chunk * o->lay->record * sizeof *o->buf);
-    o->col = malloc(o->chunk * sizeof *o->col);
     o->pathcol = malloc(o->chunk * sizeof *o->pathcol);
-    if (!o->pg || !o->pp || !o->buf || !o->col || !o->pathcol) {
+    if (!o->pg || !o->pp || !o->buf || !o->pathcol) {
         /* Nothing to release at the handles yet: mark them empty. */
         free(o->pg);
         free(o->pp);
@@ -168,10 +164,8 @@ static ckp_status write_skeleton(ckp_output *o, const char *command_line, ckp_er
     ckp_grp_close(&pols);
     if (st != CKP_OK)
         return st;
-    if (o->compress > 0 && H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0) {
-        CKP_TRY(ckp_codec_init(&o->codec, o->compress, (size_t)o->chunk, err));
-        o->direct = 1;
-    }
+    o->direct = o->compress > 0 && H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
+    CKP_TRY(ckp_writer_slots(o, err));
     if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0)
         return ckp_h5_error(err, "%s: cannot write", o->pub.tmp);
     return CKP_OK;
@@ -284,11 +278,14 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
      * column being summarised, the baseline's and the policy's benefit in
      * path order, and a block of the tail's standard errors. */
     size_t n = (size_t)o->paths ? (size_t)o->paths : 1;
-    f.x = malloc(n * sizeof *f.x);
+    int xs = 0;
+    if ((f.x = calloc((size_t)o->nth, sizeof *f.x)))
+        for (; xs < o->nth && (f.x[xs] = malloc(n * sizeof **f.x)); xs++)
+            ;
     f.base = malloc(n * sizeof *f.base);
     f.ben = o->npol > 1 ? malloc(n * sizeof *f.ben) : NULL;
     f.scratch = malloc(ckp_tail_scratch(n) * sizeof *f.scratch);
-    if (!f.x || !f.base || (o->npol > 1 && !f.ben) || !f.scratch) {
+    if (xs < o->nth || !f.base || (o->npol > 1 && !f.ben) || !f.scratch) {
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -305,6 +302,8 @@ ckp_status ckp_output_finish(ckp_output *o, const ckp_run_result *r, ckp_error *
     if (st == CKP_OK)
         st = ckp_publish_commit(&o->pub, err);
 done:
+    for (int t = 0; f.x && t < o->nth; t++)
+        free(f.x[t]);
     free(f.x);
     free(f.base);
     free(f.ben);

@@ -9,7 +9,6 @@
 #ifndef CKP_WRITER_IMPL_H
 #define CKP_WRITER_IMPL_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include <hdf5.h>
@@ -34,6 +33,21 @@ typedef struct ckp_grp {
     hid_t scale[CKP_D_COUNT];
 } ckp_grp;
 
+/* What one thread of the writer's parallel loops owns (stream.c, summaries.c):
+ * a codec (compressor at the file's level, decompressor, the raw bytes of a
+ * chunk read back) and one chunk of a column. */
+typedef struct ckp_wslot {
+    ckp_chunk_codec codec;
+    double *col; /* chunk doubles */
+} ckp_wslot;
+
+/* One column of the per-path datasets: slot c of metric j of run policy k,
+ * in a dataset of the given rank (stream.c: the order chunks are stored in). */
+typedef struct ckp_wcol {
+    int k, j, rank;
+    size_t c;
+} ckp_wcol;
+
 struct ckp_output {
     const ckp_plan *plan;
     /* Read from the plan at open, for brevity. */
@@ -53,18 +67,13 @@ struct ckp_output {
     ckp_grp *pg;             /* npol policy groups (path scale created at open) */
     hid_t *pp;               /* npol * CKP_M_COUNT per-path datasets */
     double *buf;             /* npol * chunk * record, path-major */
-    double *col;             /* chunk doubles */
     int64_t *pathcol;        /* chunk path indices */
-    int direct;              /* compressed chunks go through the codec */
-    ckp_chunk_codec codec;
-    int64_t buffered, written; /* written: handed to a flush, finished or not */
-    /* The flush thread (stream.c): the chunk it writes, its paths and status. */
-    int flying;
-    pthread_t fly_thread;
-    double *fly_buf; /* the second buffer (NULL until the first full chunk) */
-    int64_t fly_at, fly_n;
-    ckp_status fly_st;
-    ckp_error fly_err;
+    int direct;              /* compressed chunks go through the codecs */
+    int nth;                 /* threads of the parallel loops: the plan's */
+    ckp_wslot *slot;         /* nth; slot[0] is also the serial code's */
+    ckp_wcol *cols;          /* ncols: every column of every policy, stored order */
+    size_t ncols;
+    int64_t buffered, written; /* written: stored in the file */
     int failed;
     ckp_sink sink;
     ckp_output_progress_fn progress; /* of finish; may be NULL */
@@ -78,7 +87,7 @@ struct ckp_output {
  * is read once, into x, where every figure of it is computed and it is
  * sorted once; loss_total also gives the benefit and both tails. */
 typedef struct ckp_finish {
-    double *x;              /* one column in path order, then sorted */
+    double **x;             /* nth: one column per thread, in path order, then sorted */
     double *base;           /* the baseline's loss_total in path order (from policy 0 on) */
     double *ben;            /* policy k's benefit base - loss_total in path order (k > 0) */
     double *scratch;        /* ckp_tail_scratch(paths) doubles: one block of the tail se */
@@ -118,13 +127,12 @@ ckp_status ckp_writer_policy(ckp_output *o, hid_t pols, int k, ckp_error *err);
 /* ---- stream.c ---- */
 ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,
                             int npol, const double *const *records, ckp_error *err);
-/* The final flush: wait for the flush thread, free the second buffer, write
- * the buffered records (o->buffered paths) column by column. */
+/* The final flush: write the buffered records (o->buffered paths). */
 ckp_status ckp_writer_flush(ckp_output *o, ckp_error *err);
-/* Wait for the flush thread, if one runs; its status (its error into *err).
- * Every HDF5 call outside stream.c while a file is being written must come
- * after this. */
-ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err);
+/* The per-thread slots and the column list (after the skeleton, so that the
+ * codecs know whether the chunks are compressed). */
+ckp_status ckp_writer_slots(ckp_output *o, ckp_error *err);
+void ckp_writer_slots_free(ckp_output *o);
 /* Merge (merge.c): the n paths from part-relative path `from` of the
  * per-path datasets src (npol * CKP_M_COUNT, the writer's order, chunked and
  * filtered as the writer's own) stored as the next paths, chunk by chunk as
@@ -134,9 +142,13 @@ ckp_status ckp_writer_wait(ckp_output *o, ckp_error *err);
 ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
                                   ckp_error *err);
 /* Paths [first, first + count) of slot c of the per-path dataset ds of the
- * given rank into x. */
-ckp_status ckp_writer_read_rows(ckp_output *o, hid_t ds, int rank, size_t c, int64_t first,
-                                int64_t count, double *x, ckp_error *err);
+ * given rank into x, through the thread's slot sl. Callable from the
+ * threads of a parallel loop: its HDF5 calls are in
+ * the unnamed OpenMP critical section (an error's stack becomes *err there;
+ * a named one would be an exported symbol), the decoding is not.
+ * err must not be NULL. */
+ckp_status ckp_writer_read_rows(ckp_output *o, ckp_wslot *sl, hid_t ds, int rank, size_t c,
+                                int64_t first, int64_t count, double *x, ckp_error *err);
 
 /* ---- tail_se.c ---- */
 /* tail/ of run policy k: VaR and CVaR of loss_total (and of the benefit for
