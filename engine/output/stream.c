@@ -9,11 +9,13 @@
  *
  * The shuffle and deflate of a full chunk's columns (most of the writer's
  * time) run on the plan's threads, an OpenMP loop over the columns, each
- * thread with its own codec; the HDF5 library is not thread-safe, so the
- * H5Dwrite_chunk of each packed column is in the loop's ordered part: one
- * caller at a time, in column order, the same calls in the same order as
- * one thread would make, so the file's bytes do not depend on the threads.
- * At one thread the whole run uses one core. */
+ * thread with its own codec, each column into a buffer of its packed size;
+ * the HDF5 library is not thread-safe, so the H5Dwrite_chunk of the packed
+ * columns follow the loop, on this thread, in column order: the same calls
+ * in the same order as one thread would make, so where the chunks are
+ * stored does not depend on the threads. (An ordered loop that wrote each
+ * column as it was packed spent its waits spinning.) At one thread the whole
+ * run uses one core. */
 #include "writer_impl.h"
 
 #include <math.h>
@@ -111,38 +113,35 @@ static int write_plain(ckp_output *o, const double *buf, int64_t at, int64_t n)
     return bad ? -1 : 0;
 }
 
-/* Every column of the n records packed on the threads, each stored in the
- * loop's ordered part. The error stack of a failed write becomes *err there,
- * before any other HDF5 call. */
+/* Every column of the n records packed on the threads, each into a buffer
+ * of its own size; then stored on this thread in column order. */
 static ckp_status write_packed(ckp_output *o, const double *buf, int64_t at, int64_t n,
                                ckp_error *err)
 {
-    int bad = 0;
-    ckp_error e;
-    memset(&e, 0, sizeof e);
     const long ncols = (long)o->ncols;
-#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(o->nth) if (o->nth > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(o->nth) if (o->nth > 1)
     for (long i = 0; i < ncols; i++) {
         ckp_wslot *sl = &o->slot[omp_get_thread_num()];
-        const ckp_wcol *col = &o->cols[i];
-        gather(o, buf, col, n, sl->col);
+        gather(o, buf, &o->cols[i], n, sl->col);
         size_t z = ckp_codec_pack(&sl->codec, sl->col, (size_t)n);
-#pragma omp ordered
-        {
-            if (!bad) {
-                hsize_t off[3];
-                slot_start(o, col->rank, col->c, at, off);
-                hid_t ds = o->pp[col->k * CKP_M_COUNT + col->j];
-                if (z == 0 || H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, z, sl->codec.zout) < 0) {
-                    bad = 1;
-                    paths_error(o, at, n, &e);
-                }
-            }
-        }
+        unsigned char *p = z ? malloc(z) : NULL;
+        if (p)
+            memcpy(p, sl->codec.zout, z);
+        o->packed[i] = p;
+        o->packed_n[i] = z;
     }
-    if (bad && err)
-        *err = e;
-    return bad ? e.code : CKP_OK;
+    int bad = 0;
+    for (size_t i = 0; i < o->ncols; i++) {
+        const ckp_wcol *col = &o->cols[i];
+        hsize_t off[3];
+        slot_start(o, col->rank, col->c, at, off);
+        hid_t ds = o->pp[col->k * CKP_M_COUNT + col->j];
+        bad = bad || !o->packed[i] ||
+              H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, o->packed_n[i], o->packed[i]) < 0;
+        free(o->packed[i]);
+        o->packed[i] = NULL;
+    }
+    return bad ? paths_error(o, at, n, err) : CKP_OK;
 }
 
 /* Write the n records of buf as the paths from `at` on. */
@@ -183,7 +182,9 @@ ckp_status ckp_writer_slots(ckp_output *o, ckp_error *err)
     o->ncols = (size_t)o->npol * per;
     o->slot = calloc((size_t)o->nth, sizeof *o->slot);
     o->cols = malloc((o->ncols ? o->ncols : 1) * sizeof *o->cols);
-    if (!o->slot || !o->cols)
+    o->packed = calloc(o->ncols ? o->ncols : 1, sizeof *o->packed);
+    o->packed_n = calloc(o->ncols ? o->ncols : 1, sizeof *o->packed_n);
+    if (!o->slot || !o->cols || !o->packed || !o->packed_n)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
     size_t i = 0;
     for (int k = 0; k < o->npol; k++)
@@ -208,10 +209,16 @@ void ckp_writer_slots_free(ckp_output *o)
         ckp_codec_free(&o->slot[t].codec);
         free(o->slot[t].col);
     }
+    for (size_t i = 0; o->packed && i < o->ncols; i++)
+        free(o->packed[i]);
     free(o->slot);
     free(o->cols);
+    free(o->packed);
+    free(o->packed_n);
     o->slot = NULL;
     o->cols = NULL;
+    o->packed = NULL;
+    o->packed_n = NULL;
 }
 
 ckp_status ckp_writer_batch(void *ctx, const ckp_layout *lay, int64_t first_path, int64_t n,

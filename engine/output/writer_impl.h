@@ -73,6 +73,8 @@ struct ckp_output {
     ckp_wslot *slot;         /* nth; slot[0] is also the serial code's */
     ckp_wcol *cols;          /* ncols: every column of every policy, stored order */
     size_t ncols;
+    unsigned char **packed;    /* ncols: a full chunk's packed columns until stored */
+    size_t *packed_n;          /* ncols: their sizes */
     int64_t buffered, written; /* written: stored in the file */
     int failed;
     ckp_sink sink;

@@ -72,8 +72,8 @@ static uint64_t entry(const ckp_hist_lut *l, int64_t i)
 }
 
 /* The 64-bit entries of every table binner, concatenated, and the lane
- * parameters of every (policy, observable), span of them per policy. The shifts are at most 52, so
- * the thresholds fit below bit 52. */
+ * parameters of every (policy, observable), span of them per policy. The
+ * shifts are at most 52, so the thresholds fit below bit 52. */
 static int fill_entries(ckp_stage_tab *t, const ckp_plan *p)
 {
     const size_t nl = p->nbinners;
