@@ -107,7 +107,7 @@ struct ckp_prep {
     double *sp_val;
     /* Step 3 of material j reads the block fractions of the suppliers in bit s
      * of gsup[j] (its routes' exposures and spare); all bits when S > 64. */
-    uint64_t *gsup;    /* M */
+    uint64_t *gsup; /* M */
 
     int noise;         /* some sigma > 0 or lambda > 0: prices carry noise */
     /* The parameters the log-price path depends on, used to recognise a
