@@ -28,18 +28,11 @@ import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import same_results  # noqa: E402  (tests/same_results.py)
+from checks import check, status  # noqa: E402  (tests/checks.py)
 
 EXE = os.path.abspath(sys.argv[1])
 SKIP = {"created_utc", "command_line"}
 N = 9000
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def chunks(path):
@@ -88,7 +81,7 @@ def main():
             check(not moved, f"--compress {level}: {tag} stores each per-path chunk at j1's place "
                              f"({len(moved)} differ{': ' + str(moved[0]) if moved else ''})")
     shutil.rmtree(d)
-    return 1 if failures else 0
+    return status()
 
 
 if __name__ == "__main__":
