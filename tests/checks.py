@@ -20,3 +20,9 @@ def check(cond, what):
 def status():
     """The exit status of the script: 1 when a check failed, else 0."""
     return 1 if failures else 0
+
+
+def finish():
+    """Print the count of failed checks and return status()."""
+    print(f"{failures} failure(s)")
+    return status()

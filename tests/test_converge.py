@@ -32,18 +32,14 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
 SKIP = {"created_utc", "command_line", "target_se", "target_rel_se", "target_on",
         "target_max_paths", "target_met", "target_worst"}
 POL = ["-p", "detente", "-p", "domestic_mine"]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -272,5 +268,4 @@ try:
 finally:
     shutil.rmtree(d, ignore_errors=True)
 
-print(f"{failures} failure(s)")
-sys.exit(1 if failures else 0)
+sys.exit(checks.finish())

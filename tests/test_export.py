@@ -26,15 +26,11 @@ import h5py
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -307,5 +303,4 @@ try:
 finally:
     shutil.rmtree(d, ignore_errors=True)
 
-print("%d failure(s)" % failures)
-sys.exit(1 if failures else 0)
+sys.exit(checks.finish())

@@ -30,17 +30,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import same_results  # noqa: E402  (tests/same_results.py)
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1])
 SKIP = {"created_utc", "command_line", "merged_parts"}
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args, cwd):
@@ -225,8 +219,7 @@ def main():
         check(stopped == 1, "a SIGTERM reached the merge before its end")
     finally:
         shutil.rmtree(d)
-    print(f"{failures} failure(s)")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

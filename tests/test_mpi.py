@@ -25,20 +25,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import same_results  # noqa: E402  (tests/same_results.py)
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1])
 SKIP = {"created_utc", "command_line"}
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_pml="ob1", OMPI_MCA_btl="self,vader", OMPI_MCA_rmaps_base_oversubscribe="1")
 MPIRUN = ["mpirun", "--oversubscribe", "--bind-to", "none"]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def differences(pa, pb):
@@ -168,8 +162,7 @@ def main():
             keep = sorted(os.listdir(d))
     finally:
         shutil.rmtree(d)
-    print(f"{failures} failure(s)")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -34,16 +34,12 @@ import h5py
 import numpy as np
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -483,7 +479,7 @@ def body(tmp):
     sensitivity(tmp)
     hostile_names(tmp)
     safe_write(tmp, h5, page)
-    return 1 if failures else 0
+    return checks.status()
 
 
 def sensitivity(tmp):
