@@ -61,6 +61,8 @@ static void unshuffle(unsigned char *dst, const unsigned char *src, size_t m)
 size_t ckp_codec_pack(ckp_chunk_codec *c, double *col, size_t n)
 {
     size_t m = c->chunk;
+    if (!c->zc)
+        return 0;
     for (size_t i = n; i < m; i++)
         col[i] = NAN;
     const unsigned char *src = (const unsigned char *)col;
@@ -68,8 +70,6 @@ size_t ckp_codec_pack(ckp_chunk_codec *c, double *col, size_t n)
         shuffle(c->zin, src, m);
         src = c->zin;
     }
-    if (!c->zc)
-        return 0;
     return libdeflate_zlib_compress(c->zc, src, m * sizeof(double), c->zout, c->zcap);
 }
 

@@ -40,7 +40,8 @@ ckp_status ckp_codec_init(ckp_chunk_codec *c, int level, size_t chunk, ckp_error
 /* Shuffle and deflate col[0..n) (n <= chunk) into c->zout, touching no
  * HDF5 state (so that threads can pack chunks at once, each with its own
  * codec). col must hold `chunk` doubles: the part past n is set to the fill
- * value (NaN). Returns the stored size, 0 on failure. */
+ * value (NaN). Returns the stored size; 0 on failure, or at once for a codec
+ * made with level 0 (nothing to deflate). */
 size_t ckp_codec_pack(ckp_chunk_codec *c, double *col, size_t n);
 
 /* ckp_codec_pack, then store c->zout (n <= chunk) as the whole chunk at `offset` of the
