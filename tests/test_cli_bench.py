@@ -13,16 +13,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
 ROOT = os.environ.get('CKP_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
-failures = []
 TMP = tempfile.mkdtemp(prefix='ckp_test_bench_')
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print('FAIL:', what, file=sys.stderr)
 
 
 def src(rel):
@@ -200,7 +197,4 @@ for d in os.listdir(TMP):
     if os.path.isdir(os.path.join(TMP, d)):
         os.rmdir(os.path.join(TMP, d))
 os.rmdir(TMP)
-if failures:
-    print(f'{len(failures)} failure(s)', file=sys.stderr)
-    sys.exit(1)
-print('ok')
+sys.exit(checks.finish())
