@@ -6,8 +6,9 @@
  * its own parser, before our checks see a byte. So a forked child opens the
  * file and makes libhdf5 parse every piece of metadata the readers can reach:
  * every object header, every attribute's value, every string dataset, every
- * dataset's creation properties and chunk index. It does no checking of its
- * own: the parent's readers do that once the child has survived. A child that
+ * dataset's creation properties and chunk index. Its one check is for a defect
+ * of libhdf5's (a compact dataset shorter than its shape, which H5Dread would
+ * overrun); the rest is the parent's readers', once the child has survived. A child that
  * dies by a signal, exits other than normally, or does not finish within the
  * time limit makes the file "damaged" (CKP_ERR_IO). A file that passed is
  * remembered (device, inode, size, modification and change times) so that a
@@ -39,6 +40,10 @@
 
 /* Set in the child when libhdf5 or a buffer failed for want of memory. */
 static int short_of_memory;
+/* Set in the child to the name of the first dataset whose compact storage is
+ * shorter than its shape needs (libhdf5 1.10.8 reads past it, memcpy from a
+ * heap block of the stored size: tests/fuzz/findings/README.md). */
+static char short_compact[256];
 
 /* After a failed call: was it for want of memory? (walks HDF5's error stack) */
 static herr_t resource_error(unsigned n, const H5E_error2_t *e, void *data)
@@ -107,10 +112,22 @@ static herr_t visit_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
 static void visit_dataset(hid_t ds)
 {
     hid_t pl = H5Dget_create_plist(ds);
+    int compact = pl >= 0 && H5Pget_layout(pl) == H5D_COMPACT;
     if (pl >= 0)
         H5Pclose(pl);
-    (void)H5Dget_storage_size(ds);
+    hsize_t stored = H5Dget_storage_size(ds);
     hid_t t = H5Dget_type(ds);
+    if (compact && !short_compact[0]) {
+        hid_t sp = H5Dget_space(ds);
+        hssize_t n = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+        size_t size = t < 0 ? 0 : H5Tget_size(t);
+        if (sp >= 0)
+            H5Sclose(sp);
+        /* an unreadable shape or type is the readers' to report */
+        if (n > 0 && size > 0 && (hsize_t)n > stored / size &&
+            H5Iget_name(ds, short_compact, sizeof short_compact) <= 0)
+            snprintf(short_compact, sizeof short_compact, "?");
+    }
     if (t >= 0 && (H5Tget_class(t) == H5T_STRING || H5Tdetect_class(t, H5T_VLEN) > 0))
         read_values(ds, 0);
     if (t >= 0)
@@ -203,7 +220,8 @@ static int limit_memory(void)
 }
 
 /* The child: parse everything, then say so on fd: 'k' done, 'm' libhdf5 asked
- * for more memory than the headroom, 'n' than the process's own limit allows. */
+ * for more memory than the headroom, 'n' than the process's own limit allows,
+ * 'c' and a name: that dataset's compact storage is shorter than its shape. */
 static void child(const char *path, int fd, int seconds)
 {
     int null = open("/dev/null", O_WRONLY);
@@ -235,8 +253,11 @@ static void child(const char *path, int fd, int seconds)
             failed();
         }
     }
-    char ok = !short_of_memory ? 'k' : ours ? 'm' : 'n';
-    _exit(write(fd, &ok, 1) == 1 ? 0 : 1);
+    char ok[1 + sizeof short_compact];
+    ok[0] = short_compact[0] ? 'c' : !short_of_memory ? 'k' : ours ? 'm' : 'n';
+    size_t len = ok[0] == 'c' ? strlen(short_compact) : 0;
+    memcpy(ok + 1, short_compact, len);
+    _exit(write(fd, ok, 1 + len) == (ssize_t)(1 + len) ? 0 : 1);
 }
 
 static int limit_seconds(void)
@@ -254,9 +275,10 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Wait for the child's byte on fd until `seconds`: 1 got 'k', 2 'm', 3 'n', 0 EOF or
- * error, -1 timed out. */
-static int await(int fd, int seconds)
+/* Wait for the child's answer on fd until `seconds`: 1 got 'k', 2 'm', 3 'n',
+ * 4 'c' (the dataset's name in name), 0 EOF or error, -1 timed out. (The answer
+ * is shorter than PIPE_BUF: one write, one read.) */
+static int await(int fd, int seconds, char name[static 256])
 {
     double end = now() + seconds;
     for (;;) {
@@ -271,11 +293,16 @@ static int await(int fd, int seconds)
             return 0;
         if (r == 0)
             continue;
-        char c;
-        ssize_t got = read(fd, &c, 1);
+        char c[256];
+        ssize_t got = read(fd, c, sizeof c);
         if (got < 0 && errno == EINTR)
             continue;
-        return got != 1 ? 0 : c == 'k' ? 1 : c == 'm' ? 2 : c == 'n' ? 3 : 0;
+        if (got >= 1 && c[0] == 'c') {
+            memcpy(name, c + 1, (size_t)got - 1);
+            name[got - 1] = '\0';
+            return 4;
+        }
+        return got != 1 ? 0 : c[0] == 'k' ? 1 : c[0] == 'm' ? 2 : c[0] == 'n' ? 3 : 0;
     }
 }
 
@@ -331,7 +358,8 @@ ckp_status ckp_h5_probe(const char *path, ckp_error *err)
         child(path, fds[1], seconds);
     }
     close(fds[1]);
-    int got = await(fds[0], seconds);
+    char name[256];
+    int got = await(fds[0], seconds, name);
     close(fds[0]);
     if (got < 0)
         kill(pid, SIGKILL);
@@ -349,6 +377,11 @@ ckp_status ckp_h5_probe(const char *path, ckp_error *err)
                         "%s: the file is damaged (reading its metadata would need more than "
                         "%d MiB of memory)",
                         path, (int)(PROBE_HEADROOM >> 20));
+    if (got == 4 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+        return CKP_FAIL(err, CKP_ERR_IO,
+                        "%s: the file is damaged (dataset %s: its compact storage is shorter "
+                        "than its shape; the HDF5 library would read past it)",
+                        path, name);
     if (got < 0)
         return CKP_FAIL(err, CKP_ERR_IO,
                         "%s: the file is damaged (the HDF5 library did not finish reading it "
