@@ -45,6 +45,13 @@ herr_t ckp_h5_attr_i64(hid_t loc, const char *name, int64_t v);
 herr_t ckp_h5_attr_u64(hid_t loc, const char *name, uint64_t v);
 herr_t ckp_h5_attr_f64(hid_t loc, const char *name, double v);
 
+/* H5Dread(ds, memtype, ms, fs, H5P_DEFAULT, buf) of a file being read (not
+ * the one being written), after checking that every allocated chunk the
+ * selection fs touches (H5S_ALL: all) holds, or inflates to, a whole chunk:
+ * libhdf5 1.10.8 would copy a whole chunk out of a shorter one (h5read.c).
+ * A failed check is on HDF5's error stack, as H5Dread's own failures are. */
+herr_t ckp_h5_read(hid_t ds, hid_t memtype, hid_t ms, hid_t fs, void *buf);
+
 /* Make libhdf5 parse all of path's metadata in a forked child first (probe.c):
  * CKP_ERR_IO "the file is damaged" if the child crashes or does not finish in
  * time (CHOKEPOINT_READ_TIMEOUT seconds, default 20); CKP_OK otherwise, also

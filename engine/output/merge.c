@@ -393,7 +393,7 @@ static ckp_status stream_part(ckp_output *o, const part *p, double **rec, double
     for (int64_t at = 0; st == CKP_OK && at < p->paths; at += CKP_CHUNK_PATHS) {
         int64_t n = p->paths - at < CKP_CHUNK_PATHS ? p->paths - at : CKP_CHUNK_PATHS;
         if (raw && (n == CKP_CHUNK_PATHS || last)) {
-            st = ckp_writer_copy_chunks(o, src, at, n, err);
+            st = ckp_writer_copy_chunks(o, src, at, n, p->path, err);
         } else {
             if (st == CKP_OK)
                 st = bad_part(read_records(s, p, lay, at, n, rec, tmp, err), err);

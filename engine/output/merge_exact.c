@@ -75,7 +75,7 @@ static ckp_status read_bytes(hid_t f, const char *path, size_t cap, unsigned cha
                       CKP_EXACT_DATASET);
     else if (!(*b = malloc((size_t)np)))
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-    else if (H5Dread(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *b) < 0)
+    else if (ckp_h5_read(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, *b) < 0)
         st = ckp_h5_error(err, "%s: cannot read %s", path, CKP_EXACT_DATASET);
     else
         *n = (size_t)np;

@@ -129,7 +129,7 @@ static ckp_status read_policy_names(ckp_output_file *f, ckp_error *err)
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (H5Dread(ds, f->str, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+    if (ckp_h5_read(ds, f->str, H5S_ALL, H5S_ALL, raw) < 0) {
         st = as_io(err, ckp_h5_error(err, "%s: policy coordinate", f->path));
         goto done;
     }
@@ -292,7 +292,7 @@ static ckp_status column_max(const ckp_output_file *f, hid_t ds, hid_t fs, hsize
         hsize_t cnt = n - start < SLICE ? n - start : SLICE;
         hid_t ms = H5Screate_simple(1, &cnt, NULL);
         if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0)
+            ckp_h5_read(ds, H5T_NATIVE_DOUBLE, ms, fs, buf) < 0)
             st = as_io(err, ckp_h5_error(err, "%s: cannot read '%s'", f->path, name));
         if (ms >= 0)
             H5Sclose(ms);
@@ -443,7 +443,7 @@ static ckp_status read_slot(const ckp_output_file *f, hid_t ds, const ckp_metric
     hsize_t mlen = (hsize_t)expect;
     hid_t ms = H5Screate_simple(1, &mlen, NULL);
     int bad = ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
-              H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, out) < 0;
+              ckp_h5_read(ds, H5T_NATIVE_DOUBLE, ms, fs, out) < 0;
     st = bad ? as_io(err, ckp_h5_error(err, "%s: cannot read '%s' of path %lld", f->path,
                                        mi->name, (long long)(in->first_path + row)))
              : CKP_OK;
@@ -501,7 +501,7 @@ static ckp_status read_doubles(const ckp_output_file *f, int policy, ckp_group g
                         f->path, rel, f->names[policy], n, n == 1 ? "" : "s");
     }
     int bad =
-              H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
+              ckp_h5_read(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, v) < 0;
     ckp_status st = bad ? as_io(err, ckp_h5_error(err, "%s: cannot read '%s' of policy '%s'",
                                                   f->path, rel, f->names[policy]))
                         : CKP_OK;
@@ -620,7 +620,7 @@ static ckp_status array_values(const ckp_output_file *f, const char *name, hid_t
     hid_t memtype = out->type == CKP_OUTPUT_DOUBLE ? H5T_NATIVE_DOUBLE
                     : unsigned64                   ? H5T_NATIVE_UINT64
                                                    : H5T_NATIVE_INT64;
-    if (out->count > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+    if (out->count > 0 && ckp_h5_read(ds, memtype, H5S_ALL, H5S_ALL, v) < 0)
         return as_io(err, ckp_h5_error(err, "%s: cannot read dataset '%s'", f->path, name));
     /* Unsigned 64-bit values (histogram counts) share int64's bits below 2^63. */
     for (size_t i = 0; unsigned64 && i < out->count; i++)

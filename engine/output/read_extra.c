@@ -185,7 +185,7 @@ ckp_status ckp_output_slices_read(const ckp_output_slices *s, const char *name, 
         hid_t fs = H5Dget_space(ds);
         hid_t ms = mlen ? H5Screate_simple(1, &mlen, NULL) : -1;
         if (mlen && (fs < 0 || ms < 0 || select_rows(fs, &a, start, n) < 0 ||
-                     H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf) < 0))
+                     ckp_h5_read(ds, H5T_NATIVE_DOUBLE, ms, fs, buf) < 0))
             st = ckp_h5_error(err, "%s: cannot read rows %zu..%zu of '%s'", s->path, start,
                               start + n - 1, name);
         if (ms >= 0)
@@ -243,7 +243,7 @@ ckp_status ckp_output_slices_labels(const ckp_output_slices *s, const char *name
                       name);
     else if (!(raw = calloc(np ? (size_t)np : 1, sizeof *raw)))
         st = CKP_FAIL(err, CKP_ERR_NOMEM, "out of memory");
-    else if (np > 0 && H5Dread(ds, s->str, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
+    else if (np > 0 && ckp_h5_read(ds, s->str, H5S_ALL, H5S_ALL, raw) < 0)
         st = ckp_h5_error(err, "%s: cannot read '%s'", s->path, name);
     else {
         st = copy_labels(raw, (size_t)np, labels, err);

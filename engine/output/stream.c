@@ -268,7 +268,7 @@ static int read_hyperslab(hid_t ds, const hsize_t *st3, int64_t count, double *x
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
     int bad = fs < 0 || ms < 0 ||
               H5Sselect_hyperslab(fs, H5S_SELECT_SET, st3, NULL, ct3, NULL) < 0 ||
-              H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, x) < 0;
+              ckp_h5_read(ds, H5T_NATIVE_DOUBLE, ms, fs, x) < 0;
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
@@ -301,24 +301,31 @@ ckp_status ckp_writer_read_rows(ckp_output *o, ckp_wslot *sl, hid_t ds, int rank
     return bad ? err->code : CKP_OK;
 }
 
-/* One stored chunk of slot c of src (part-relative path `from`) into the
- * same slot of ds at path `at`, bytes and filter mask as they are. */
-static int copy_chunk(ckp_output *o, hid_t src, hid_t ds, int rank, size_t c, int64_t from,
-                      int64_t at)
+/* One stored chunk of slot c of src (part-relative path `from`, filters p)
+ * into the same slot of ds at path `at`, bytes and filter mask as they are,
+ * once they are known to decode to a whole chunk (a part is a file being
+ * read: h5read.c). -1 an HDF5 failure, -2 the stored chunk does not decode. */
+static int copy_chunk(ckp_output *o, const ckp_chunk_pipe *p, hid_t src, hid_t ds, int rank,
+                      size_t c, int64_t from, int64_t at)
 {
     hsize_t so[3], dof[3];
     slot_start(o, rank, c, from, so);
     slot_start(o, rank, c, at, dof);
     size_t sz = 0;
     uint32_t mask = 0;
-    ckp_chunk_codec *cc = &o->slot[0].codec;
+    ckp_wslot *sl = &o->slot[0];
+    ckp_chunk_codec *cc = &sl->codec;
     if (ckp_chunk_read_raw(cc, src, so, &sz, &mask) < 0)
         return -1;
+    int deflated = p->deflate >= 0 && !(mask & (1u << p->deflate));
+    int shuffled = p->shuffle >= 0 && !(mask & (1u << p->shuffle));
+    if (ckp_codec_decode(cc, cc->raw, sz, deflated, shuffled, sl->col) < 0)
+        return -2;
     return H5Dwrite_chunk(ds, H5P_DEFAULT, mask, dof, sz, cc->raw) < 0 ? -1 : 0;
 }
 
 ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
-                                  ckp_error *err)
+                                  const char *part, ckp_error *err)
 {
     if (o->buffered != 0 || o->written % (int64_t)o->chunk != 0 || n <= 0 ||
         (n != (int64_t)o->chunk && o->written + n != o->paths) || o->written + n > o->paths)
@@ -337,9 +344,18 @@ ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from,
             hsize_t ext[3] = {total, 1, 1};
             for (int r = 1; r < rank; r++)
                 ext[r] = o->dimlen[dims[r]];
-            int bad = H5Dset_extent(ds, ext) < 0;
+            ckp_chunk_pipe p;
+            int bad = H5Dset_extent(ds, ext) < 0 || !ckp_chunk_readable(sd, o->chunk, &p) ? -1 : 0;
             for (size_t c = 0; c < o->lay->length[j] && !bad; c++)
-                bad = copy_chunk(o, sd, ds, rank, c, from, at) < 0;
+                bad = copy_chunk(o, &p, sd, ds, rank, c, from, at);
+            if (bad == -2) { /* the part's fault: bad input, as merge.c's bad_part */
+                char name[512];
+                H5Iget_name(sd, name, sizeof name);
+                return CKP_FAIL(err, CKP_ERR_USAGE,
+                                "%s: the stored chunk of paths %lld..%lld of '%s' does not "
+                                "decode to a whole chunk (the file is damaged)",
+                                part, (long long)from, (long long)(from + n - 1), name);
+            }
             if (bad)
                 return paths_error(o, at, n, err);
         }

@@ -138,11 +138,12 @@ void ckp_writer_slots_free(ckp_output *o);
 /* Merge (merge.c): the n paths from part-relative path `from` of the
  * per-path datasets src (npol * CKP_M_COUNT, the writer's order, chunked and
  * filtered as the writer's own) stored as the next paths, chunk by chunk as
- * they are stored (H5Dread_chunk -> H5Dwrite_chunk). Only with nothing
+ * they are stored (H5Dread_chunk -> H5Dwrite_chunk), each checked to decode
+ * to a whole chunk first (CKP_ERR_USAGE, bad input, naming file `part` if not). Only with nothing
  * buffered, at a chunk boundary, for one whole chunk or the file's last
  * paths; `from` a multiple of the chunk. */
 ckp_status ckp_writer_copy_chunks(ckp_output *o, const hid_t *src, int64_t from, int64_t n,
-                                  ckp_error *err);
+                                  const char *part, ckp_error *err);
 /* Paths [first, first + count) of slot c of the per-path dataset ds of the
  * given rank into x, through the thread's slot sl. Callable from the
  * threads of a parallel loop: its HDF5 calls are in
