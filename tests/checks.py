@@ -1,20 +1,28 @@
 """Pass/fail bookkeeping shared by the Python test scripts.
 
 A script calls check(cond, what) for each property it tests (one line "ok: ..."
-or "FAIL: ..." each) and ends with sys.exit(status()), non-zero when any check
-failed. Older scripts still carry their own copy of this; new ones import it.
+or "FAIL: ..." each) and ends with sys.exit(status()) or sys.exit(finish()),
+non-zero when any check failed. A script that makes many checks, or wants its
+failures on stderr, sets the two options below once, before its first check:
+
+    checks.quiet = True       # print only the FAIL lines, not the "ok: ..." ones
+    checks.out = sys.stderr   # where check() and finish() print (None: stdout)
 """
 
 failures = 0
+quiet = False
+out = None
 
 
 def check(cond, what):
     """Record one check and print its line; returns cond as a bool."""
     global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
+    ok = bool(cond)
+    if not ok:
         failures += 1
-    return bool(cond)
+    if not ok or not quiet:
+        print(f"{'ok' if ok else 'FAIL'}: {what}", file=out)
+    return ok
 
 
 def status():
@@ -24,5 +32,5 @@ def status():
 
 def finish():
     """Print the count of failed checks and return status()."""
-    print(f"{failures} failure(s)")
+    print(f"{failures} failure(s)", file=out)
     return status()

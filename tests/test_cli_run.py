@@ -12,8 +12,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines, on stderr
+checks.out = sys.stderr
+
 EXE = sys.argv[1]
-failures = []
 
 
 def run(*args, env=None):
@@ -22,12 +27,6 @@ def run(*args, env=None):
         e.update(env)
     p = subprocess.run([EXE, *args], capture_output=True, text=True, env=e, timeout=600)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def table_rows(stdout):
@@ -160,7 +159,4 @@ with tempfile.TemporaryDirectory() as d:
         rc, _, err = run("run", "-n", "100", "-q", "-o", path, "--force", "--compress", "4")
         check(rc == 0, "--force replaces: rc %d %r" % (rc, err))
 
-if failures:
-    print("%d checks failed" % len(failures), file=sys.stderr)
-    sys.exit(1)
-print("test_cli_run: all checks passed")
+sys.exit(checks.finish())

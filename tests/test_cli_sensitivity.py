@@ -23,9 +23,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines, on stderr
+checks.out = sys.stderr
+
 EXE, CONFIG = sys.argv[1], sys.argv[2]
 N = "600"
-failures = []
 
 K1 = "materials[NdPr].stockpile.days"
 K2 = "suppliers[CN].transitions.licensing.restricted"
@@ -36,12 +41,6 @@ ROW = "licensing: [0.02, 0.945, 0.03, 0.005]"
 def run(*args):
     p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=600)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def export(path, what):
@@ -268,7 +267,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(not os.path.exists(sig) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
           "after SIGINT neither the target nor a temporary file")
 
-if failures:
-    print(f"{len(failures)} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("ok")
+sys.exit(checks.finish())

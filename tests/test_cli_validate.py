@@ -5,20 +5,19 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines, on stderr
+checks.out = sys.stderr
+
 EXE = sys.argv[1]
 ROOT = os.environ.get('CKP_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
-failures = []
 
 
 def run(*args):
     p = subprocess.run([EXE, 'validate', *args], capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print('FAIL:', what, file=sys.stderr)
 
 
 def src(rel):
@@ -126,7 +125,4 @@ with tempfile.TemporaryDirectory() as tmp:
     except subprocess.TimeoutExpired:
         check(False, 'fifo: validate hung')
 
-if failures:
-    print(f'{len(failures)} failure(s)', file=sys.stderr)
-    sys.exit(1)
-print('all validate CLI checks passed')
+sys.exit(checks.finish())

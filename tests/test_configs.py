@@ -18,15 +18,13 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines
+
 PATHS = 1000
 ROOT = os.environ.get('CKP_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print('FAIL:', what)
 
 
 def names(ds):
@@ -99,11 +97,7 @@ def main():
         check(a.returncode == 0 and b.returncode == 0 and a.stdout == b.stdout and a.stdout,
               'the built-in default gives the same table as configs/korea-rare-earths.yaml')
 
-    if failures:
-        print(f'{len(failures)} check(s) failed')
-        return 1
-    print('all checks passed')
-    return 0
+    return checks.finish()
 
 
 if __name__ == '__main__':

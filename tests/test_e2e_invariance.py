@@ -14,6 +14,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines (a check a dataset)
+
 try:
     import h5py
     import numpy as np
@@ -48,7 +53,6 @@ def same_bits(a, b):
 def main():
     exe = sys.argv[1]
     scenario = sys.argv[2] if len(sys.argv) > 2 else None
-    failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for tag, opts in [("j1", ["-j", "1"]), ("j2", ["-j", "2"]),
@@ -56,15 +60,15 @@ def main():
             files[tag] = os.path.join(tmp, tag + ".h5")
             run(exe, scenario, files[tag], *opts)
         ref = datasets(files["j1"])
-        if not any(k.endswith("/loss_total") for k in ref):
-            print("no per-path loss_total dataset found"); return 1
+        if not check(any(k.endswith("/loss_total") for k in ref),
+                     "a per-path loss_total dataset in the -j 1 file"):
+            return 1
         for tag in ("j2", "j7"):
             other = datasets(files[tag])
-            if set(other) != set(ref):
-                print(f"{tag}: different datasets"); failures += 1
+            check(set(other) == set(ref), f"{tag}: the same datasets as -j 1")
             for name, v in ref.items():
-                if name in other and not same_bits(v, other[name]):
-                    print(f"{tag}: {name} differs from -j 1"); failures += 1
+                if name in other:
+                    check(same_bits(v, other[name]), f"{tag}: {name} has the bits of -j 1")
 
         half = N // 2
         a, b = os.path.join(tmp, "a.h5"), os.path.join(tmp, "b.h5")
@@ -85,24 +89,21 @@ def main():
                     joined = np.concatenate([fa["policies"][pol][name][()],
                                              fb["policies"][pol][name][()]])
                     checked += 1
-                    if not same_bits(joined, ds[()]):
-                        print(f"split: policies/{pol}/{name} differs"); failures += 1
+                    check(same_bits(joined, ds[()]),
+                          f"split: policies/{pol}/{name} has the bits of the full run")
                 mg = g["month"]
                 for name in mg:
                     if name.endswith("_hist"):
                         s = mg[name][()]
                         joined = (fa["policies"][pol]["month"][name][()].astype(np.uint64) +
                                   fb["policies"][pol]["month"][name][()].astype(np.uint64))
-                        if not np.array_equal(joined, s):
-                            print(f"split: policies/{pol}/month/{name} counts differ"); failures += 1
+                        check(np.array_equal(joined, s),
+                              f"split: policies/{pol}/month/{name} counts add up to the full run's")
                         checked += 1
             pa = np.concatenate([fa["policies/baseline/path"][()], fb["policies/baseline/path"][()]])
-            if not np.array_equal(pa, np.arange(N)):
-                print("split: path coordinates are not 0..N-1"); failures += 1
-            if checked < 20:
-                print(f"only {checked} datasets compared"); failures += 1
-    print(f"{0 if failures else 1} passed, {failures} failed")
-    return 1 if failures else 0
+            check(np.array_equal(pa, np.arange(N)), "split: the path coordinates are 0..N-1")
+            check(checked >= 20, f"split: at least 20 datasets compared ({checked})")
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,12 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines, on stderr
+checks.out = sys.stderr
+
 ROOT = os.environ.get('CKP_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
 EXPORT_TYPES = set('TDBR')
 # Symbols the linker defines in every shared object, not part of any API.
@@ -105,28 +111,20 @@ def main():
         return 77
     marked, unmarked = public_declarations()
     exported = exported_symbols(nm, sys.argv[1])
-    if not marked:
-        print('FAIL: no CKP_API declaration found in include/chokepoint/*.h', file=sys.stderr)
+    if not check(marked, 'CKP_API declarations found in include/chokepoint/*.h'):
         return 1
 
-    failures = 0
     extra = sorted(exported - marked.keys())
-    if extra:
-        failures += 1
-        print('FAIL: exported but not declared with CKP_API in include/chokepoint/: '
-              + ', '.join(extra), file=sys.stderr)
+    check(not extra, 'every exported symbol declared with CKP_API in include/chokepoint/; '
+          'exported but not declared: ' + ', '.join(extra))
     missing = sorted(marked.keys() - exported)
-    if missing:
-        failures += 1
-        print('FAIL: declared with CKP_API but not exported: '
-              + ', '.join(f'{n} ({marked[n]})' for n in missing), file=sys.stderr)
-    if unmarked:
-        failures += 1
-        print('FAIL: extern declarations in public headers without CKP_API (hidden from the '
-              'shared library): ' + ', '.join(f'{n} ({unmarked[n]})' for n in sorted(unmarked)),
-              file=sys.stderr)
+    check(not missing, 'every name declared with CKP_API exported; declared but not exported: '
+          + ', '.join(f'{n} ({marked[n]})' for n in missing))
+    check(not unmarked, 'every extern declaration of a public header with CKP_API; without it '
+          '(hidden from the shared library): '
+          + ', '.join(f'{n} ({unmarked[n]})' for n in sorted(unmarked)))
     print(f'{len(exported)} exported symbols, {len(marked)} CKP_API declarations')
-    return 1 if failures else 0
+    return checks.status()
 
 
 if __name__ == '__main__':

@@ -27,6 +27,10 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "reference"))
 import random_scenario  # noqa: E402
+sys.path.insert(0, HERE)
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines
 
 ROOT = os.environ.get("CKP_SOURCE_ROOT", os.path.dirname(HERE))
 
@@ -59,7 +63,6 @@ def end_to_end(exe, tmp, scenarios):
     """0 when every kernel writes the reference kernel's results file."""
     names = kernels(exe)
     print("end to end: kernels", ", ".join(names))
-    bad = 0
     for i, (scen, opts) in enumerate(scenarios):
         files = {}
         for name in names:
@@ -69,19 +72,16 @@ def end_to_end(exe, tmp, scenarios):
                            env=dict(os.environ, CKP_KERNEL=name))
             files[name] = out
         ref = numeric(files["reference"])
-        if not any(k.endswith("/loss_total") for k in ref) or \
-                not any("hist" in k for k in ref):
-            print("FAIL: no per-path records or histograms in %s" % files["reference"])
+        if not check(any(k.endswith("/loss_total") for k in ref) and
+                     any("hist" in k for k in ref),
+                     "per-path records and histograms in %s" % files["reference"]):
             return 1
         for name in names[1:]:
             got = numeric(files[name])
             diff = sorted(k for k in set(ref) | set(got) if ref.get(k) != got.get(k))
-            if diff:
-                print("FAIL: kernel %s's results differ from the reference's on %s %s: %s"
-                      % (name, scen or "the default scenario", " ".join(opts),
-                         ", ".join(diff[:8])))
-                bad = 1
-    return bad
+            check(not diff, "kernel %s's results equal the reference's on %s %s; differ: %s"
+                  % (name, scen or "the default scenario", " ".join(opts), ", ".join(diff[:8])))
+    return checks.status()
 
 
 def main():
@@ -109,11 +109,10 @@ def main():
         r = subprocess.run([driver, "24"] + paths, capture_output=True, text=True)
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr)
-        if r.returncode != 0:
-            print("FAIL: kernels differ (above)")
+        if not check(r.returncode == 0, "the kernels agree (the driver's report above)"):
             return 1
-        if "0 differences" not in r.stdout or "on %d scenarios" % len(paths) not in r.stdout:
-            print("FAIL: the driver did not check every scenario")
+        if not check("0 differences" in r.stdout and "on %d scenarios" % len(paths) in r.stdout,
+                     "the driver checked every scenario"):
             return 1
         if len(sys.argv) > 2:
             # 250 paths in batches of 77 (blocks of 4 and remainders of 1 and

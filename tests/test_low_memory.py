@@ -16,13 +16,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def limited(kib):
@@ -82,8 +78,7 @@ def main():
         # the limit, not a run that can never work.
         check(worked.get(("run -o", 600000)), "run -o works under ulimit -v 600000")
         check(worked.get(("validate", 150000)), "validate works under ulimit -v 150000")
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -15,13 +15,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def scenario(path, S, M, T):
@@ -103,8 +99,7 @@ def main():
         check(r.returncode == 2, "a bad --max-memory is a usage error")
         r = run(exe, "run", "-n", "10", "-q", "--max-memory", "none")
         check(r.returncode == 0, "--max-memory none skips the check")
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

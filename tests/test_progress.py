@@ -24,19 +24,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
-failures = 0
 PATHS = re.compile(r"^chokepoint run: (\d+)/(\d+) paths \((\d+)%\), (\d+) paths/s, "
                    r"(\?|\d+:\d\d(:\d\d)?) left$")
 SUMM = re.compile(r"^chokepoint run: computing the summaries: (\d+)% \(policy (\d+) of (\d+)\), "
                   r"(\?|\d+:\d\d(:\d\d)?) left$")
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -116,8 +112,7 @@ def main():
               f"terminal: one live line, rewritten and cleared ({tty[-90:]!r})")
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print(f"{failures} failure(s)")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

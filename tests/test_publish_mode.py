@@ -10,13 +10,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def main():
@@ -30,8 +26,7 @@ def main():
             mode = stat.S_IMODE(os.stat(target).st_mode) if r.returncode == 0 else None
             check(mode == want, f"umask {mask:03o}: mode {oct(mode) if mode else r.stderr.strip()}"
                   f", expected {want:03o}")
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

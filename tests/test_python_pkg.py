@@ -33,16 +33,9 @@ os.environ["PYTHONPATH"] = PYDIR + os.pathsep + os.environ.get("PYTHONPATH", "")
 sys.path.insert(0, PYDIR)
 import chokepoint  # noqa: E402
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def same_bits(a, b):
@@ -289,5 +282,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{failures} failure(s)")
-sys.exit(1 if failures else 0)
+sys.exit(checks.finish())

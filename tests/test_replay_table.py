@@ -28,16 +28,12 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
-failures = 0
 UNITS = {"": 1.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -64,8 +60,7 @@ def main():
     try:
         f5 = os.path.join(d, "r.h5")
         r = run("run", "-n", "300", "-q", "-o", f5)
-        if r.returncode != 0:
-            print("FAIL: run", r.stderr)
+        if not check(r.returncode == 0, f"run -n 300 -o writes the file ({r.stderr.strip()})"):
             return 1
         h = h5py.File(f5, "r")
         lt = h["policies/baseline/loss_total"][()]
@@ -157,8 +152,7 @@ def main():
         h.close()
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print(f"{failures} failure(s)")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -25,20 +25,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import same_results  # noqa: E402  (tests/same_results.py)
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 EXE = sys.argv[1]
 KILLS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 FP_KILLS = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 SKIP = {"created_utc", "command_line"}
-failures = 0
 rnd = random.Random(12)
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def differences(pa, pb):
@@ -151,5 +145,4 @@ try:
 finally:
     shutil.rmtree(d, ignore_errors=True)
 
-print(f"{failures} failure(s)")
-sys.exit(1 if failures else 0)
+sys.exit(checks.finish())

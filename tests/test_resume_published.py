@@ -16,13 +16,9 @@ import sys
 import tempfile
 import time
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def digest(p):
@@ -81,8 +77,7 @@ def main():
               "a different finished file at the target is not taken for this run's")
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print(f"{failures} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,14 @@ pure-Python SplitMix64. Exit 77 (skip) when numpy is missing.
 
 Usage: test_rng_numpy.py PATH_TO_rng_driver
 """
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines
 
 try:
     import numpy as np
@@ -47,16 +53,6 @@ def numpy_gen(state, inc):
     bg.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
                 "has_uint32": 0, "uinteger": 0}
     return bg
-
-
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", msg)
 
 
 def run(driver, seed, n, paths):
@@ -115,8 +111,7 @@ def main():
     # Bad input is refused with a clear error, not a crash.
     bad = subprocess.run([driver, "x", "3", "0"], capture_output=True, text=True)
     check(bad.returncode == 2 and "usage" in bad.stderr, "driver accepted a bad seed")
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -20,14 +20,11 @@ import sys
 import tempfile
 import time
 
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 PATHS, BATCH = 10000, 1000
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
 
 
 def records_complete(ckpt, records):
@@ -74,8 +71,7 @@ def main():
             check(r.returncode == 0 and os.path.exists(target) and
                   sorted(os.listdir(d)) == ["out.h5"],
                   f"{sig.name}: --resume publishes the file ({r.returncode}, {r.stderr.strip()})")
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

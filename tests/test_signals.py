@@ -21,17 +21,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
-failures = 0
 rnd = random.Random(20261201)
 NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 CKPT = {".out.h5.ckpt", ".out.h5.ckpt-records"}
@@ -139,5 +135,4 @@ try:
 finally:
     shutil.rmtree(d, ignore_errors=True)
 
-print(f"{failures} failure(s)")
-sys.exit(1 if failures else 0)
+sys.exit(checks.finish())

@@ -12,13 +12,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def main():
@@ -48,8 +44,7 @@ def main():
             check(r.returncode == 1 and "not a regular file" in r.stderr,
                   "run -o DEVICE --force: refused")
             check(stat.S_ISCHR(os.stat(dev).st_mode), "the device node is still a device")
-    print(f"{failures} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -10,8 +10,14 @@ and the paired benefit figures. Exit 77 (skip) when numpy is missing.
 Usage: test_stats_numpy.py PATH_TO_stats_driver
 """
 import math
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+checks.quiet = True  # only the FAIL lines
 
 try:
     import numpy as np
@@ -20,14 +26,6 @@ except ImportError:
     sys.exit(77)
 
 PROBS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999]
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", msg)
 
 
 def close(a, b, scale, rel=1e-12):
@@ -151,8 +149,7 @@ def main():
     # NaN must be refused with an error, not summarised.
     res = subprocess.run([driver, "summary"], input="1\nnan\n3\n", capture_output=True, text=True)
     check(res.returncode == 2 and "NaN" in res.stderr, "NaN accepted: " + res.stderr)
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -24,17 +24,13 @@ import h5py
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
+
 EXE = sys.argv[1]
-failures = 0
 COLS = ["policy", "is_baseline", "paths", "mean", "sd", "se", "median", "p95", "p99", "cvar95",
         "cvar99", "benefit_mean", "benefit_se", "p_positive", "bcr"]
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 def run(*args):
@@ -86,8 +82,7 @@ def main():
     d = tempfile.mkdtemp(prefix="ckp-sumfmt-")
     h5 = os.path.join(d, "r.h5")
     rc, _, err = run("run", "-n", "300", "-q", "-o", h5)
-    if rc != 0:
-        print("FAIL: run:", err)
+    if not check(rc == 0, f"run -n 300 -o writes the file ({err.strip()})"):
         return 1
     names, want = stored_rows(h5)
     check(any(np.isnan(want[p]["bcr"]) for p in names[1:]),
@@ -126,8 +121,7 @@ def main():
     rc, out, _ = run("summary", h5)
     check(rc == 0 and "Total loss and benefit" in out, "the default is still the table")
     shutil.rmtree(d)
-    print("failures:", failures)
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -32,14 +32,8 @@ EXE = os.path.abspath(sys.argv[1])
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import same_results  # noqa: E402
-
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+import checks  # noqa: E402  (tests/checks.py)
+from checks import check  # noqa: E402
 
 
 def run(*args, timeout=300):
@@ -162,8 +156,7 @@ def main():
         long_names(d)
     with tempfile.TemporaryDirectory() as d:
         control_chars(d)
-    print(f"{failures} failure(s)")
-    return 1 if failures else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":
