@@ -9,7 +9,9 @@
  * the reference kernel and by every other available kernel, each on its own
  * scratch. Every record double, every per-month observable and, on every
  * other path, every number of the replay trace must have the same bits. A
- * traced call must also give the bits of an untraced one. Prints one line of
+ * traced call must also give the bits of an untraced one. The kernel's
+ * uniforms are stamped (ckp_work_uniforms_new) on even paths and in blocks,
+ * as the run stamps them, and not on odd paths. Prints one line of
  * counts; exit 1 on the first scenario with a difference (naming kernel,
  * scenario, path, policy and the first differing cell).
  *
@@ -96,6 +98,9 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     int rc = bad ? 2 : 0;
     for (int64_t p = 0; p < paths && rc == 0; p++) {
         ckp_path_uniforms(lay, &plan->base, (uint64_t)p, plan->antithetic, u);
+        /* Even paths stamped as the run stamps them (the stage caches take
+         * the uniforms by serial), odd ones not (by their contents). */
+        ckp_work_uniforms_new(wk, p % 2 == 0 ? u : NULL);
         for (int k = 0; k < plan->npol && rc == 0; k++) {
             const int traced = (int)(p & 1);
             ckp_trace_observer ta, tb;
@@ -136,6 +141,7 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     /* A traced call gives the bits of an untraced one (the observer only reads). */
     if (rc == 0 && paths > 0) {
         ckp_path_uniforms(lay, &plan->base, 0, plan->antithetic, u);
+        ckp_work_uniforms_new(wk, u);
         ckp_trace_observer ta;
         ckp_trace_observer_init(&ta, plan->model[0], &a.tr);
         kern->path(plan->model[0], plan->prep[0], lay, wk, u, a.rec, a.obs, &ta.ob);
@@ -185,8 +191,10 @@ static int check_block(const ckp_plan *plan, const ckp_kernel *kern, const char 
         int n = block_sizes[b % (int64_t)(sizeof block_sizes / sizeof block_sizes[0])];
         if (n > paths - p0)
             n = (int)(paths - p0);
-        for (int l = 0; l < n; l++)
+        for (int l = 0; l < n; l++) {
             ckp_path_uniforms(lay, &plan->base, (uint64_t)(p0 + l), plan->antithetic, u[l]);
+            ckp_work_uniforms_new(wl[l], u[l]); /* as the run does */
+        }
         for (int k = 0; k < plan->npol && rc == 0; k++) {
             /* With and without observables, alternating by block. */
             kern->block(plan->model[k], plan->prep[k], lay, wl, n, (const double *const *)u, rec,

@@ -6,7 +6,9 @@
  *    in a row on one work equals, byte for byte, the one from a fresh work
  *    (nothing cached), for policies that share every stage, only the regimes,
  *    or nothing; also when only a severity uniform or only a regime uniform
- *    of the path changes between calls.
+ *    of the path changes between calls. The same with the uniforms buffer
+ *    stamped after every write (the caches then recognise it by serial), and
+ *    with calls alternating between a stamped and an unstamped buffer.
  * 3. The radius check: the norm bound decides when it is below 1 (and is what
  *    the prep reports), the eigen solver when it is not (a matrix with norm
  *    1.5 and radius sqrt(0.15)); a policy with the baseline's A* shares its
@@ -101,7 +103,12 @@ static int fresh_path(const ckp_scenario *sc, const ckp_model *m, const ckp_prep
 
 enum { NPOL = 8 };
 
-static void test_shared_stages(void)
+/* `stamp`: 0 never stamps the uniforms (the caches compare contents); 1
+ * stamps the buffer after every write into it (ckp_work_uniforms_new, as the
+ * run does); 2 stamps it too, but some calls go through a copy of the buffer
+ * that is never stamped (the caches must not take its uniforms for the
+ * stamped ones, nor the other way round). */
+static void test_shared_stages(int stamp)
 {
     const int T = 36;
     ckp_model mods[NPOL];
@@ -129,8 +136,9 @@ static void test_shared_stages(void)
     ckp_layout_init(&lay, &mods[0]);
     out got, want;
     double *u = malloc(sizeof(double) * lay.uniforms);
-    int ok = u && ckp_work_create(&sc, &w, &err) == CKP_OK && out_open(&got, &lay) == 0 &&
-             out_open(&want, &lay) == 0;
+    double *ucopy = malloc(sizeof(double) * lay.uniforms);
+    int ok = u && ucopy && ckp_work_create(&sc, &w, &err) == CKP_OK &&
+             out_open(&got, &lay) == 0 && out_open(&want, &lay) == 0;
     for (int k = 0; ok && k < NPOL; k++)
         ok = ckp_prep_create(&mods[k], &prep[k], &err) == CKP_OK;
     check("setup", ok);
@@ -140,6 +148,8 @@ static void test_shared_stages(void)
     int same = 1, changed = 0;
     for (uint64_t path = 0; ok && path < 40; path++) {
         ckp_path_uniforms(&lay, &base, path, 0, u);
+        if (stamp)
+            ckp_work_uniforms_new(w, u);
         /* Orders vary so that every policy meets a cache filled by others. */
         for (int i = 0; i < NPOL + 3; i++) {
             const int k = (int)((i * 3 + path) % NPOL);
@@ -153,23 +163,41 @@ static void test_shared_stages(void)
                 u[(size_t)S + (size_t)(T - 1) * D + 1] = 0.999;
                 changed++;
             }
-            ckp_sim_path(&mods[k], prep[k], &lay, w, u, got.rec, got.obs, &got.tr);
-            if (fresh_path(&sc, &mods[k], prep[k], &lay, u, &want) != 0) {
+            if (stamp && i >= NPOL)
+                ckp_work_uniforms_new(w, u);
+            const double *ui = u;
+            if (stamp == 2 && (i + path) % 3 == 0) {
+                /* The path through an unstamped buffer: the stamped
+                 * buffer's contents, or from call NPOL / 2 on, other
+                 * regime uniforms of supplier 1 (months 0 and 1). */
+                memcpy(ucopy, u, sizeof(double) * lay.uniforms);
+                if (i >= NPOL / 2)
+                    for (int t = 0; t < 2; t++)
+                        ucopy[(size_t)S + t * D + 1] = 1.0 - ucopy[(size_t)S + t * D + 1];
+                ui = ucopy;
+            }
+            ckp_sim_path(&mods[k], prep[k], &lay, w, ui, got.rec, got.obs, &got.tr);
+            if (fresh_path(&sc, &mods[k], prep[k], &lay, ui, &want) != 0) {
                 ok = 0;
                 break;
             }
             if (!out_same(&got, &want)) {
-                fprintf(stderr, "  path %llu policy %d (call %d) differs\n",
+                fprintf(stderr, "  stamp %d: path %llu policy %d (call %d) differs\n", stamp,
                         (unsigned long long)path, k, i);
                 same = 0;
             }
         }
     }
-    check("shared stages: every output as from a fresh work", ok && same);
+    static const char *const what[] = {
+        "shared stages: every output as from a fresh work",
+        "shared stages, uniforms stamped: every output as from a fresh work",
+        "shared stages, stamped and unstamped buffers: every output as from a fresh work"};
+    check(what[stamp], ok && same);
     check("uniform changes exercised", changed == 80);
     /* The cache must not hide a change: the changed severity uniform altered
      * some block fraction on at least one path (else this test proves little). */
     free(u);
+    free(ucopy);
     for (int k = 0; k < NPOL; k++) {
         ckp_prep_free(prep[k]);
         fx_model_free(&mods[k]);
@@ -405,7 +433,9 @@ static void test_radius_and_sharing(void)
 int main(void)
 {
     test_radius_and_sharing();
-    test_shared_stages();
+    test_shared_stages(0);
+    test_shared_stages(1);
+    test_shared_stages(2);
     test_severity_change_visible();
     test_copula_brackets();
     if (failures) {

@@ -283,6 +283,7 @@ static void simulate_block(ckp_run_state *rs, thread_slot *s, int64_t b0, int64_
     for (int l = 0; l < nl; l++) {
         double *ul = s->lane_u + (size_t)l * U;
         ckp_path_uniforms(&p->lay, &p->base, (uint64_t)(b0 + i0 + l), p->antithetic, ul);
+        ckp_work_uniforms_new(s->lane_work[l], ul);
         u[l] = ul;
     }
     for (int k = 0; k < p->npol; k++) {
@@ -347,6 +348,7 @@ static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
         for (int64_t i = 0; i < n; i++) {
             const uint64_t path = (uint64_t)(b0 + i);
             ckp_path_uniforms(&p->lay, &p->base, path, p->antithetic, s->u);
+            ckp_work_uniforms_new(s->work, s->u);
             for (int k = 0; k < npol; k++) {
                 double *record = rs->rec[k] + (size_t)i * p->lay.record;
                 p->kernel->path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,

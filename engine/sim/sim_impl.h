@@ -40,6 +40,14 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
 /* About the bytes ckp_work_create allocates for `sc` (an upper bound). */
 size_t ckp_work_bytes(const ckp_scenario *sc);
 void ckp_work_free(ckp_work *w);
+/* The caller has just written the uniforms buffer u (all of it, for one
+ * path) and will pass it to kernel calls on w: stamp it with a new serial of
+ * w. Until u is stamped again or another buffer is, the stage caches of w
+ * take calls on u with the same serial as calls on the same contents (no
+ * compare of the uniforms). Every write into u after this must be followed
+ * by another stamp before the next call on w; a caller that never stamps
+ * gets the caches recognising uniforms by their contents. */
+void ckp_work_uniforms_new(ckp_work *w, const double *u);
 
 /* Simulate one path of one policy from its uniforms `u` (lay->uniforms of
  * them). Writes the metrics record (lay->record doubles) to `record`, the
