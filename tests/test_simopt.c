@@ -8,7 +8,9 @@
  *    or nothing; also when only a severity uniform or only a regime uniform
  *    of the path changes between calls. The same with the uniforms buffer
  *    stamped after every write (the caches then recognise it by serial), and
- *    with calls alternating between a stamped and an unstamped buffer.
+ *    with calls alternating between a stamped and an unstamped buffer; and
+ *    the run's uniforms with the severity ones drawn only when read
+ *    (ckp_path_uniforms_lazy) are those of ckp_path_uniforms.
  * 3. The radius check: the norm bound decides when it is below 1 (and is what
  *    the prep reports), the eigen solver when it is not (a matrix with norm
  *    1.5 and radius sqrt(0.15)); a policy with the baseline's A* shares its
@@ -205,6 +207,55 @@ static void test_shared_stages(int stamp)
     ckp_work_free(w);
     out_close(&got);
     out_close(&want);
+}
+
+/* The uniforms of ckp_path_uniforms_lazy, the severity ones through
+ * ckp_sev_lazy_get, are ckp_path_uniforms' bit for bit: several shapes,
+ * paths far apart, both members of antithetic pairs; the positions left
+ * undrawn keep what they held. */
+static void test_lazy_uniforms(void)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {8, 5, 60}, {3, 7, 13}, {2, 1, 5}, {5, 2, 2}};
+    ckp_pcg64 base;
+    ckp_pcg64_from_seed(&base, 99u);
+    int ok = 1, compared = 0;
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0] && ok; c++) {
+        ckp_layout lay;
+        memset(&lay, 0, sizeof lay);
+        lay.S = shapes[c][0], lay.M = shapes[c][1], lay.T = shapes[c][2];
+        const size_t S = (size_t)lay.S, SM = S * lay.M, D = S + SM + 3 * (size_t)lay.M;
+        lay.uniforms = S + (size_t)lay.T * D;
+        double *want = malloc(sizeof(double) * lay.uniforms);
+        double *got = malloc(sizeof(double) * lay.uniforms);
+        ckp_rng_skip skip;
+        ckp_sev_lazy lz = {&skip, malloc(sizeof(ckp_u128) * (size_t)lay.T), 0};
+        ok = want && got && lz.st && ckp_rng_skip_init(&skip, &base, SM) == 0;
+        static const uint64_t paths[] = {0, 1, 2, 3, 1000001, (uint64_t)1 << 40};
+        for (size_t k = 0; ok && k < sizeof paths / sizeof paths[0]; k++)
+            for (int anti = 0; anti <= 1; anti++) {
+                ckp_path_uniforms(&lay, &base, paths[k], anti, want);
+                for (size_t i = 0; i < lay.uniforms; i++)
+                    got[i] = -1.0;
+                ckp_path_uniforms_lazy(&lay, &base, paths[k], anti, got, &lz);
+                for (size_t i = 0; i < lay.uniforms; i++) {
+                    const size_t t = i < S ? 0 : (i - S) / D, o = i < S ? 0 : (i - S) % D;
+                    const int sev = i >= S && o >= S && o < S + SM;
+                    const double v = sev ? ckp_sev_lazy_get(&lz, (int)t, o - S) : got[i];
+                    if (memcmp(&v, &want[i], sizeof v) != 0 || (sev && got[i] != -1.0)) {
+                        fprintf(stderr, "  lazy uniforms: shape %zu path %llu anti %d at %zu\n", c,
+                                (unsigned long long)paths[k], anti, i);
+                        ok = 0;
+                        break;
+                    }
+                    compared++;
+                }
+            }
+        free(want);
+        free(got);
+        free(lz.st);
+        ckp_rng_skip_free(&skip);
+    }
+    check("lazy severity uniforms: the bits of ckp_path_uniforms", ok && compared > 0);
 }
 
 /* A severity uniform change shows up in the blocks (guards the test above). */
@@ -436,6 +487,7 @@ int main(void)
     test_shared_stages(0);
     test_shared_stages(1);
     test_shared_stages(2);
+    test_lazy_uniforms();
     test_severity_change_visible();
     test_copula_brackets();
     if (failures) {

@@ -52,9 +52,11 @@ struct ckp_work {
 
     /* The serial of the uniforms buffer useq_u, stamped by
      * ckp_work_uniforms_new each time the caller refilled it (0: none yet),
-     * and the last serial given out (serials of one work are never reused). */
+     * and the last serial given out (serials of one work are never reused);
+     * with `lazy`, the buffer's severity uniforms are not in it but there. */
     const double *useq_u;
     uint64_t useq, useq_last;
+    const ckp_sev_lazy *lazy;
 
     /* Cache of the copula-transformed regime uniforms v (T*S), valid for the
      * factor in vkeyL and for the regime uniforms of serial vseq when that is
@@ -146,6 +148,11 @@ void ckp_stage_invalidate(ckp_work *w);
 static inline uint64_t ckp_stage_serial(const ckp_work *w, const double *u)
 {
     return u == w->useq_u ? w->useq : 0;
+}
+/* Where the severity uniforms of u are when not in u (NULL: in u). */
+static inline const ckp_sev_lazy *ckp_stage_lazy(const ckp_work *w, const double *u)
+{
+    return u == w->useq_u ? w->lazy : NULL;
 }
 
 #endif
