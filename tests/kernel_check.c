@@ -9,7 +9,11 @@
  * the reference kernel and by every other available kernel, each on its own
  * scratch. Every record double, every per-month observable and, on every
  * other path, every number of the replay trace must have the same bits. A
- * traced call must also give the bits of an untraced one. Prints one line of
+ * traced call must also give the bits of an untraced one. On even paths and
+ * in blocks the kernel gets its uniforms as the run gives them (stamped,
+ * severity uniforms drawn when read: ckp_path_uniforms_lazy, the buffer's
+ * severity positions NaN), on odd paths in full and not stamped; the
+ * reference always gets them in full. Prints one line of
  * counts; exit 1 on the first scenario with a difference (naming kernel,
  * scenario, path, policy and the first differing cell).
  *
@@ -17,6 +21,7 @@
  * and every remainder, each lane on its own scratch, with and without
  * observables), every lane's record and observables against the
  * reference's. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +83,26 @@ static long first_diff(const double *a, const double *b, size_t n)
 
 static long long compared;
 
+/* The run's way of filling the kernel's uniforms uk of path p (severity
+ * uniforms left to lz; every other position of uk set to NaN first, so a
+ * kernel reading a severity uniform from uk cannot give the reference's
+ * bits), stamped on w; or, with lz NULL, a copy of the full uniforms u, not
+ * stamped (the stage caches compare contents). */
+static void kernel_uniforms(const ckp_plan *plan, int64_t p, const double *u, double *uk,
+                            ckp_sev_lazy *lz, ckp_work *w)
+{
+    const size_t n = plan->lay.uniforms;
+    if (!lz) {
+        memcpy(uk, u, n * sizeof *uk);
+        ckp_work_uniforms_new(w, NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        uk[i] = NAN;
+    ckp_path_uniforms_lazy(&plan->lay, &plan->base, (uint64_t)p, plan->antithetic, uk, lz);
+    ckp_work_uniforms_new_lazy(w, uk, lz);
+}
+
 /* Compare kernel k against the reference on one plan. 0 when equal. */
 static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *file,
                       int64_t paths)
@@ -87,15 +112,22 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     const size_t T = (size_t)lay->T, S = (size_t)lay->S, M = (size_t)lay->M, I = (size_t)lay->I;
     ckp_work *wr = NULL, *wk = NULL;
     ckp_error err;
-    double *u = calloc(lay->uniforms, sizeof *u);
+    double *u = calloc(lay->uniforms, sizeof *u), *uk = calloc(lay->uniforms, sizeof *uk);
+    ckp_rng_skip skip = {0};
+    ckp_sev_lazy lz = {&skip, calloc(T, sizeof(ckp_u128)), 0};
     bufs a, b;
-    int bad = bufs_alloc(&a, lay) | bufs_alloc(&b, lay) | !u;
+    int bad = bufs_alloc(&a, lay) | bufs_alloc(&b, lay) | !u | !uk | !lz.st;
+    bad |= ckp_rng_skip_init(&skip, &plan->base, S * M) != 0;
     if (!bad && (ckp_work_create(plan->sc, &wr, &err) != CKP_OK ||
                  ckp_work_create(plan->sc, &wk, &err) != CKP_OK))
         bad = 1;
     int rc = bad ? 2 : 0;
     for (int64_t p = 0; p < paths && rc == 0; p++) {
         ckp_path_uniforms(lay, &plan->base, (uint64_t)p, plan->antithetic, u);
+        /* Even paths as the run gives them (the stage caches take the
+         * uniforms by serial, the severity ones drawn when read), odd ones
+         * in full and not stamped (the caches compare them). */
+        kernel_uniforms(plan, p, u, uk, p % 2 == 0 ? &lz : NULL, wk);
         for (int k = 0; k < plan->npol && rc == 0; k++) {
             const int traced = (int)(p & 1);
             ckp_trace_observer ta, tb;
@@ -103,7 +135,7 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
             ckp_trace_observer_init(&tb, plan->model[k], &b.tr);
             ref->path(plan->model[k], plan->prep[k], lay, wr, u, a.rec, a.obs,
                       traced ? &ta.ob : NULL);
-            kern->path(plan->model[k], plan->prep[k], lay, wk, u, b.rec, b.obs,
+            kern->path(plan->model[k], plan->prep[k], lay, wk, uk, b.rec, b.obs,
                        traced ? &tb.ob : NULL);
             const char *what = "record";
             long d = first_diff(a.rec, b.rec, lay->record);
@@ -136,6 +168,7 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     /* A traced call gives the bits of an untraced one (the observer only reads). */
     if (rc == 0 && paths > 0) {
         ckp_path_uniforms(lay, &plan->base, 0, plan->antithetic, u);
+        ckp_work_uniforms_new(wk, u);
         ckp_trace_observer ta;
         ckp_trace_observer_init(&ta, plan->model[0], &a.tr);
         kern->path(plan->model[0], plan->prep[0], lay, wk, u, a.rec, a.obs, &ta.ob);
@@ -152,6 +185,9 @@ static int check_plan(const ckp_plan *plan, const ckp_kernel *kern, const char *
     bufs_free(&a);
     bufs_free(&b);
     free(u);
+    free(uk);
+    free(lz.st);
+    ckp_rng_skip_free(&skip);
     return rc;
 }
 
@@ -171,10 +207,17 @@ static int check_block(const ckp_plan *plan, const ckp_kernel *kern, const char 
     const size_t nobs = (size_t)lay->T * lay->obs_per_month;
     ckp_work *wr = NULL, *wl[CKP_LANES] = {NULL};
     ckp_error err;
-    double *u[CKP_LANES], *rec[CKP_LANES], *obs[CKP_LANES];
+    double *u[CKP_LANES], *uk[CKP_LANES], *rec[CKP_LANES], *obs[CKP_LANES];
     double *ra = calloc(lay->record, sizeof(double)), *oa = calloc(nobs, sizeof(double));
+    ckp_rng_skip skip = {0};
+    ckp_sev_lazy lz[CKP_LANES];
     int bad = !ra || !oa || ckp_work_create(plan->sc, &wr, &err) != CKP_OK;
+    bad |= ckp_rng_skip_init(&skip, &plan->base, (size_t)lay->S * lay->M) != 0;
     for (int l = 0; l < CKP_LANES; l++) {
+        lz[l].skip = &skip;
+        lz[l].st = calloc((size_t)lay->T, sizeof(ckp_u128));
+        uk[l] = calloc(lay->uniforms, sizeof(double));
+        bad |= !lz[l].st || !uk[l];
         u[l] = calloc(lay->uniforms, sizeof(double));
         rec[l] = calloc(lay->record, sizeof(double));
         obs[l] = calloc(nobs, sizeof(double));
@@ -185,11 +228,13 @@ static int check_block(const ckp_plan *plan, const ckp_kernel *kern, const char 
         int n = block_sizes[b % (int64_t)(sizeof block_sizes / sizeof block_sizes[0])];
         if (n > paths - p0)
             n = (int)(paths - p0);
-        for (int l = 0; l < n; l++)
+        for (int l = 0; l < n; l++) {
             ckp_path_uniforms(lay, &plan->base, (uint64_t)(p0 + l), plan->antithetic, u[l]);
+            kernel_uniforms(plan, p0 + l, u[l], uk[l], &lz[l], wl[l]); /* as the run does */
+        }
         for (int k = 0; k < plan->npol && rc == 0; k++) {
             /* With and without observables, alternating by block. */
-            kern->block(plan->model[k], plan->prep[k], lay, wl, n, (const double *const *)u, rec,
+            kern->block(plan->model[k], plan->prep[k], lay, wl, n, (const double *const *)uk, rec,
                         b % 3 == 2 ? NULL : obs);
             for (int l = 0; l < n && rc == 0; l++) {
                 ref->path(plan->model[k], plan->prep[k], lay, wr, u[l], ra, oa, NULL);
@@ -215,11 +260,14 @@ static int check_block(const ckp_plan *plan, const ckp_kernel *kern, const char 
     for (int l = 0; l < CKP_LANES; l++) {
         ckp_work_free(wl[l]);
         free(u[l]);
+        free(uk[l]);
+        free(lz[l].st);
         free(rec[l]);
         free(obs[l]);
     }
     free(ra);
     free(oa);
+    ckp_rng_skip_free(&skip);
     return rc;
 }
 

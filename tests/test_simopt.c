@@ -6,7 +6,11 @@
  *    in a row on one work equals, byte for byte, the one from a fresh work
  *    (nothing cached), for policies that share every stage, only the regimes,
  *    or nothing; also when only a severity uniform or only a regime uniform
- *    of the path changes between calls.
+ *    of the path changes between calls. The same with the uniforms buffer
+ *    stamped after every write (the caches then recognise it by serial), and
+ *    with calls alternating between a stamped and an unstamped buffer; and
+ *    the run's uniforms with the severity ones drawn only when read
+ *    (ckp_path_uniforms_lazy) are those of ckp_path_uniforms.
  * 3. The radius check: the norm bound decides when it is below 1 (and is what
  *    the prep reports), the eigen solver when it is not (a matrix with norm
  *    1.5 and radius sqrt(0.15)); a policy with the baseline's A* shares its
@@ -101,7 +105,12 @@ static int fresh_path(const ckp_scenario *sc, const ckp_model *m, const ckp_prep
 
 enum { NPOL = 8 };
 
-static void test_shared_stages(void)
+/* `stamp`: 0 never stamps the uniforms (the caches compare contents); 1
+ * stamps the buffer after every write into it (ckp_work_uniforms_new, as the
+ * run does); 2 stamps it too, but some calls go through a copy of the buffer
+ * that is never stamped (the caches must not take its uniforms for the
+ * stamped ones, nor the other way round). */
+static void test_shared_stages(int stamp)
 {
     const int T = 36;
     ckp_model mods[NPOL];
@@ -129,8 +138,9 @@ static void test_shared_stages(void)
     ckp_layout_init(&lay, &mods[0]);
     out got, want;
     double *u = malloc(sizeof(double) * lay.uniforms);
-    int ok = u && ckp_work_create(&sc, &w, &err) == CKP_OK && out_open(&got, &lay) == 0 &&
-             out_open(&want, &lay) == 0;
+    double *ucopy = malloc(sizeof(double) * lay.uniforms);
+    int ok = u && ucopy && ckp_work_create(&sc, &w, &err) == CKP_OK &&
+             out_open(&got, &lay) == 0 && out_open(&want, &lay) == 0;
     for (int k = 0; ok && k < NPOL; k++)
         ok = ckp_prep_create(&mods[k], &prep[k], &err) == CKP_OK;
     check("setup", ok);
@@ -140,6 +150,8 @@ static void test_shared_stages(void)
     int same = 1, changed = 0;
     for (uint64_t path = 0; ok && path < 40; path++) {
         ckp_path_uniforms(&lay, &base, path, 0, u);
+        if (stamp)
+            ckp_work_uniforms_new(w, u);
         /* Orders vary so that every policy meets a cache filled by others. */
         for (int i = 0; i < NPOL + 3; i++) {
             const int k = (int)((i * 3 + path) % NPOL);
@@ -153,23 +165,41 @@ static void test_shared_stages(void)
                 u[(size_t)S + (size_t)(T - 1) * D + 1] = 0.999;
                 changed++;
             }
-            ckp_sim_path(&mods[k], prep[k], &lay, w, u, got.rec, got.obs, &got.tr);
-            if (fresh_path(&sc, &mods[k], prep[k], &lay, u, &want) != 0) {
+            if (stamp && i >= NPOL)
+                ckp_work_uniforms_new(w, u);
+            const double *ui = u;
+            if (stamp == 2 && (i + path) % 3 == 0) {
+                /* The path through an unstamped buffer: the stamped
+                 * buffer's contents, or from call NPOL / 2 on, other
+                 * regime uniforms of supplier 1 (months 0 and 1). */
+                memcpy(ucopy, u, sizeof(double) * lay.uniforms);
+                if (i >= NPOL / 2)
+                    for (int t = 0; t < 2; t++)
+                        ucopy[(size_t)S + t * D + 1] = 1.0 - ucopy[(size_t)S + t * D + 1];
+                ui = ucopy;
+            }
+            ckp_sim_path(&mods[k], prep[k], &lay, w, ui, got.rec, got.obs, &got.tr);
+            if (fresh_path(&sc, &mods[k], prep[k], &lay, ui, &want) != 0) {
                 ok = 0;
                 break;
             }
             if (!out_same(&got, &want)) {
-                fprintf(stderr, "  path %llu policy %d (call %d) differs\n",
+                fprintf(stderr, "  stamp %d: path %llu policy %d (call %d) differs\n", stamp,
                         (unsigned long long)path, k, i);
                 same = 0;
             }
         }
     }
-    check("shared stages: every output as from a fresh work", ok && same);
+    static const char *const what[] = {
+        "shared stages: every output as from a fresh work",
+        "shared stages, uniforms stamped: every output as from a fresh work",
+        "shared stages, stamped and unstamped buffers: every output as from a fresh work"};
+    check(what[stamp], ok && same);
     check("uniform changes exercised", changed == 80);
     /* The cache must not hide a change: the changed severity uniform altered
      * some block fraction on at least one path (else this test proves little). */
     free(u);
+    free(ucopy);
     for (int k = 0; k < NPOL; k++) {
         ckp_prep_free(prep[k]);
         fx_model_free(&mods[k]);
@@ -177,6 +207,55 @@ static void test_shared_stages(void)
     ckp_work_free(w);
     out_close(&got);
     out_close(&want);
+}
+
+/* The uniforms of ckp_path_uniforms_lazy, the severity ones through
+ * ckp_sev_lazy_get, are ckp_path_uniforms' bit for bit: several shapes,
+ * paths far apart, both members of antithetic pairs; the positions left
+ * undrawn keep what they held. */
+static void test_lazy_uniforms(void)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {8, 5, 60}, {3, 7, 13}, {2, 1, 5}, {5, 2, 2}};
+    ckp_pcg64 base;
+    ckp_pcg64_from_seed(&base, 99u);
+    int ok = 1, compared = 0;
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0] && ok; c++) {
+        ckp_layout lay;
+        memset(&lay, 0, sizeof lay);
+        lay.S = shapes[c][0], lay.M = shapes[c][1], lay.T = shapes[c][2];
+        const size_t S = (size_t)lay.S, SM = S * lay.M, D = S + SM + 3 * (size_t)lay.M;
+        lay.uniforms = S + (size_t)lay.T * D;
+        double *want = malloc(sizeof(double) * lay.uniforms);
+        double *got = malloc(sizeof(double) * lay.uniforms);
+        ckp_rng_skip skip;
+        ckp_sev_lazy lz = {&skip, malloc(sizeof(ckp_u128) * (size_t)lay.T), 0};
+        ok = want && got && lz.st && ckp_rng_skip_init(&skip, &base, SM) == 0;
+        static const uint64_t paths[] = {0, 1, 2, 3, 1000001, (uint64_t)1 << 40};
+        for (size_t k = 0; ok && k < sizeof paths / sizeof paths[0]; k++)
+            for (int anti = 0; anti <= 1; anti++) {
+                ckp_path_uniforms(&lay, &base, paths[k], anti, want);
+                for (size_t i = 0; i < lay.uniforms; i++)
+                    got[i] = -1.0;
+                ckp_path_uniforms_lazy(&lay, &base, paths[k], anti, got, &lz);
+                for (size_t i = 0; i < lay.uniforms; i++) {
+                    const size_t t = i < S ? 0 : (i - S) / D, o = i < S ? 0 : (i - S) % D;
+                    const int sev = i >= S && o >= S && o < S + SM;
+                    const double v = sev ? ckp_sev_lazy_get(&lz, (int)t, o - S) : got[i];
+                    if (memcmp(&v, &want[i], sizeof v) != 0 || (sev && got[i] != -1.0)) {
+                        fprintf(stderr, "  lazy uniforms: shape %zu path %llu anti %d at %zu\n", c,
+                                (unsigned long long)paths[k], anti, i);
+                        ok = 0;
+                        break;
+                    }
+                    compared++;
+                }
+            }
+        free(want);
+        free(got);
+        free(lz.st);
+        ckp_rng_skip_free(&skip);
+    }
+    check("lazy severity uniforms: the bits of ckp_path_uniforms", ok && compared > 0);
 }
 
 /* A severity uniform change shows up in the blocks (guards the test above). */
@@ -405,7 +484,10 @@ static void test_radius_and_sharing(void)
 int main(void)
 {
     test_radius_and_sharing();
-    test_shared_stages();
+    test_shared_stages(0);
+    test_shared_stages(1);
+    test_shared_stages(2);
+    test_lazy_uniforms();
     test_severity_change_visible();
     test_copula_brackets();
     if (failures) {

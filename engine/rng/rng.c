@@ -8,6 +8,7 @@
 #include "chokepoint/rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/rng/rng_impl.h"
@@ -166,6 +167,47 @@ void ckp_uniform_fill(ckp_pcg64 *g, double *u, size_t n)
     }
     for (; i < n; i++)
         u[i] = ckp_uniform_inline(g);
+}
+
+int ckp_rng_skip_init(ckp_rng_skip *sk, const ckp_pcg64 *g, size_t n)
+{
+    sk->n = n;
+    sk->inc = g->inc;
+    sk->mul = malloc((n ? n : 1) * sizeof *sk->mul);
+    sk->add = malloc((n ? n : 1) * sizeof *sk->add);
+    if (!sk->mul || !sk->add) {
+        ckp_rng_skip_free(sk);
+        return -1;
+    }
+    const u128 a = multiplier(), c = to_native(g->inc);
+    u128 am = a, ac = c; /* the one-step map; then (a am, a ac + c) per step */
+    for (size_t k = 0; k < n; k++) {
+        sk->mul[k] = from_native(am);
+        sk->add[k] = from_native(ac);
+        am *= a;
+        ac = ac * a + c;
+    }
+    return 0;
+}
+
+void ckp_rng_skip_free(ckp_rng_skip *sk)
+{
+    free(sk->mul);
+    free(sk->add);
+    sk->mul = sk->add = NULL;
+    sk->n = 0;
+}
+
+void ckp_rng_skip_over(const ckp_rng_skip *sk, ckp_pcg64 *g)
+{
+    if (sk->n)
+        g->state = from_native(to_native(sk->mul[sk->n - 1]) * to_native(g->state) +
+                               to_native(sk->add[sk->n - 1]));
+}
+
+double ckp_rng_skip_uniform(const ckp_rng_skip *sk, ckp_u128 s, size_t j)
+{
+    return uniform_of(to_native(sk->mul[j]) * to_native(s) + to_native(sk->add[j]));
 }
 
 /* Horner evaluation of c[0] + c[1] r + ... + c[7] r^7. */

@@ -43,7 +43,9 @@ static void estimate_plan(const ckp_plan *p, estimate *e)
     const ckp_scenario *sc = p->sc;
     const double th = p->threads, I = sc->I, cells = (double)p->cells;
     memset(e, 0, sizeof *e);
-    e->scratch = (double)ckp_work_bytes(sc) + 8.0 * (double)p->lay.uniforms;
+    /* the work, the uniforms, their severity states (step.c) and the skip table */
+    e->scratch = (double)ckp_work_bytes(sc) + 8.0 * (double)p->lay.uniforms + 16.0 * sc->T +
+                 32.0 * sc->S * sc->M;
     /* the bins of the paths staged (stage_impl.h) */
     const double most = (double)CKP_STAGE_BYTES;
     double bins = cells * CKP_STAGE_MAX_PATHS < most ? cells * CKP_STAGE_MAX_PATHS : most;
@@ -55,7 +57,7 @@ static void estimate_plan(const ckp_plan *p, estimate *e)
     if (p->kernel && p->kernel->block) {
         /* a block kernel's other lanes: scratch, uniforms, every policy's observables */
         e->scratch += (CKP_LANES - 1) * (double)ckp_work_bytes(sc) +
-                      8.0 * CKP_LANES * (double)p->lay.uniforms;
+                      8.0 * CKP_LANES * (double)p->lay.uniforms + 16.0 * CKP_LANES * sc->T;
         if (p->month_stats)
             e->month += 8.0 * CKP_LANES * p->npol * sc->T * (double)p->lay.obs_per_month;
     }

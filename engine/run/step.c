@@ -63,6 +63,7 @@ static void blas_single_end(int before) { (void)before; }
 typedef struct thread_slot {
     ckp_work *work;
     double *u;
+    ckp_sev_lazy lz;  /* u's severity uniforms (ckp_path_uniforms_lazy) */
     double *obs;      /* one policy's observables of one path: T * obs_per_month */
     const ckp_stage_tab *tab; /* the plan's staging tables, or NULL */
     int nstage;       /* paths staged */
@@ -74,6 +75,7 @@ typedef struct thread_slot {
      * (CKP_LANES * npol * T * obs_per_month, or NULL). */
     ckp_work *lane_work[CKP_LANES];
     double *lane_u;
+    ckp_sev_lazy lane_lz[CKP_LANES];
     double *lane_obs;
 } thread_slot;
 
@@ -91,6 +93,7 @@ struct ckp_run_state {
     int nstage_max;
     ckp_stage_tab *tab; /* with month statistics */
     thread_slot *slots;
+    ckp_rng_skip skip;   /* over a month's severity draws (S*M) */
     double **rec;        /* npol batch arrays of batch * record doubles */
     int broken;          /* a step failed: only ckp_run_abort is allowed */
 };
@@ -130,11 +133,15 @@ static void state_free(ckp_run_state *rs)
                 ckp_work_free(s->lane_work[l]);
             free(s->lane_u);
             free(s->lane_obs);
+            for (int l = 0; l < CKP_LANES; l++)
+                free(s->lane_lz[l].st);
+            free(s->lz.st);
             free(s->u);
             free(s->obs);
             ckp_stage_free(&s->st);
         }
     free(rs->slots);
+    ckp_rng_skip_free(&rs->skip);
     ckp_stage_tab_free(rs->tab);
     if (rs->rec)
         for (int k = 0; k < rs->plan->npol; k++)
@@ -149,17 +156,29 @@ static void *alloc_array(size_t n, size_t size)
     return calloc(n ? n : 1, size);
 }
 
+/* The severity states of a path's uniforms (lay.T of them). */
+static int lazy_alloc(ckp_run_state *rs, ckp_sev_lazy *lz)
+{
+    lz->skip = &rs->skip;
+    lz->st = alloc_array((size_t)rs->plan->lay.T, sizeof *lz->st);
+    return lz->st ? 0 : -1;
+}
+
 /* A block kernel's lanes in slot s: scratch, uniforms and observables. */
-static ckp_status lane_scratch(const ckp_plan *p, thread_slot *s, size_t month_block,
+static ckp_status lane_scratch(ckp_run_state *rs, thread_slot *s, size_t month_block,
                                ckp_error *err)
 {
+    const ckp_plan *p = rs->plan;
     s->lane_work[0] = s->work;
     for (int l = 1; l < CKP_LANES; l++)
         CKP_TRY(ckp_work_create(p->sc, &s->lane_work[l], err));
+    int bad = 0;
+    for (int l = 0; l < CKP_LANES; l++)
+        bad |= lazy_alloc(rs, &s->lane_lz[l]);
     s->lane_u = alloc_array((size_t)CKP_LANES * p->lay.uniforms, sizeof(double));
     if (p->month_stats)
         s->lane_obs = alloc_array((size_t)CKP_LANES * p->npol * month_block, sizeof(double));
-    if (!s->lane_u || (p->month_stats && !s->lane_obs))
+    if (bad || !s->lane_u || (p->month_stats && !s->lane_obs))
         return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
     return CKP_OK;
 }
@@ -180,6 +199,8 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
         return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory");
     if (p->month_stats)
         CKP_TRY(ckp_stage_tab_create(p, &rs->tab, err));
+    if (ckp_rng_skip_init(&rs->skip, &p->base, (size_t)p->lay.S * p->lay.M) != 0)
+        return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory");
     for (int k = 0; k < p->npol; k++) {
         rs->rec[k] = alloc_array((size_t)p->batch * p->lay.record, sizeof(double));
         if (!rs->rec[k])
@@ -191,15 +212,16 @@ static ckp_status state_scratch(ckp_run_state *rs, ckp_error *err)
         s->bad_path = -1;
         CKP_TRY(ckp_work_create(p->sc, &s->work, err));
         s->u = alloc_array(p->lay.uniforms, sizeof(double));
+        const int bad = lazy_alloc(rs, &s->lz);
         if (p->month_stats) {
             s->obs = alloc_array(month_block, sizeof(double));
             s->tab = rs->tab;
             CKP_TRY(ckp_stage_alloc(&s->st, rs->tab, rs->nstage_max, err));
         }
-        if (!s->u || (p->month_stats && !s->obs))
+        if (bad || !s->u || (p->month_stats && !s->obs))
             return CKP_FAIL(err, CKP_ERR_NOMEM, "run: out of memory for thread scratch");
         if (p->kernel->block)
-            CKP_TRY(lane_scratch(p, s, month_block, err));
+            CKP_TRY(lane_scratch(rs, s, month_block, err));
     }
     return CKP_OK;
 }
@@ -282,7 +304,9 @@ static void simulate_block(ckp_run_state *rs, thread_slot *s, int64_t b0, int64_
     double *record[CKP_LANES], *obs[CKP_LANES];
     for (int l = 0; l < nl; l++) {
         double *ul = s->lane_u + (size_t)l * U;
-        ckp_path_uniforms(&p->lay, &p->base, (uint64_t)(b0 + i0 + l), p->antithetic, ul);
+        ckp_path_uniforms_lazy(&p->lay, &p->base, (uint64_t)(b0 + i0 + l), p->antithetic, ul,
+                               &s->lane_lz[l]);
+        ckp_work_uniforms_new_lazy(s->lane_work[l], ul, &s->lane_lz[l]);
         u[l] = ul;
     }
     for (int k = 0; k < p->npol; k++) {
@@ -346,7 +370,8 @@ static void simulate_batch(ckp_run_state *rs, int64_t b0, int64_t n)
 #endif
         for (int64_t i = 0; i < n; i++) {
             const uint64_t path = (uint64_t)(b0 + i);
-            ckp_path_uniforms(&p->lay, &p->base, path, p->antithetic, s->u);
+            ckp_path_uniforms_lazy(&p->lay, &p->base, path, p->antithetic, s->u, &s->lz);
+            ckp_work_uniforms_new_lazy(s->work, s->u, &s->lz);
             for (int k = 0; k < npol; k++) {
                 double *record = rs->rec[k] + (size_t)i * p->lay.record;
                 p->kernel->path(p->model[k], p->prep[k], &p->lay, s->work, s->u, record,

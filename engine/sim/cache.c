@@ -9,10 +9,13 @@
  * blocks and correlation: the prep's rkey), the gaps and spare capacity of
  * step 3 (on the routes and spare: gkey). Each is kept in the work for the
  * first policy that computes it and reused by every later call whose inputs
- * are bitwise the same, recognised by comparing the inputs exactly, never by
- * a hash. A policy that differs computes into scratch and leaves the cache
- * alone. None of it changes a bit of the results (tests/test_simopt.c and
- * the kernel test compare against the kernel that caches nothing). */
+ * are bitwise the same, never recognised by a hash: the policy's part by
+ * comparing it exactly, the uniforms by the serial the caller stamped on
+ * their buffer when it filled it (ckp_work_uniforms_new: equal serials, the
+ * same contents) or, for a buffer not stamped, by comparing them exactly. A
+ * policy that differs computes into scratch and leaves the cache alone.
+ * None of it changes a bit of the results (tests/test_simopt.c and the
+ * kernel test compare against the kernel that caches nothing). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,21 +128,50 @@ int ckp_stage_keys(const ckp_model *m, ckp_prep *p)
 
 /* ---- policy-independent parts ------------------------------------------------- */
 
-/* w->vc for this path: kept while the regime uniforms and the factor Lc are
- * bitwise those it was computed from (vkey, vkeyL). */
-static void stage_copula(const ckp_prep *p, ckp_work *w, const double *u, size_t D)
+/* Are the uniforms a cache was built on (serial `built`, or when that is 0
+ * and `keyed`, the contents compared by `same_contents`) those of this call
+ * (serial `cur`, 0 for none)? Equal nonzero serials mean the same buffer
+ * stamped once and not written since (ckp_work_uniforms_new): the same
+ * contents. Different serials may still hold equal contents: the caller
+ * then computes again, which gives the same bits. */
+#define SAME_UNIFORMS(cur, built, keyed, same_contents)                                            \
+    ((cur) != 0 ? (built) == (cur) : (built) == 0 && (keyed) && (same_contents))
+
+static int same_copula_uniforms(const ckp_work *w, const double *u, size_t D)
+{
+    const int S = w->S, T = w->T;
+    for (int t = 0; t < T; t++)
+        if (memcmp(w->vkey + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S) != 0)
+            return 0;
+    return 1;
+}
+
+/* w->vc for this path: kept while the factor Lc and the regime uniforms
+ * (by serial, else vkey) are bitwise those it was computed from. */
+static void stage_copula(const ckp_prep *p, ckp_work *w, const double *u, size_t D, uint64_t cur)
 {
     const int S = p->S, T = p->T;
-    int same = w->vvalid && memcmp(w->vkeyL, p->Lc, sizeof(double) * (size_t)S * S) == 0;
-    for (int t = 0; t < T && same; t++)
-        same = memcmp(w->vkey + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S) == 0;
-    if (same)
+    if (w->vvalid && memcmp(w->vkeyL, p->Lc, sizeof(double) * (size_t)S * S) == 0 &&
+        SAME_UNIFORMS(cur, w->vseq, w->vkeyed, same_copula_uniforms(w, u, D)))
         return;
     memcpy(w->vkeyL, p->Lc, sizeof(double) * (size_t)S * S);
-    for (int t = 0; t < T; t++)
-        memcpy(w->vkey + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S);
+    w->vseq = cur;
+    w->vkeyed = cur == 0;
+    if (!cur)
+        for (int t = 0; t < T; t++)
+            memcpy(w->vkey + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S);
     ckp_stage_copula_compute(p, w, u, D);
     w->vvalid = 1;
+}
+
+static int same_noise_uniforms(const ckp_work *w, const double *u, size_t D)
+{
+    const int S = w->S, M = w->M, T = w->T;
+    const size_t off = (size_t)S + (size_t)S * M, B = 3 * (size_t)M;
+    for (int t = 0; t < T; t++)
+        if (memcmp(w->ykey + (size_t)t * B, u + S + (size_t)t * D + off, sizeof(double) * B) != 0)
+            return 0;
+    return 1;
 }
 
 void ckp_stage_noise(const ckp_model *m, const ckp_prep *p, ckp_work *w, const double *u,
@@ -148,15 +180,16 @@ void ckp_stage_noise(const ckp_model *m, const ckp_prep *p, ckp_work *w, const d
     const int S = p->S, M = p->M, T = p->T;
     const size_t off = (size_t)S + (size_t)S * M;
     const size_t B = 3 * (size_t)M;
-    int same = w->yvalid && memcmp(w->ykeyp, p->pkey, sizeof(double) * p->npkey) == 0;
-    for (int t = 0; t < T && same; t++)
-        same = memcmp(w->ykey + (size_t)t * B, u + S + (size_t)t * D + off,
-                      sizeof(double) * B) == 0;
-    if (same)
+    const uint64_t cur = ckp_stage_serial(w, u);
+    if (w->yvalid && memcmp(w->ykeyp, p->pkey, sizeof(double) * p->npkey) == 0 &&
+        SAME_UNIFORMS(cur, w->yseq, w->ykeyed, same_noise_uniforms(w, u, D)))
         return;
     memcpy(w->ykeyp, p->pkey, sizeof(double) * p->npkey);
-    for (int t = 0; t < T; t++)
-        memcpy(w->ykey + (size_t)t * B, u + S + (size_t)t * D + off, sizeof(double) * B);
+    w->yseq = cur;
+    w->ykeyed = cur == 0;
+    if (!cur)
+        for (int t = 0; t < T; t++)
+            memcpy(w->ykey + (size_t)t * B, u + S + (size_t)t * D + off, sizeof(double) * B);
     ckp_stage_noise_compute(m, p, w, u, D);
     w->yvalid = 1;
 }
@@ -176,7 +209,7 @@ static inline int same_bits(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
-/* Are the uniforms the regime cache was built on those of u? */
+/* Are the uniforms in the regime cache's key ru / sevi / sevv those of u? */
 static int same_regime_uniforms(const ckp_work *w, const double *u, size_t D)
 {
     const int S = w->S, T = w->T;
@@ -193,11 +226,15 @@ static int same_regime_uniforms(const ckp_work *w, const double *u, size_t D)
 
 /* The regimes of this path under this policy: the cache when its key and
  * uniforms match, else computed (into the cache when it holds another path,
- * into scratch when it holds this path under another policy). */
+ * into scratch when it holds this path under another policy). The uniforms
+ * are recognised by serial when u is stamped (no key of them is then
+ * recorded), else by the contents the cache recorded. */
 const rslot *ckp_stage_regimes(const ckp_model *m, const ckp_prep *p, ckp_work *w,
                                const double *u, size_t D)
 {
-    const int same_u = w->rvalid && same_regime_uniforms(w, u, D);
+    const uint64_t cur = ckp_stage_serial(w, u);
+    const int same_u =
+        w->rvalid && SAME_UNIFORMS(cur, w->rseq, w->rkeyed, same_regime_uniforms(w, u, D));
     if (same_u && w->nrkey == p->nrkey && memcmp(w->rkey, p->rkey, p->nrkey) == 0)
         return &w->R[0];
     rslot *r = &w->R[same_u ? 1 : 0];
@@ -206,11 +243,13 @@ const rslot *ckp_stage_regimes(const ckp_model *m, const ckp_prep *p, ckp_work *
     if (same_u)
         w->rvalid = 1; /* the cache still holds this path's other policy */
     if (p->Lc)
-        stage_copula(p, w, u, D);
-    ckp_stage_regimes_compute(m, p, w, u, D, r, keep, 0);
+        stage_copula(p, w, u, D, cur);
+    ckp_stage_regimes_compute(m, p, w, u, D, r, keep && !cur, 0);
     r->gen = ++w->gen;
     if (keep) {
         memcpy(w->rkey, p->rkey, p->nrkey);
+        w->rseq = cur;
+        w->rkeyed = cur == 0;
         w->rvalid = 1;
     }
     return r;

@@ -14,7 +14,8 @@
  *   transformed regime uniforms and the log-price noise exp(y)) are kept in
  *   the work and reused when the next call sees the same uniforms and the same
  *   correlation / price parameters (the run module calls every policy on one
- *   uniforms buffer in a row), recognised by comparing the inputs exactly;
+ *   uniforms buffer in a row), recognised by comparing the parameters exactly
+ *   and the uniforms by the serial stamped on their buffer (else exactly);
  * - likewise the regimes and block fractions of a path (steps 1-2) and the
  *   gaps and spare capacity they imply (step 3) are kept for the first
  *   policy that computes them and reused by every later policy whose inputs

@@ -77,3 +77,33 @@ void ckp_path_uniforms(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
         for (size_t i = 0; i < lay->uniforms; i++)
             u[i] = 1.0 - u[i];
 }
+
+void ckp_path_uniforms_lazy(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
+                            int antithetic, double *u, ckp_sev_lazy *lz)
+{
+    const size_t S = (size_t)lay->S, SM = S * lay->M, D = S + SM + 3 * (size_t)lay->M;
+    ckp_pcg64 g;
+    const uint64_t src = antithetic ? (p & ~(uint64_t)1) : p;
+    const int reflect = antithetic && (p & 1);
+    ckp_pcg64_path(&g, base, src);
+    /* The draws in the order of ckp_path_uniforms, each month's S*M
+     * severity draws stepped over in one multiply-add. */
+    ckp_uniform_fill(&g, u, S);
+    for (int t = 0; t < lay->T; t++) {
+        double *ub = u + S + (size_t)t * D;
+        ckp_uniform_fill(&g, ub, S);
+        lz->st[t] = g.state;
+        ckp_rng_skip_over(lz->skip, &g);
+        ckp_uniform_fill(&g, ub + S + SM, D - S - SM);
+        if (reflect) {
+            for (size_t i = 0; i < S; i++)
+                ub[i] = 1.0 - ub[i];
+            for (size_t i = S + SM; i < D; i++)
+                ub[i] = 1.0 - ub[i];
+        }
+    }
+    if (reflect)
+        for (size_t i = 0; i < S; i++)
+            u[i] = 1.0 - u[i];
+    lz->reflect = reflect;
+}

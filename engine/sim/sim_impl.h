@@ -9,6 +9,7 @@
 #define CKP_SIM_IMPL_H
 
 #include "chokepoint/sim.h"
+#include "engine/rng/rng_impl.h"
 #include "engine/scenario/scenario_impl.h"
 
 /* ---- The simulation's internal API (tests and the run use it) --------------- */
@@ -40,6 +41,41 @@ ckp_status ckp_work_create(const ckp_scenario *sc, ckp_work **out, ckp_error *er
 /* About the bytes ckp_work_create allocates for `sc` (an upper bound). */
 size_t ckp_work_bytes(const ckp_scenario *sc);
 void ckp_work_free(ckp_work *w);
+/* The caller has just written the uniforms buffer u (all of it, for one
+ * path) and will pass it to kernel calls on w: stamp it with a new serial of
+ * w. Until u is stamped again or another buffer is, the stage caches of w
+ * take calls on u with the same serial as calls on the same contents (no
+ * compare of the uniforms). Every write into u after this must be followed
+ * by another stamp before the next call on w; a caller that never stamps
+ * gets the caches recognising uniforms by their contents. */
+void ckp_work_uniforms_new(ckp_work *w, const double *u);
+
+/* The severity uniforms of a path left undrawn in its buffer: month t's
+ * S*M of them are the draws after state st[t] of the path's stream (skip
+ * holds the maps), reflected (1 - v) when `reflect` (the odd member of an
+ * antithetic pair). */
+typedef struct ckp_sev_lazy {
+    const ckp_rng_skip *skip; /* for S*M draws */
+    ckp_u128 *st;             /* T */
+    int reflect;
+} ckp_sev_lazy;
+
+/* ckp_path_uniforms, but the severity uniforms are not drawn: their
+ * positions in u are left as they are, and lz (skip set by the caller, st of
+ * lay->T states) is filled so that ckp_sev_lazy_get gives each of them with
+ * the bits ckp_path_uniforms would have put there. */
+void ckp_path_uniforms_lazy(const ckp_layout *lay, const ckp_pcg64 *base, uint64_t p,
+                            int antithetic, double *u, ckp_sev_lazy *lz);
+/* Severity uniform j (s * M + m) of month t. */
+static inline double ckp_sev_lazy_get(const ckp_sev_lazy *lz, int t, size_t j)
+{
+    const double v = ckp_rng_skip_uniform(lz->skip, lz->st[t], j);
+    return lz->reflect ? 1.0 - v : v;
+}
+/* As ckp_work_uniforms_new, for a buffer u filled by ckp_path_uniforms_lazy
+ * with lz: the calls on w with u read its severity uniforms from lz. lz
+ * must stay as it is while u is in use. */
+void ckp_work_uniforms_new_lazy(ckp_work *w, const double *u, const ckp_sev_lazy *lz);
 
 /* Simulate one path of one policy from its uniforms `u` (lay->uniforms of
  * them). Writes the metrics record (lay->record doubles) to `record`, the

@@ -72,15 +72,6 @@ static int draw_regime(const double *cum, int K, int last, double v)
     return last;
 }
 
-static double block_value(const ckp_model *m, const ckp_prep *p, size_t x, double u)
-{
-    switch (p->blk[x]) {
-    case BLK_ZERO: return 0.0;
-    case BLK_FIXED: return m->block_min[x];
-    default: return ckp_tri_inv(u, m->block_min[x], m->block_mode[x], m->block_max[x]);
-    }
-}
-
 /* The copula's decision: the first j with Phi(a) <= cum[j] (else `last`),
  * as draw_regime(cum, K, last, ckp_norm_cdf(a)) decides it. Outside
  * [lo[j], hi[j]] the comparison with cum[j] is known from a (prep proved
@@ -119,6 +110,9 @@ void ckp_stage_regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *
         memcpy(w->ru, u, sizeof(double) * S);
         w->nsev = 0;
     }
+    /* The severity uniforms: in u, or drawn here when the buffer has them
+     * undrawn (the same bits). */
+    const ckp_sev_lazy *lz = ckp_stage_lazy(w, u);
     int snap = 0;
     for (int t = 0; t < T; t++) {
         const double *ub = u + S + (size_t)t * D;
@@ -143,11 +137,20 @@ void ckp_stage_regimes_compute(const ckp_model *m, const ckp_prep *p, ckp_work *
                 const size_t base = ((size_t)s * K + k2) * M;
                 for (int j = 0; j < M; j++) {
                     const size_t x = base + j, iu = sev0 + (size_t)s * M + j;
-                    if (keep && p->blk[x] == BLK_TRI) {
-                        w->sevi[w->nsev] = iu;
-                        w->sevv[w->nsev++] = u[iu];
+                    double v;
+                    if (p->blk[x] == BLK_ZERO) {
+                        v = 0.0;
+                    } else if (p->blk[x] == BLK_FIXED) {
+                        v = m->block_min[x];
+                    } else { /* BLK_TRI: the only kind that reads its uniform */
+                        const double us = lz ? ckp_sev_lazy_get(lz, t, (size_t)s * M + j) : u[iu];
+                        if (keep) {
+                            w->sevi[w->nsev] = iu;
+                            w->sevv[w->nsev++] = us;
+                        }
+                        v = ckp_tri_inv(us, m->block_min[x], m->block_mode[x], m->block_max[x]);
                     }
-                    b[(size_t)s * M + j] = block_value(m, p, x, u[iu]);
+                    b[(size_t)s * M + j] = v;
                 }
             }
             k[s] = k2;

@@ -74,6 +74,19 @@ size_t ckp_work_bytes(const ckp_scenario *sc)
     return d < (double)SIZE_MAX ? (size_t)d : SIZE_MAX;
 }
 
+void ckp_work_uniforms_new(ckp_work *w, const double *u)
+{
+    w->useq_u = u;
+    w->useq = ++w->useq_last;
+    w->lazy = NULL;
+}
+
+void ckp_work_uniforms_new_lazy(ckp_work *w, const double *u, const ckp_sev_lazy *lz)
+{
+    ckp_work_uniforms_new(w, u);
+    w->lazy = lz;
+}
+
 static void *walloc(size_t n, size_t size, int *bad)
 {
     void *p = calloc(n ? n : 1, size);

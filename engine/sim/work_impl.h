@@ -50,26 +50,39 @@ struct ckp_work {
      * kept for an observer. */
     double *rr, *rel, *pi, *cm;
 
+    /* The serial of the uniforms buffer useq_u, stamped by
+     * ckp_work_uniforms_new each time the caller refilled it (0: none yet),
+     * and the last serial given out (serials of one work are never reused);
+     * with `lazy`, the buffer's severity uniforms are not in it but there. */
+    const double *useq_u;
+    uint64_t useq, useq_last;
+    const ckp_sev_lazy *lazy;
+
     /* Cache of the copula-transformed regime uniforms v (T*S), valid for the
-     * regime uniforms in vkey and the factor in vkeyL. */
-    int vvalid;
+     * factor in vkeyL and for the regime uniforms of serial vseq when that is
+     * not 0, else for those in vkey (filled only when vkeyed). */
+    int vvalid, vkeyed;
+    uint64_t vseq;
     double *vc, *vkey, *vkeyL;
-    /* Cache of exp(y) (T*M), valid for the price uniforms in ykey (T*3M) and
-     * the price parameters in ykeyp. */
-    int yvalid;
+    /* Cache of exp(y) (T*M), valid for the price parameters in ykeyp and for
+     * the price uniforms of serial yseq when that is not 0, else for those
+     * in ykey (T*3M, filled only when ykeyed). */
+    int yvalid, ykeyed;
+    uint64_t yseq;
     double *ey, *ykey, *ykeyp;
     double *z, *y;   /* M scratch */
 
     /* Stage caches: slot 0 is the cache, slot 1 scratch for a policy that
      * differs from the cached one on the same path. The regime cache is valid
-     * for the prep key in rkey, the initial and regime uniforms in ru
+     * for the prep key in rkey and for the uniforms of serial rseq when that
+     * is not 0, else (rkeyed) for the initial and regime uniforms in ru
      * (S + T*S) and the severity uniforms it read (nsev positions in u and
      * their values); the gap cache for the regimes of generation ggen and the
      * key in gkey. */
     rslot R[2];
     gslot GS[2];
-    int rvalid, gvalid;
-    uint64_t gen, ggen;
+    int rvalid, gvalid, rkeyed;
+    uint64_t gen, ggen, rseq;
     unsigned char *rkey, *gkey;
     size_t nrkey, ngkey, gkeycap;
     double *ru;
@@ -129,5 +142,17 @@ void ckp_stage_noise(const ckp_model *m, const ckp_prep *p, ckp_work *w, const d
                      size_t D);
 /* Forget everything cached (the next look-ups compute). */
 void ckp_stage_invalidate(ckp_work *w);
+/* The serial the stage caches recognise the uniforms u of a call by: w's
+ * stamp when u is the buffer stamped last (ckp_work_uniforms_new), else 0
+ * (compare the contents). */
+static inline uint64_t ckp_stage_serial(const ckp_work *w, const double *u)
+{
+    return u == w->useq_u ? w->useq : 0;
+}
+/* Where the severity uniforms of u are when not in u (NULL: in u). */
+static inline const ckp_sev_lazy *ckp_stage_lazy(const ckp_work *w, const double *u)
+{
+    return u == w->useq_u ? w->lazy : NULL;
+}
 
 #endif
