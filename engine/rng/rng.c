@@ -172,7 +172,6 @@ void ckp_uniform_fill(ckp_pcg64 *g, double *u, size_t n)
 int ckp_rng_skip_init(ckp_rng_skip *sk, const ckp_pcg64 *g, size_t n)
 {
     sk->n = n;
-    sk->inc = g->inc;
     sk->mul = malloc((n ? n : 1) * sizeof *sk->mul);
     sk->add = malloc((n ? n : 1) * sizeof *sk->add);
     if (!sk->mul || !sk->add) {

@@ -21,14 +21,13 @@ void ckp_norm_inv_n(const double *p, double *z, size_t n);
  * made for (every path stream of a run: ckp_pcg64_path keeps it). */
 typedef struct ckp_rng_skip {
     size_t n;
-    ckp_u128 inc;
     ckp_u128 *mul, *add; /* n each */
 } ckp_rng_skip;
 
 /* The maps of 1..n steps of g's stream (n >= 1); -1 when out of memory. */
 int ckp_rng_skip_init(ckp_rng_skip *sk, const ckp_pcg64 *g, size_t n);
 void ckp_rng_skip_free(ckp_rng_skip *sk);
-/* Step g over the n draws (g->inc must be sk->inc). */
+/* Step g over the n draws (g must have the increment sk was made for). */
 void ckp_rng_skip_over(const ckp_rng_skip *sk, ckp_pcg64 *g);
 /* Draw j (0 <= j < n) of the run that follows state s: the uniform the
  * (j+1)-th ckp_uniform call from s returns. */

@@ -128,14 +128,14 @@ int ckp_stage_keys(const ckp_model *m, ckp_prep *p)
 
 /* ---- policy-independent parts ------------------------------------------------- */
 
-/* Are the uniforms a cache was built on (serial `built`, or when that is 0
- * and `keyed`, the contents compared by `same_contents`) those of this call
- * (serial `cur`, 0 for none)? Equal nonzero serials mean the same buffer
- * stamped once and not written since (ckp_work_uniforms_new): the same
- * contents. Different serials may still hold equal contents: the caller
- * then computes again, which gives the same bits. */
-#define SAME_UNIFORMS(cur, built, keyed, same_contents)                                            \
-    ((cur) != 0 ? (built) == (cur) : (built) == 0 && (keyed) && (same_contents))
+/* Are the uniforms a valid cache was built on (serial `built`, or when that
+ * is 0 the contents recorded in its key, compared by `same_contents`) those
+ * of this call (serial `cur`, 0 for none)? Equal nonzero serials mean the
+ * same buffer stamped once and not written since (ckp_work_uniforms_new):
+ * the same contents. Different serials may still hold equal contents: the
+ * caller then computes again, which gives the same bits. */
+#define SAME_UNIFORMS(cur, built, same_contents)                                                   \
+    ((cur) != 0 ? (built) == (cur) : (built) == 0 && (same_contents))
 
 static int same_copula_uniforms(const ckp_work *w, const double *u, size_t D)
 {
@@ -152,11 +152,10 @@ static void stage_copula(const ckp_prep *p, ckp_work *w, const double *u, size_t
 {
     const int S = p->S, T = p->T;
     if (w->vvalid && memcmp(w->vkeyL, p->Lc, sizeof(double) * (size_t)S * S) == 0 &&
-        SAME_UNIFORMS(cur, w->vseq, w->vkeyed, same_copula_uniforms(w, u, D)))
+        SAME_UNIFORMS(cur, w->vseq, same_copula_uniforms(w, u, D)))
         return;
     memcpy(w->vkeyL, p->Lc, sizeof(double) * (size_t)S * S);
     w->vseq = cur;
-    w->vkeyed = cur == 0;
     if (!cur)
         for (int t = 0; t < T; t++)
             memcpy(w->vkey + (size_t)t * S, u + S + (size_t)t * D, sizeof(double) * S);
@@ -182,11 +181,10 @@ void ckp_stage_noise(const ckp_model *m, const ckp_prep *p, ckp_work *w, const d
     const size_t B = 3 * (size_t)M;
     const uint64_t cur = ckp_stage_serial(w, u);
     if (w->yvalid && memcmp(w->ykeyp, p->pkey, sizeof(double) * p->npkey) == 0 &&
-        SAME_UNIFORMS(cur, w->yseq, w->ykeyed, same_noise_uniforms(w, u, D)))
+        SAME_UNIFORMS(cur, w->yseq, same_noise_uniforms(w, u, D)))
         return;
     memcpy(w->ykeyp, p->pkey, sizeof(double) * p->npkey);
     w->yseq = cur;
-    w->ykeyed = cur == 0;
     if (!cur)
         for (int t = 0; t < T; t++)
             memcpy(w->ykey + (size_t)t * B, u + S + (size_t)t * D + off, sizeof(double) * B);
@@ -234,7 +232,7 @@ const rslot *ckp_stage_regimes(const ckp_model *m, const ckp_prep *p, ckp_work *
 {
     const uint64_t cur = ckp_stage_serial(w, u);
     const int same_u =
-        w->rvalid && SAME_UNIFORMS(cur, w->rseq, w->rkeyed, same_regime_uniforms(w, u, D));
+        w->rvalid && SAME_UNIFORMS(cur, w->rseq, same_regime_uniforms(w, u, D));
     if (same_u && w->nrkey == p->nrkey && memcmp(w->rkey, p->rkey, p->nrkey) == 0)
         return &w->R[0];
     rslot *r = &w->R[same_u ? 1 : 0];
@@ -249,8 +247,7 @@ const rslot *ckp_stage_regimes(const ckp_model *m, const ckp_prep *p, ckp_work *
     if (keep) {
         memcpy(w->rkey, p->rkey, p->nrkey);
         w->rseq = cur;
-        w->rkeyed = cur == 0;
-        w->rvalid = 1;
+            w->rvalid = 1;
     }
     return r;
 }

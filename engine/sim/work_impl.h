@@ -60,14 +60,14 @@ struct ckp_work {
 
     /* Cache of the copula-transformed regime uniforms v (T*S), valid for the
      * factor in vkeyL and for the regime uniforms of serial vseq when that is
-     * not 0, else for those in vkey (filled only when vkeyed). */
-    int vvalid, vkeyed;
+     * not 0, else for those in vkey (filled only for serial 0). */
+    int vvalid;
     uint64_t vseq;
     double *vc, *vkey, *vkeyL;
     /* Cache of exp(y) (T*M), valid for the price parameters in ykeyp and for
      * the price uniforms of serial yseq when that is not 0, else for those
-     * in ykey (T*3M, filled only when ykeyed). */
-    int yvalid, ykeyed;
+     * in ykey (T*3M, filled only for serial 0). */
+    int yvalid;
     uint64_t yseq;
     double *ey, *ykey, *ykeyp;
     double *z, *y;   /* M scratch */
@@ -75,13 +75,13 @@ struct ckp_work {
     /* Stage caches: slot 0 is the cache, slot 1 scratch for a policy that
      * differs from the cached one on the same path. The regime cache is valid
      * for the prep key in rkey and for the uniforms of serial rseq when that
-     * is not 0, else (rkeyed) for the initial and regime uniforms in ru
+     * is not 0, else for the initial and regime uniforms in ru
      * (S + T*S) and the severity uniforms it read (nsev positions in u and
      * their values); the gap cache for the regimes of generation ggen and the
      * key in gkey. */
     rslot R[2];
     gslot GS[2];
-    int rvalid, gvalid, rkeyed;
+    int rvalid, gvalid;
     uint64_t gen, ggen, rseq;
     unsigned char *rkey, *gkey;
     size_t nrkey, ngkey, gkeycap;
