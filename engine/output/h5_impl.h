@@ -45,8 +45,8 @@ herr_t ckp_h5_attr_i64(hid_t loc, const char *name, int64_t v);
 herr_t ckp_h5_attr_u64(hid_t loc, const char *name, uint64_t v);
 herr_t ckp_h5_attr_f64(hid_t loc, const char *name, double v);
 
-/* H5Dread(ds, memtype, ms, fs, H5P_DEFAULT, buf) of a file being read (not
- * the one being written), after checking that every allocated chunk the
+/* H5Dread(ds, memtype, ms, fs, H5P_DEFAULT, buf) of a file from elsewhere
+ * (every reader, and the writer's read-back fallback), after checking that every allocated chunk the
  * selection fs touches (H5S_ALL: all) holds, or inflates to, a whole chunk:
  * libhdf5 1.10.8 would copy a whole chunk out of a shorter one (h5read.c).
  * A failed check is on HDF5's error stack, as H5Dread's own failures are. */

@@ -17,8 +17,10 @@
  * ckp_h5_error reports it like any HDF5 failure.
  *
  * The check inflates each chunk once more than H5Dread does (libdeflate,
- * several times faster than zlib's inflate), and only for files being read,
- * never for the file being written. */
+ * several times faster than zlib's inflate). The writer's own reads go
+ * through ckp_chunk_read (chunk_read.c, which checks each chunk's decoded
+ * length itself); only its H5Dread fallback comes here, since a merged
+ * file's chunks are copied from parts. */
 #include "h5_impl.h"
 
 #include <libdeflate.h>
